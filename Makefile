@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: MIT
+# glasshouse: `make` builds ./glasshouse; `make test` and `make demo` install what is missing first.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD := build
+OBJ := $(BUILD)/obj
+VERSION := 0.3.0
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+ALL_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fPIC -D_GNU_SOURCE \
+	-DGH_VERSION='"$(VERSION)"' -I$(OBJ) -Isrc $(LUA_CFLAGS)
+LIBS := $(LUA_LIBS) -lcrypto -lm
+
+CORE_SRCS := buf.c json.c hash.c backend.c backend_process.c backend_firecracker.c guest.c
+LUA_SRCS := lcore.c ljson.c lbackend.c lglasshouse.c
+CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
+LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
+LUA_FILES := $(shell find lua -name '*.lua' | sort)
+
+C_TESTS := test_json test_backend test_guest test_firecracker
+
+.PHONY: all deps test test-c test-lua test-cli demo bench install clean format check-format
+
+all: glasshouse $(BUILD)/lib/glasshouse/native.so
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(OBJ) $(BUILD)/lib/glasshouse $(BUILD)/tests:
+	@mkdir -p $@
+
+$(OBJ)/%.o: src/%.c $(wildcard src/*.h) | $(OBJ)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The Lua files are assembled into this object with .incbin.
+$(OBJ)/lglasshouse.o: $(LUA_FILES)
+
+glasshouse: $(OBJ)/main.o $(CORE_OBJS) $(LUA_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+# The same objects as a Lua C module, so busted specs drive them from a stock lua5.4.
+$(BUILD)/lib/glasshouse/native.so: $(CORE_OBJS) $(LUA_OBJS) | $(BUILD)/lib/glasshouse
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $^ -lcrypto -lm
+
+$(BUILD)/tests/%: tests/c/%.c $(CORE_OBJS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/run-all.sh
+
+test-c: $(addprefix $(BUILD)/tests/,$(C_TESTS))
+	@bash tests/run-all.sh c
+
+test-lua: all
+	@bash tests/run-all.sh lua
+
+test-cli: all
+	@bash tests/run-all.sh cli
+
+demo: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/demo/workload
+	@bash demo/run-demo.sh
+
+$(BUILD)/demo/workload: demo/workload.c
+	@mkdir -p $(BUILD)/demo
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lpthread
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh
+
+install: glasshouse
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/glasshouse/examples
+	install -m 0755 glasshouse $(DESTDIR)$(PREFIX)/bin/glasshouse
+	if ls lua/examples/*.lua >/dev/null 2>&1; then \
+		install -m 0644 lua/examples/*.lua $(DESTDIR)$(PREFIX)/share/glasshouse/examples/; fi
+
+format:
+	clang-format -i src/*.c src/*.h tests/c/*.c
+
+clean:
+	rm -rf $(BUILD) glasshouse
+
+.DELETE_ON_ERROR:

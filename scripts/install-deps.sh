@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs the Debian packages glasshouse needs to build and test; does nothing when all are present.
+set -eu
+
+PKGS="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libssl-dev \
+liblua5.4-dev lua5.4 lua-cjson libreadline-dev lua-busted libcmocka-dev \
+strace tmux python3 python3-jsonschema iproute2"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing Debian packages:$missing; run as root or install them with apt-get" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
