@@ -23,7 +23,7 @@ LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
 C_TESTS := test_json test_backend test_guest test_firecracker
 
-.PHONY: all deps test test-c test-lua test-cli demo bench install clean format check-format
+.PHONY: all deps test test-c test-c-build test-lua test-cli demo bench install clean format check-format
 
 all: glasshouse $(BUILD)/lib/glasshouse/native.so
 
@@ -53,7 +53,9 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/run-all.sh
 
-test-c: $(addprefix $(BUILD)/tests/,$(C_TESTS))
+test-c-build: $(addprefix $(BUILD)/tests/,$(C_TESTS))
+
+test-c: test-c-build
 	@bash tests/run-all.sh c
 
 test-lua: all

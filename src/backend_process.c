@@ -76,14 +76,21 @@ static void handled_signals(sigset_t *set)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void child(struct proc *p, int gate_r, int exec_w, int out_w, int err_w, char *const argv[])
+static void child(struct proc *p, const int gate[2], const int ex[2], const int out[2],
+		  const int errp[2], char *const argv[])
 {
+	int gate_r = gate[0], exec_w = ex[1];
 	char go;
 	int e;
 
+	/* Our copy of the gate's write end would keep the read below from ever seeing EOF. */
+	close(gate[1]);
+	close(ex[0]);
+	close(out[0]);
+	close(errp[0]);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &p->oldmask, NULL);
-	if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+	if (dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
 		goto fail;
 	if (read(gate_r, &go, 1) != 1)
 		_exit(127); /* the parent gave up before releasing us */
@@ -130,7 +137,7 @@ static int proc_start(struct gh_backend *b, char *const argv[])
 		goto cleanup;
 	}
 	if (p->pid == 0)
-		child(p, gate[0], ex[1], out[1], errp[1], argv);
+		child(p, gate, ex, out, errp, argv);
 
 	b->result.pid = p->pid;
 	p->gate_w = gate[1];

@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: MIT
+# TAP helpers for the shell suites: check NAME CMD... passes when CMD succeeds.
+GH=${GH:-$PWD/glasshouse}
+n=0
+fails=0
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	fails=$((fails + 1))
+	echo "not ok $n - $1"
+	shift
+	[ $# -gt 0 ] && printf '#   %s\n' "$@"
+}
+
+# expect_eq NAME WANT GOT
+expect_eq() {
+	if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "want: $2" "got:  $3"; fi
+}
+
+# jq_eq NAME FILE FILTER WANT
+jq_eq() {
+	local got
+	got=$(jq -c "$3" "$2" 2>&1)
+	expect_eq "$1" "$4" "$got"
+}
+
+finish() {
+	echo "1..$n"
+	[ "$fails" -eq 0 ]
+}

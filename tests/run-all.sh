@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs the suites (all, or those named: c lua cli bpf), each speaking TAP, and ends with one line
+# "N passed, N failed". Exits non-zero when anything failed or a suite died.
+set -u
+cd "$(dirname "$0")/.."
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(c lua cli bpf)
+
+passed=0 failed=0 broken=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# Run one TAP producer, echo its output, and add up its ok / not ok lines.
+tally() {
+	local name=$1
+	shift
+	echo "== $name"
+	"$@" >"$log" 2>&1
+	local rc=$?
+	cat "$log"
+	local ok bad
+	ok=$(grep -cE '^ok [0-9]+' "$log")
+	bad=$(grep -cE '^not ok [0-9]+' "$log")
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		broken+=("$name (exit $rc)")
+	fi
+	if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then
+		broken+=("$name (ran no test)")
+	fi
+}
+
+for s in "${suites[@]}"; do
+	case $s in
+	c)
+		make -s test-c-build || broken+=("c: build failed")
+		for t in build/tests/test_*; do
+			[ -x "$t" ] || continue
+			# The backend tests pass output through; keep it out of the TAP stream.
+			tally "c/$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=tap "$t"
+		done
+		;;
+	lua)
+		tally "lua" lua5.4 /usr/bin/busted -o TAP --helper=tests/lua/helper.lua tests/lua
+		;;
+	cli)
+		tally "cli" bash tests/cli/cli_test.sh
+		;;
+	bpf)
+		[ -f tests/bpf/bpf_test.sh ] && tally "bpf" bash tests/bpf/bpf_test.sh
+		;;
+	*)
+		echo "run-all: unknown suite '$s' (known: c lua cli bpf)" >&2
+		exit 2
+		;;
+	esac
+done
+
+for b in "${broken[@]+"${broken[@]}"}"; do
+	echo "suite broken: $b"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#broken[@]} -eq 0 ]
