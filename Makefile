@@ -13,17 +13,27 @@ LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/incl
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 ALL_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fPIC -D_GNU_SOURCE \
 	-DGH_VERSION='"$(VERSION)"' -I$(OBJ) -Isrc $(LUA_CFLAGS)
-LIBS := $(LUA_LIBS) -lcrypto -lm
+LIBS := $(LUA_LIBS) -lbpf -lelf -lz -lcrypto -lm
+NATIVE_LIBS := -lbpf -lelf -lz -lcrypto -lm
 
-CORE_SRCS := buf.c json.c hash.c backend.c backend_process.c backend_firecracker.c guest.c
-LUA_SRCS := lcore.c ljson.c lbackend.c lglasshouse.c
+# The BPF side: CO-RE, compiled with clang against the running kernel's BTF, embedded in the
+# binary through a bpftool skeleton.
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OBJ) -Ibpf \
+	-I/usr/include/$(MULTIARCH)
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+CORE_SRCS := buf.c json.c hash.c backend.c backend_process.c backend_firecracker.c guest.c \
+	event.c path.c map.c aggregator.c collector.c
+LUA_SRCS := lcore.c ljson.c lbackend.c lglasshouse.c lcollector.c laggregator.c
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
 LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
 C_TESTS := test_json test_backend test_guest test_firecracker
 
-.PHONY: all deps test test-c test-c-build test-lua test-cli demo bench install clean format check-format
+.PHONY: bpf-objects all deps test test-c test-c-build test-lua test-cli demo bench install clean format check-format
 
 all: glasshouse $(BUILD)/lib/glasshouse/native.so
 
@@ -33,8 +43,33 @@ deps:
 $(OBJ) $(BUILD)/lib/glasshouse $(BUILD)/tests:
 	@mkdir -p $@
 
-$(OBJ)/%.o: src/%.c $(wildcard src/*.h) | $(OBJ)
+$(OBJ)/%.o: src/%.c $(wildcard src/*.h) bpf/glasshouse.h | $(OBJ)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OBJ)/vmlinux.h: | $(OBJ)
+	bpftool btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(OBJ)/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $(OBJ)/vmlinux.h
+	clang $(BPF_CFLAGS) -c $< -o $@.tmp
+	llvm-strip -g $@.tmp -o $@ 2>/dev/null || mv $@.tmp $@
+	rm -f $@.tmp
+
+$(OBJ)/glasshouse.skel.h: $(OBJ)/glasshouse.bpf.o
+	bpftool gen skeleton $< name glasshouse_bpf > $@.tmp && mv $@.tmp $@
+
+$(OBJ)/collector.o: $(OBJ)/glasshouse.skel.h
+
+# Syscall names for syscalls.counts, from the kernel headers of this architecture.
+$(OBJ)/syscall_names.h: | $(OBJ)
+	echo '#include <asm/unistd.h>' | $(CC) -E -dM - | \
+		awk '$$2 ~ /^__NR_/ && $$3 ~ /^[0-9]+$$/ { sub("__NR_", "", $$2); \
+		printf "\t[%s] = \"%s\",\n", $$3, $$2 }' | sort -t'[' -k2 -n > $@.body
+	{ echo 'static const char *const gh_syscall_names[] = {'; cat $@.body; echo '};'; } > $@
+	rm -f $@.body
+
+$(OBJ)/event.o: $(OBJ)/syscall_names.h
+
+bpf-objects: $(OBJ)/glasshouse.bpf.o
 
 # The Lua files are assembled into this object with .incbin.
 $(OBJ)/lglasshouse.o: $(LUA_FILES)
@@ -44,7 +79,7 @@ glasshouse: $(OBJ)/main.o $(CORE_OBJS) $(LUA_OBJS)
 
 # The same objects as a Lua C module, so busted specs drive them from a stock lua5.4.
 $(BUILD)/lib/glasshouse/native.so: $(CORE_OBJS) $(LUA_OBJS) | $(BUILD)/lib/glasshouse
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $^ -lcrypto -lm
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $^ $(NATIVE_LIBS)
 
 $(BUILD)/tests/%: tests/c/%.c $(CORE_OBJS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcmocka $(LIBS)

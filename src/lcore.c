@@ -19,17 +19,6 @@
 #define GH_VERSION "0.3.0"
 #endif
 
-const char *gh_errno_name(int err)
-{
-	static __thread char name[16];
-	const char *s = strerrorname_np(err);
-
-	if (s)
-		return s;
-	snprintf(name, sizeof(name), "E%d", err);
-	return name;
-}
-
 int gh_l_fail_msg(lua_State *L, const char *msg, int err)
 {
 	lua_pushnil(L);

@@ -42,6 +42,8 @@ static const struct embedded files[] = {
 static const luaL_Reg cmodules[] = {
 	{ "glasshouse.core", luaopen_glasshouse_core },
 	{ "glasshouse.backend", luaopen_glasshouse_backend },
+	{ "glasshouse.collector", luaopen_glasshouse_collector },
+	{ "glasshouse.aggregator", luaopen_glasshouse_aggregator },
 	{ NULL, NULL },
 };
 

@@ -2,6 +2,8 @@
 -- glasshouse: the standard flow (run) on the primitives, and the primitives themselves.
 local core = require "glasshouse.core"
 local backend = require "glasshouse.backend"
+local collector = require "glasshouse.collector"
+local aggregator = require "glasshouse.aggregator"
 local json = require "glasshouse.json"
 local receipt = require "glasshouse.receipt"
 
@@ -9,6 +11,8 @@ local M = {
   version = core.version,
   core = core,
   backend = backend,
+  collector = collector,
+  aggregator = aggregator,
   json = json,
   receipt = receipt,
   sha256 = core.sha256,
@@ -62,35 +66,161 @@ function M.write(r, path)
   return core.write_file_atomic(path, json.encode(r) .. "\n")
 end
 
+-- Settings from the environment, as the old tool read them.
+local function env_collector_options()
+  local o = { capture_argv = os.getenv("GLASSHOUSE_CAPTURE_ARGV") ~= "0",
+    bpf_dir = os.getenv("GLASSHOUSE_BPF_DIR") }
+  local kb = os.getenv("GLASSHOUSE_RING_KB")
+  if kb and kb ~= "" then o.ring_kb = math.tointeger(tonumber(kb)) end
+  return o
+end
+
+local function debug_on(name)
+  local v = os.getenv(name)
+  return v ~= nil and v ~= "" and v ~= "0"
+end
+
+-- GLASSHOUSE_DEBUG_EVENTS / _TRACKING print events to stderr as they arrive.
+local TRACKING = { fork = true, exec = true, exit = true, exec_failed = true }
+local function describe(ev)
+  local parts = { string.format("[glasshouse] %s pid=%d", ev.kind, ev.pid) }
+  for _, k in ipairs({ "ppid", "parent", "exe", "path", "from", "to", "target", "dst",
+    "address", "peer", "protocol", "result", "error", "exit_code", "signal" }) do
+    if ev[k] ~= nil then parts[#parts + 1] = k .. "=" .. tostring(ev[k]) end
+  end
+  return table.concat(parts, " ")
+end
+
+local function debug_hook(user_hook)
+  local all, tracking = debug_on("GLASSHOUSE_DEBUG_EVENTS"), debug_on("GLASSHOUSE_DEBUG_TRACKING")
+  if not all and not tracking then return user_hook end
+  return function(ev)
+    if all or TRACKING[ev.kind] then io.stderr:write(describe(ev), "\n") end
+    if user_hook then return user_hook(ev) end
+  end
+end
+
+--- collector_status(col, err, stats, probes) -> the receipt's collector block (before build).
+local function collector_info(col, open_err, st, probes, filter_active)
+  if not col then
+    return { status = "unavailable", error = open_err }
+  end
+  local status, why = "ok", nil
+  if #probes.missing > 0 then
+    status, why = "partial", "probes not attached: " .. table.concat(probes.missing, ", ")
+  end
+  if st.started and not st.root_registered then
+    status, why = "partial", "the command's process was never registered with the kernel side"
+  end
+  if st.tracked_full > 0 then
+    status, why = "partial", string.format("%d processes could not be tracked (map full)",
+      st.tracked_full)
+  end
+  if st.lost > 0 then
+    status = "partial"
+    why = string.format("%d events lost: the ring buffer was full (raise GLASSHOUSE_RING_KB)",
+      st.lost)
+  end
+  if st.hook_error then why = why and (why .. "; " .. st.hook_error) or st.hook_error end
+  return { status = status, error = why, events = st.events, lost = st.lost,
+    truncated = st.truncated, dropped_untracked = st.malformed, probes = probes,
+    filter_active = filter_active, filtered = st.filtered }
+end
+
 --[[
 run(argv [, hooks]) -> receipt [, write_error]
 Runs argv through the standard flow. hooks (all optional):
   output          path of the receipt (default "receipt.json"); false: do not write it
   backend         "process" (default), "firecracker", or a backend object
   backend_options table for backend.new ({guest = true}, firecracker paths)
+  collector       false: run without the eBPF collector; a table: options for collector.open
+  filter(ev)      false drops the event before aggregation (the receipt says a filter ran)
+  on_event(ev)    sees every event that passed the filter
+  keep_events     keep every event table in glasshouse.last.events
   extend(r)       change the receipt before it is written
 ]]
 function M.run(argv, hooks)
   check_argv(argv)
   hooks = hooks or {}
   if type(hooks) ~= "table" then error("glasshouse.run: hooks must be a table", 2) end
+  for _, k in ipairs({ "filter", "on_event", "extend" }) do
+    if hooks[k] ~= nil and type(hooks[k]) ~= "function" then
+      error(string.format("glasshouse.run: hook '%s' must be a function, got %s", k,
+        type(hooks[k])), 2)
+    end
+  end
   local errors = {}
   local b = make_backend(hooks)
   local fallback_start = core.now()
 
+  local col, open_err
+  if hooks.collector ~= false then
+    local opts = env_collector_options()
+    if type(hooks.collector) == "table" then
+      for k, v in pairs(hooks.collector) do opts[k] = v end
+    end
+    local code
+    col, open_err, code = M.collector.open(opts)
+    if not col and not hooks.quiet then
+      io.stderr:write("glasshouse: ", open_err, "; running without it\n")
+    end
+  else
+    open_err = "the collector was switched off (collector = false)"
+  end
+  local agg = M.aggregator.new()
+  local on_event = debug_hook(hooks.on_event)
+  if col then
+    local keep = hooks.keep_events
+    if keep == nil then keep = M.keep_events end
+    col:attach(agg, (hooks.filter or on_event or keep) and
+      { filter = hooks.filter, on_event = on_event, keep_events = keep } or nil)
+  end
+
   local ok, err = b:prepare()
   if not ok then errors[#errors + 1] = err end
 
-  local pid, serr = b:start(argv, function(_) end)
+  local cwd = core.getcwd()
+  local pid, serr = b:start(argv, function(child)
+    if col then col:track(child) end
+    agg:set_base(core.monotonic())
+    agg:root(child, core.getpid(), cwd, nil)
+  end)
   local started = pid ~= nil
   if not started then errors[#errors + 1] = serr end
 
   if started then
-    local res, werr = b:wait()
+    local res, werr = b:wait(col)
     if not res then errors[#errors + 1] = werr end
+    if res and res.poll_error then errors[#errors + 1] = res.poll_error end
   end
   local result = b:cleanup()
   local md = b:metadata() -- guest-mode failures stay in execution.guest.errors: not fatal
+
+  local observed, cinfo
+  if col then
+    -- Everything the kernel already wrote is read before the receipt is built.
+    col:drain()
+    col:finish()
+    local st = col:stats()
+    st.started = started
+    if st.hook_error then errors[#errors + 1] = st.hook_error end
+    observed = agg:result()
+    observed.syscall_counts = col:syscall_counts()
+    cinfo = collector_info(col, nil, st, col:probes(), hooks.filter ~= nil)
+    M.last = { events = col:events(), stats = st, aggregate = observed }
+    if debug_on("GLASSHOUSE_DEBUG_COUNTS") then
+      local names = {}
+      for name in pairs(observed.syscall_counts) do names[#names + 1] = name end
+      table.sort(names)
+      for _, name in ipairs(names) do
+        io.stderr:write(string.format("[glasshouse] %s %d\n", name, observed.syscall_counts[name]))
+      end
+    end
+    col:close()
+  else
+    cinfo = collector_info(nil, open_err)
+    M.last = { events = nil }
+  end
 
   local info = {
     argv = argv,
@@ -99,12 +229,14 @@ function M.run(argv, hooks)
     errors = errors,
     metadata = md,
     ppid = core.getpid(),
-    cwd = core.getcwd(),
+    cwd = cwd,
     exe = started and path_search(argv[1]) or nil,
     fallback_start_ns = fallback_start,
-    collector = { status = "unavailable", error = "the eBPF collector is not built into this glasshouse" },
+    observed = observed,
+    collector = cinfo,
   }
   local r = receipt.build(info)
+  M.last.receipt = r
   if hooks.extend then
     local eok, eerr = pcall(hooks.extend, r)
     if not eok then

@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * glasshouse's kernel side: raw (tp_btf) tracepoints on syscall entry and exit and on process
+ * fork, exec and exit. Only processes in the `tracked` set (the command's tree, keyed by global
+ * tgid) produce anything: the set starts with the command, registered before it runs, and
+ * grows on fork. Records go to one ring buffer without a wakeup each; user space polls on a
+ * short timer and is woken early only when the ring passes a fill threshold.
+ *
+ * Syscall arguments are read at syscall exit: on x86-64 the saved registers still hold them,
+ * so no enter/exit pairing map is needed and a record carries the result with the arguments.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <asm/unistd_64.h>
+
+#include "glasshouse.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+#define AT_FDCWD -100
+#define AT_REMOVEDIR 0x200
+#define O_WRONLY 01
+#define O_RDWR 02
+#define O_CREAT 0100
+#define O_TRUNC 01000
+#define FMODE_CREATED 0x100000
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
+#define S_IFSOCK 0140000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define SIGNAL_GROUP_EXIT 0x00000004
+
+/* Set by user space before load. */
+const volatile __u32 ns_level = 0;	  /* depth of glasshouse's pid namespace (0 = initial) */
+const volatile __u32 ns_inum = 0;	  /* its inode number, to check a task is inside it */
+const volatile __u8 capture_argv = 1;	  /* GLASSHOUSE_CAPTURE_ARGV=0 clears it */
+const volatile __u64 wakeup_bytes = 1 << 20; /* wake user space past this much unread data */
+
+/* Written by user space at run time (the .bss is memory-mapped). */
+__u32 pending_root;	/* the command's pid in glasshouse's namespace, until registered */
+
+/* Read by user space. */
+__u64 lost_events;	/* ring full (or scratch busy): the record was dropped and counted */
+__u64 tracked_full;	/* a new process could not be added to `tracked` */
+__u32 root_tgid;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by user space */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);	/* global tgid */
+	__type(value, __u32);	/* tgid in glasshouse's pid namespace */
+} tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GH_SYSCALL_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} syscall_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 131072);
+	__type(key, __u64);	/* the socket's inode number */
+	__type(value, struct gh_sock_bytes);
+} sock_bytes SEC(".maps");
+
+/* Records are built here, then copied to the ring at their real size. Two slots per CPU: a
+ * syscall tracepoint may be preempted (it runs with migration, not preemption, disabled) by
+ * another tracked task on the same CPU. */
+struct scratch {
+	__u32 off;	/* bytes of strings written */
+	__u32 busy;
+	struct gh_event ev;
+	__u8 data[2 * GH_DATA_CAP];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2); /* 2 * CPUs, set by user space */
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 key = bpf_get_smp_processor_id() * 2;
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &key);
+
+	if (s && __sync_fetch_and_add(&s->busy, 1) != 0) {
+		__sync_fetch_and_add(&s->busy, -1);
+		key++;
+		s = bpf_map_lookup_elem(&scratch_map, &key);
+		if (s && __sync_fetch_and_add(&s->busy, 1) != 0) {
+			__sync_fetch_and_add(&s->busy, -1);
+			s = NULL;
+		}
+	}
+	if (!s)
+		__sync_fetch_and_add(&lost_events, 1);
+	return s;
+}
+
+static __always_inline void scratch_put(struct scratch *s)
+{
+	__sync_fetch_and_add(&s->busy, -1);
+}
+
+/* The pid number of a struct pid in glasshouse's namespace (0 if not visible there). */
+static __always_inline __u32 pid_in_ns(struct pid *p)
+{
+	struct upid up;
+
+	if (!p)
+		return 0;
+	if (BPF_CORE_READ(p, level) < ns_level)
+		return 0;
+	if (bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[ns_level & 31]))
+		return 0;
+	if (ns_level && BPF_CORE_READ(up.ns, ns.inum) != ns_inum)
+		return 0;
+	return up.nr;
+}
+
+static __always_inline __u32 tgid_in_ns(struct task_struct *t)
+{
+	if (ns_level == 0)
+		return BPF_CORE_READ(t, tgid);
+	return pid_in_ns(BPF_CORE_READ(t, group_leader, thread_pid));
+}
+
+static __always_inline __u32 tid_in_ns(struct task_struct *t)
+{
+	if (ns_level == 0)
+		return BPF_CORE_READ(t, pid);
+	return pid_in_ns(BPF_CORE_READ(t, thread_pid));
+}
+
+static __always_inline struct scratch *ev_begin(__u16 kind, __u16 nr)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct scratch *s = scratch_get();
+
+	if (!s)
+		return NULL;
+	s->off = 0;
+	s->ev.kind = kind;
+	s->ev.nstr = 0;
+	s->ev.truncated = 0;
+	s->ev.syscall = nr;
+	s->ev.pid = tgid_in_ns(t);
+	s->ev.tid = tid_in_ns(t);
+	s->ev.ppid = 0;
+	s->ev.flags = 0;
+	s->ev.time_ns = bpf_ktime_get_ns();
+	s->ev.ret = 0;
+	s->ev.sock = 0;
+	s->ev.mode = 0;
+	s->ev.flags2 = 0;
+	s->ev.sock_type = 0;
+	s->ev.pad = 0;
+	return s;
+}
+
+static __always_inline void ev_submit(struct scratch *s)
+{
+	__u64 size = sizeof(s->ev) + s->off;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (size > sizeof(s->ev) + GH_DATA_CAP)
+		size = sizeof(s->ev) + GH_DATA_CAP;
+	if (bpf_ringbuf_output(&events, &s->ev, size, flags))
+		__sync_fetch_and_add(&lost_events, 1);
+	scratch_put(s);
+}
+
+/* Start string number nstr at the current offset: returns where its bytes go. */
+static __always_inline __u8 *str_begin(struct scratch *s)
+{
+	return &s->data[(s->off + 2) & (GH_DATA_CAP - 1)];
+}
+
+static __always_inline void str_end(struct scratch *s, __u32 len, int truncated)
+{
+	__u32 off = s->off & (GH_DATA_CAP - 1);
+
+	if (off + 2 + len > GH_DATA_CAP) { /* no room: an empty, truncated string */
+		len = 0;
+		truncated = 1;
+	}
+	s->data[off] = len & 0xff;
+	s->data[(off + 1) & (2 * GH_DATA_CAP - 1)] = len >> 8;
+	if (truncated)
+		s->ev.truncated |= 1 << (s->ev.nstr & 7);
+	s->ev.nstr++;
+	s->off = off + 2 + len;
+}
+
+static __always_inline void put_empty(struct scratch *s)
+{
+	str_end(s, 0, 0);
+}
+
+/* A NUL-terminated user string of at most max - 1 bytes (max <= GH_PATH_MAX + 1). */
+static __always_inline void put_user_str(struct scratch *s, const void *p, __u32 max)
+{
+	long n = bpf_probe_read_user_str(str_begin(s), max, p);
+
+	if (n <= 0) {
+		str_end(s, 0, 0);
+		return;
+	}
+	str_end(s, n - 1, n == max);
+}
+
+static __always_inline void put_user_bytes(struct scratch *s, const void *p, __u64 len)
+{
+	__u64 n = len & 0xffffffff;
+
+	if (n > GH_ADDR_MAX)
+		n = GH_ADDR_MAX;
+	barrier_var(n);
+	n &= GH_ADDR_MAX * 2 - 1;
+	if (!p || !n || bpf_probe_read_user(str_begin(s), n, p))
+		n = 0;
+	str_end(s, n, 0);
+}
+
+/* A kernel path walked from its dentry up to the root, crossing mounts: components leaf first,
+ * each NUL-terminated. (bpf_d_path is not allowed in tracepoints.) One step per bpf_loop
+ * callback, so the verifier checks a step once instead of every path through 48 of them. */
+struct walk {
+	struct scratch *s;
+	struct dentry *d;
+	struct mount *m;
+	__u32 start, len;
+	int truncated;
+};
+
+static long walk_step(__u32 i, struct walk *w)
+{
+	struct dentry *d = w->d, *parent = BPF_CORE_READ(d, d_parent);
+	struct mount *m = w->m;
+	const unsigned char *name;
+	struct scratch *s = w->s;
+	long n;
+
+	if (!s)
+		return 1;
+	if (d == BPF_CORE_READ(m, mnt.mnt_root)) {
+		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+
+		if (mp == m) {
+			w->truncated = 0;
+			return 1;
+		}
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->m = mp;
+		return 0;
+	}
+	if (d == parent) {
+		w->truncated = 0;
+		return 1;
+	}
+	name = BPF_CORE_READ(d, d_name.name);
+	n = bpf_probe_read_kernel_str(&s->data[(w->start + 2 + w->len) & (GH_DATA_CAP - 1)],
+				      GH_NAME_MAX, name);
+	if (n <= 0)
+		return 1;
+	w->len += n;
+	if (w->len > GH_PATH_MAX) {
+		w->len = GH_PATH_MAX;
+		return 1;
+	}
+	w->d = parent;
+	return 0;
+}
+
+static __always_inline void put_path(struct scratch *s, struct path *path)
+{
+	struct vfsmount *vm = BPF_CORE_READ(path, mnt);
+	struct walk w = {
+		.s = s,
+		.d = BPF_CORE_READ(path, dentry),
+		.m = (void *)vm - bpf_core_field_offset(struct mount, mnt),
+		.start = s->off & (GH_DATA_CAP - 1),
+		.truncated = 1,
+	};
+
+	bpf_loop(GH_WALK_DEPTH, walk_step, &w, 0);
+	s->off = w.start;
+	s->ev.flags2 |= GH_F_WALKED;
+	str_end(s, w.len, w.truncated);
+}
+/* The cwd of task t (read through a plain kernel pointer, which the walk takes). */
+static __always_inline void put_cwd(struct scratch *s, struct task_struct *t)
+{
+	struct fs_struct *fs = BPF_CORE_READ(t, fs);
+
+	put_path(s, &fs->pwd);
+}
+
+static __always_inline struct file *fd_file(struct task_struct *t, long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **arr, *f = NULL;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	arr = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return f;
+}
+
+/* The directory a *at() call resolves a relative name against, when it is not the cwd. */
+static __always_inline void put_dirfd(struct scratch *s, long dfd, const char *name)
+{
+	char c = 0;
+	struct file *f;
+
+	bpf_probe_read_user(&c, 1, name);
+	if (dfd == AT_FDCWD || c == '/') {
+		put_empty(s);
+		return;
+	}
+	f = fd_file(bpf_get_current_task_btf(), dfd);
+	if (!f) {
+		put_empty(s);
+		return;
+	}
+	put_path(s, (struct path *)&f->f_path);
+}
+
+/* The socket behind fd, and its inode number: the socket's identity for byte counts (unlike
+ * its address, an inode number is not reused soon after the socket is freed). */
+static __always_inline struct socket *fd_socket(long fd, __u64 *ino)
+{
+	struct file *f = fd_file(bpf_get_current_task_btf(), fd);
+	struct inode *in;
+
+	if (!f)
+		return NULL;
+	in = BPF_CORE_READ(f, f_inode);
+	if ((BPF_CORE_READ(in, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	*ino = BPF_CORE_READ(in, i_ino);
+	return BPF_CORE_READ(f, private_data);
+}
+
+static __always_inline void sock_note(struct scratch *s, struct socket *sock, __u64 ino)
+{
+	struct gh_sock_bytes zero = {};
+
+	if (!sock)
+		return;
+	s->ev.sock = ino;
+	s->ev.sock_type = BPF_CORE_READ(sock, type);
+	zero.pid = s->ev.pid;
+	zero.sock_type = s->ev.sock_type;
+	bpf_map_update_elem(&sock_bytes, &ino, &zero, BPF_NOEXIST);
+}
+
+/* A socket's own address (local) or its peer's, as a struct sockaddr. */
+static __always_inline void put_sock_addr(struct scratch *s, struct socket *sock, int peer)
+{
+	struct sock_common *sk = (void *)BPF_CORE_READ(sock, sk);
+	__u16 family = BPF_CORE_READ(sk, skc_family);
+	__u8 *p = str_begin(s);
+
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (void *)p;
+		__u16 port = peer ? bpf_ntohs(BPF_CORE_READ(sk, skc_dport)) : BPF_CORE_READ(sk, skc_num);
+
+		a->sin_family = AF_INET;
+		a->sin_port = bpf_htons(port);
+		a->sin_addr.s_addr = peer ? BPF_CORE_READ(sk, skc_daddr) : BPF_CORE_READ(sk, skc_rcv_saddr);
+		str_end(s, sizeof(*a), 0);
+	} else if (family == AF_INET6) {
+		struct sockaddr_in6 *a = (void *)p;
+		__u16 port = peer ? bpf_ntohs(BPF_CORE_READ(sk, skc_dport)) : BPF_CORE_READ(sk, skc_num);
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = bpf_htons(port);
+		a->sin6_flowinfo = 0;
+		a->sin6_scope_id = 0;
+		if (peer)
+			BPF_CORE_READ_INTO(&a->sin6_addr, sk, skc_v6_daddr);
+		else
+			BPF_CORE_READ_INTO(&a->sin6_addr, sk, skc_v6_rcv_saddr);
+		str_end(s, sizeof(*a), 0);
+	} else if (family == AF_UNIX) {
+		struct unix_sock *u = (void *)sk;
+		struct unix_address *ua;
+		int len = 0;
+
+		if (peer)
+			u = (void *)BPF_CORE_READ(u, peer);
+		ua = u ? BPF_CORE_READ(u, addr) : NULL;
+		if (ua) {
+			len = BPF_CORE_READ(ua, len);
+			if (len > GH_ADDR_MAX)
+				len = GH_ADDR_MAX;
+			if (len < 0 || bpf_probe_read_kernel(p, len & (GH_ADDR_MAX * 2 - 1), &ua->name))
+				len = 0;
+		}
+		if (!len) {
+			p[0] = AF_UNIX;
+			p[1] = 0;
+			len = 2;
+		}
+		str_end(s, len, 0);
+	} else {
+		put_empty(s);
+	}
+}
+
+static __always_inline int is_tracked(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+}
+
+/* The command blocks at its gate until user space has set pending_root; its first syscall
+ * exit after that (the gate's read) registers it, before it can exec. */
+static __always_inline int register_root(__u32 tgid)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 want = pending_root, nstgid;
+
+	if (!want)
+		return 0;
+	nstgid = tgid_in_ns(t);
+	if (nstgid != want)
+		return 0;
+	if (bpf_map_update_elem(&tracked, &tgid, &nstgid, BPF_ANY))
+		return 0;
+	root_tgid = tgid;
+	pending_root = 0;
+	return 1;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(gh_sys_enter, struct pt_regs *regs, long id)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 key = id;
+	__u64 *cnt;
+
+	if (!is_tracked(tgid))
+		return 0;
+	cnt = bpf_map_lookup_elem(&syscall_counts, &key);
+	if (cnt)
+		*cnt += 1;
+	return 0;
+}
+
+static __always_inline void sock_add_bytes(long nr, long fd, long ret)
+{
+	struct socket *sock;
+	struct gh_sock_bytes *b;
+	__u64 key = 0;
+
+	switch (nr) {
+	case __NR_read: case __NR_readv: case __NR_recvfrom: case __NR_recvmsg:
+	case __NR_write: case __NR_writev: case __NR_sendto: case __NR_sendmsg:
+	case __NR_sendfile:
+		break;
+	default:
+		return;
+	}
+	/* sendfile(out_fd, in_fd, ...): out_fd, the first argument, is the socket. */
+	sock = fd_socket(fd, &key);
+	if (!sock)
+		return;
+	b = bpf_map_lookup_elem(&sock_bytes, &key);
+	if (!b) {
+		struct gh_sock_bytes zero = {};
+
+		zero.pid = tgid_in_ns(bpf_get_current_task_btf());
+		zero.sock_type = BPF_CORE_READ(sock, type);
+		bpf_map_update_elem(&sock_bytes, &key, &zero, BPF_NOEXIST);
+		b = bpf_map_lookup_elem(&sock_bytes, &key);
+		if (!b)
+			return;
+	}
+	if (nr == __NR_read || nr == __NR_readv || nr == __NR_recvfrom || nr == __NR_recvmsg)
+		__sync_fetch_and_add(&b->received, ret);
+	else
+		__sync_fetch_and_add(&b->sent, ret);
+}
+
+static __always_inline void file_event(long nr, long ret, struct pt_regs *regs)
+{
+	long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10, a4 = regs->r8;
+	struct scratch *s;
+	__u16 kind;
+
+	switch (nr) {
+	case __NR_open: case __NR_openat: case __NR_openat2: case __NR_creat:
+		kind = GH_EV_OPEN;
+		break;
+	case __NR_unlink: case __NR_unlinkat: case __NR_rmdir:
+		kind = GH_EV_UNLINK;
+		break;
+	case __NR_rename: case __NR_renameat: case __NR_renameat2:
+		kind = GH_EV_RENAME;
+		break;
+	case __NR_mkdir: case __NR_mkdirat:
+		kind = GH_EV_MKDIR;
+		break;
+	case __NR_symlink: case __NR_symlinkat:
+		kind = GH_EV_SYMLINK;
+		break;
+	case __NR_link: case __NR_linkat:
+		kind = GH_EV_LINK;
+		break;
+	case __NR_mknod: case __NR_mknodat:
+		kind = GH_EV_MKNOD;
+		break;
+	case __NR_chdir: case __NR_fchdir:
+		if (ret != 0)
+			return;
+		kind = GH_EV_CWD;
+		break;
+	case __NR_execve: case __NR_execveat:
+		if (ret == 0)
+			return; /* sched_process_exec reported it */
+		kind = GH_EV_EXEC_FAIL;
+		break;
+	default:
+		return;
+	}
+	/* Where the names are: name0 (relative to dfd0) and, for two-name calls, name1. */
+	{
+		const char *n0 = NULL, *n1 = NULL;
+		long d0 = AT_FDCWD, d1 = AT_FDCWD;
+		int raw0 = 0; /* name0 is a symlink's target: kept as written */
+
+		s = ev_begin(kind, nr);
+		if (!s)
+			return;
+		s->ev.ret = ret;
+		switch (nr) {
+		case __NR_open: /* (path, flags, mode) */
+			n0 = (void *)a0, s->ev.flags = a1, s->ev.mode = a2;
+			break;
+		case __NR_creat: /* (path, mode) */
+			n0 = (void *)a0, s->ev.flags = O_CREAT | O_WRONLY | O_TRUNC, s->ev.mode = a1;
+			break;
+		case __NR_openat: /* (dfd, path, flags, mode) */
+			d0 = a0, n0 = (void *)a1, s->ev.flags = a2, s->ev.mode = a3;
+			break;
+		case __NR_openat2: { /* (dfd, path, how, size) */
+			struct open_how how = {};
+
+			bpf_probe_read_user(&how, sizeof(how), (void *)a2);
+			d0 = a0, n0 = (void *)a1, s->ev.flags = how.flags, s->ev.mode = how.mode;
+			break;
+		}
+		case __NR_rmdir:
+			s->ev.flags2 |= GH_F_RMDIR;
+			n0 = (void *)a0;
+			break;
+		case __NR_unlink: case __NR_execve:
+			n0 = (void *)a0;
+			break;
+		case __NR_mkdir: case __NR_mknod: /* (path, mode, ...) */
+			n0 = (void *)a0, s->ev.mode = a1;
+			break;
+		case __NR_unlinkat: /* (dfd, path, flag) */
+			if (a2 & AT_REMOVEDIR)
+				s->ev.flags2 |= GH_F_RMDIR;
+			d0 = a0, n0 = (void *)a1, s->ev.flags = a2;
+			break;
+		case __NR_mkdirat: case __NR_mknodat: /* (dfd, path, mode, ...) */
+			d0 = a0, n0 = (void *)a1, s->ev.mode = a2;
+			break;
+		case __NR_rename: case __NR_link: /* (old, new) */
+			n0 = (void *)a0, n1 = (void *)a1;
+			break;
+		case __NR_renameat: case __NR_renameat2: case __NR_linkat: /* (od, old, nd, new, fl) */
+			d0 = a0, n0 = (void *)a1, d1 = a2, n1 = (void *)a3;
+			s->ev.flags = nr == __NR_renameat ? 0 : a4;
+			break;
+		case __NR_symlink: /* (target, linkpath) */
+			raw0 = 1, n0 = (void *)a0, n1 = (void *)a1;
+			break;
+		case __NR_symlinkat: /* (target, newdfd, linkpath) */
+			raw0 = 1, n0 = (void *)a0, d1 = a1, n1 = (void *)a2;
+			break;
+		case __NR_execveat: /* (dfd, path, argv, envp, flags) */
+			d0 = a0, n0 = (void *)a1, s->ev.flags = a4;
+			break;
+		}
+		if (kind == GH_EV_CWD) {
+			put_cwd(s, bpf_get_current_task_btf());
+		} else {
+			put_user_str(s, n0, GH_PATH_MAX + 1);
+			if (raw0)
+				put_empty(s);
+			else
+				put_dirfd(s, d0, n0);
+			if (n1) {
+				put_user_str(s, n1, GH_PATH_MAX + 1);
+				put_dirfd(s, d1, n1);
+			}
+		}
+	}
+	/* What the open made: a directory listing, a created file. */
+	if (kind == GH_EV_OPEN && ret >= 0) {
+		struct file *f = fd_file(bpf_get_current_task_btf(), ret);
+
+		if (f) {
+			if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFDIR)
+				s->ev.flags2 |= GH_F_IS_DIR;
+			if (BPF_CORE_READ(f, f_mode) & FMODE_CREATED)
+				s->ev.flags2 |= GH_F_CREATED;
+		}
+	}
+	ev_submit(s);
+}
+
+static __always_inline void net_event(long nr, long ret, struct pt_regs *regs)
+{
+	long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a4 = regs->r8, a5 = regs->r9;
+	struct socket *sock;
+	struct scratch *s;
+	__u64 ino = 0;
+	__u16 kind;
+
+	switch (nr) {
+	case __NR_connect:
+		kind = GH_EV_CONNECT;
+		break;
+	case __NR_sendto:
+		if (!a4)
+			return; /* no destination: a connected socket's traffic */
+		kind = GH_EV_SENDTO;
+		break;
+	case __NR_sendmsg: {
+		struct user_msghdr m = {};
+
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)a1) || !m.msg_name)
+			return;
+		a4 = (long)m.msg_name;
+		a5 = m.msg_namelen;
+		kind = GH_EV_SENDTO;
+		break;
+	}
+	case __NR_bind:
+		kind = GH_EV_BIND;
+		break;
+	case __NR_listen:
+		kind = GH_EV_LISTEN;
+		break;
+	case __NR_accept: case __NR_accept4:
+		if (ret < 0)
+			return;
+		kind = GH_EV_ACCEPT;
+		break;
+	default:
+		return;
+	}
+	s = ev_begin(kind, nr);
+	if (!s)
+		return;
+	s->ev.ret = ret;
+	sock = fd_socket(kind == GH_EV_ACCEPT ? ret : a0, &ino);
+	sock_note(s, sock, ino);
+	switch (kind) {
+	case GH_EV_CONNECT: case GH_EV_BIND: /* (fd, addr, len) */
+		put_user_bytes(s, (void *)a1, a2);
+		break;
+	case GH_EV_SENDTO:
+		put_user_bytes(s, (void *)a4, a5);
+		break;
+	case GH_EV_LISTEN:
+		if (sock)
+			put_sock_addr(s, sock, 0);
+		else
+			put_empty(s);
+		break;
+	case GH_EV_ACCEPT:
+		if (sock) {
+			put_sock_addr(s, sock, 1);
+			put_sock_addr(s, sock, 0);
+		} else {
+			put_empty(s);
+			put_empty(s);
+		}
+		break;
+	}
+	ev_submit(s);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	long nr;
+
+	if (!is_tracked(tgid)) {
+		if (pending_root)
+			register_root(tgid);
+		return 0;
+	}
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (ret > 0)
+		sock_add_bytes(nr, regs->di, ret);
+	file_event(nr, ret, regs);
+	net_event(nr, ret, regs);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(gh_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid, nstgid;
+	struct scratch *s;
+
+	if (!is_tracked(ptgid))
+		return 0;
+	ctgid = BPF_CORE_READ(child, tgid);
+	if (ctgid == ptgid)
+		return 0; /* a thread */
+	nstgid = tid_in_ns(child); /* the child is its group's leader */
+	if (bpf_map_update_elem(&tracked, &ctgid, &nstgid, BPF_ANY))
+		__sync_fetch_and_add(&tracked_full, 1);
+	s = ev_begin(GH_EV_FORK, 0xffff);
+	if (!s)
+		return 0;
+	s->ev.ppid = tgid_in_ns(BPF_CORE_READ(child, real_parent));
+	s->ev.ret = tgid_in_ns(parent); /* who forked: lends the child its image and cwd */
+	s->ev.pid = nstgid;
+	s->ev.tid = nstgid;
+	ev_submit(s);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+	unsigned long start, end, len;
+	struct scratch *s;
+	__u8 *p;
+
+	if (!is_tracked(tgid))
+		return 0;
+	s = ev_begin(GH_EV_EXEC, 0xffff);
+	if (!s)
+		return 0;
+	s->ev.ppid = tgid_in_ns(BPF_CORE_READ(t, real_parent));
+	{
+		long n = bpf_probe_read_kernel_str(str_begin(s), GH_PATH_MAX + 1,
+						   BPF_CORE_READ(bprm, filename));
+
+		str_end(s, n > 0 ? n - 1 : 0, n == GH_PATH_MAX + 1);
+	}
+	start = BPF_CORE_READ(t, mm, arg_start);
+	end = BPF_CORE_READ(t, mm, arg_end);
+	len = end > start ? end - start : 0;
+	if (!capture_argv)
+		len = 0;
+	p = str_begin(s);
+	if (len > GH_ARGV_MAX) {
+		if (bpf_probe_read_user(p, GH_ARGV_MAX, (void *)start))
+			str_end(s, 0, 1);
+		else
+			str_end(s, GH_ARGV_MAX, 1);
+	} else if (len && !bpf_probe_read_user(p, len & (GH_ARGV_MAX * 2 - 1), (void *)start)) {
+		str_end(s, len, 0);
+	} else {
+		str_end(s, 0, len != 0);
+	}
+	put_cwd(s, t);
+	ev_submit(s);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gh_exit, struct task_struct *t)
+{
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+	struct scratch *s;
+	int code;
+
+	if (!is_tracked(tgid))
+		return 0;
+	/* Only the group's last thread ends the process (live has been decremented already). */
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
+	if (BPF_CORE_READ(t, signal, flags) & SIGNAL_GROUP_EXIT)
+		code = BPF_CORE_READ(t, signal, group_exit_code);
+	else
+		code = BPF_CORE_READ(t, exit_code);
+	s = ev_begin(GH_EV_EXIT, 0xffff);
+	if (s) {
+		s->ev.ret = code;
+		ev_submit(s);
+	}
+	bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* The record the BPF programs send through the ring buffer; shared by kernel and user side.
+ * A record is a gh_event header, then nstr strings, each a little-endian u16 length and that
+ * many bytes (no NUL). Socket addresses travel as strings holding the raw struct sockaddr. */
+#ifndef GH_EVENT_ABI_H
+#define GH_EVENT_ABI_H
+
+enum gh_ev_kind {
+	GH_EV_FORK = 1,		/* a tracked process made a process: pid child, ppid its parent,
+				   ret the process that forked (differs under CLONE_PARENT) */
+	GH_EV_EXEC = 2,		/* exec succeeded: s0 filename, s1 argv (NUL-separated), s2 cwd */
+	GH_EV_EXEC_FAIL = 3,	/* execve/execveat failed: s0 filename, s1 dirfd path, ret -errno */
+	GH_EV_EXIT = 4,		/* the last thread of a process exited: ret = wait status */
+	GH_EV_CWD = 5,		/* chdir/fchdir succeeded: s0 = the new cwd */
+	GH_EV_OPEN = 6,		/* open/openat/openat2/creat: s0 path, s1 dirfd path */
+	GH_EV_UNLINK = 7,	/* unlink/unlinkat/rmdir: s0 path, s1 dirfd path */
+	GH_EV_RENAME = 8,	/* rename*: s0 from, s1 from's dir, s2 to, s3 to's dir */
+	GH_EV_MKDIR = 9,	/* mkdir/mkdirat: s0 path, s1 dirfd path */
+	GH_EV_SYMLINK = 10,	/* symlink/symlinkat: s0 target as written, s2 linkpath, s3 its dir */
+	GH_EV_LINK = 11,	/* link/linkat: s0 old, s1 old's dir, s2 new, s3 new's dir */
+	GH_EV_MKNOD = 12,	/* mknod/mknodat: s0 path, s1 dirfd path */
+	GH_EV_CONNECT = 13,	/* connect: s0 destination sockaddr */
+	GH_EV_SENDTO = 14,	/* sendto/sendmsg naming a destination: s0 sockaddr, ret bytes */
+	GH_EV_BIND = 15,	/* bind: s0 local sockaddr */
+	GH_EV_LISTEN = 16,	/* listen: s0 the socket's local sockaddr as the kernel knows it */
+	GH_EV_ACCEPT = 17,	/* accept/accept4: s0 peer sockaddr, s1 local sockaddr */
+	GH_EV_KIND_MAX = 18,
+};
+
+/* gh_event.flags2 */
+#define GH_F_IS_DIR	(1u << 0)	/* the opened file is a directory */
+#define GH_F_CREATED	(1u << 1)	/* the open created the file */
+#define GH_F_RMDIR	(1u << 2)	/* rmdir, or unlinkat with AT_REMOVEDIR */
+#define GH_F_WALKED	(1u << 3)	/* s1 (and s3) are kernel path walks: components leaf first,
+					   each ended by NUL */
+
+#define GH_MAX_STRS	4
+#define GH_PATH_MAX	4096	/* PATH_MAX, with its NUL */
+#define GH_NAME_MAX	256	/* NAME_MAX, with its NUL */
+#define GH_ARGV_MAX	16384	/* bytes of argv captured per exec */
+#define GH_ADDR_MAX	128	/* bytes of a sockaddr captured */
+#define GH_DATA_CAP	32768	/* room for strings; the scratch area is twice this (verifier) */
+#define GH_WALK_DEPTH	48	/* components a kernel-side path walk follows */
+#define GH_SYSCALL_MAX	512	/* syscall numbers counted */
+
+struct gh_event {
+	unsigned short kind;
+	unsigned short nstr;	/* strings that follow */
+	unsigned short truncated;	/* bit i: string i was cut at its capture limit */
+	unsigned short syscall;	/* the syscall's number, 0xffff for sched events */
+	unsigned int pid;	/* process (tgid) as glasshouse's pid namespace numbers it */
+	unsigned int tid;
+	unsigned int ppid;	/* fork and exec: the parent */
+	unsigned int flags;	/* open flags, at-flags, rename flags */
+	unsigned long long time_ns;	/* CLOCK_MONOTONIC */
+	long long ret;		/* the syscall's return value; exit: wait status */
+	unsigned long long sock;	/* the socket's inode number: joins byte counts */
+	unsigned int mode;	/* creation mode */
+	unsigned int flags2;	/* GH_F_* */
+	unsigned int sock_type;	/* SOCK_STREAM, SOCK_DGRAM, ... (0 when not a socket) */
+	unsigned int pad;
+};
+
+/* Value of the sock_bytes map, keyed by gh_event.sock. */
+struct gh_sock_bytes {
+	unsigned long long sent, received;
+	unsigned int pid;	/* the process that first used the socket */
+	unsigned int sock_type;
+};
+
+#endif

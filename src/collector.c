@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "glasshouse.skel.h" /* bpftool gen skeleton: the BPF object, embedded */
+
+struct gh_collector {
+	struct glasshouse_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[GH_PROBES];
+	void *file_bytes;	/* the object read from GLASSHOUSE_BPF_DIR, if that was used */
+	gh_sink_fn sink;
+	void *ctx;
+	uint64_t events, malformed, truncated;
+};
+
+static const char *const probe_names[GH_PROBES] = {
+	"tp_btf/sys_enter", "tp_btf/sys_exit", "tp_btf/sched_process_fork",
+	"tp_btf/sched_process_exec", "tp_btf/sched_process_exit",
+};
+
+/* libbpf's own messages: kept (the last one names what failed), never printed by the core. */
+static __thread char last_msg[512];
+
+static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (n && strncmp(line, "libbpf: prog", 12)) /* skip the verifier log's lines */
+		memcpy(last_msg, line, n + 1);
+	return 0;
+}
+
+static int fail(char *err, size_t n, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return e < 0 ? e : -e;
+}
+
+/* Depth and inode of glasshouse's pid namespace: events name pids as glasshouse sees them. */
+static int pidns_of_self(unsigned *level, unsigned *inum)
+{
+	char line[256];
+	struct stat st;
+	FILE *f;
+
+	if (stat("/proc/self/ns/pid", &st))
+		return -errno;
+	*inum = (unsigned)st.st_ino;
+	*level = 0;
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "NSpid:", 6)) {
+			char *p = line + 6, *end;
+
+			for (;;) {
+				strtoul(p, &end, 10);
+				if (end == p)
+					break;
+				(*level)++;
+				p = end;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	if (*level)
+		(*level)--;
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct gh_collector *c = ctx;
+	struct gh_event_view v;
+
+	if (gh_event_decode(data, len, &v)) {
+		c->malformed++;
+		return 0;
+	}
+	c->events++;
+	c->truncated += v.truncated;
+	return c->sink ? c->sink(c->ctx, &v) : 0;
+}
+
+static void *read_file(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	void *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+			errno = EIO;
+		}
+		*size = (size_t)n;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int open_skel(struct gh_collector *c, const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	size_t size = 0;
+	int e;
+
+	c->skel = calloc(1, sizeof(*c->skel));
+	if (!c->skel)
+		return fail(err, errlen, ENOMEM, "collector: out of memory");
+	e = glasshouse_bpf__create_skeleton(c->skel);
+	if (e)
+		return fail(err, errlen, e, "collector: cannot describe the BPF object: %s",
+			    strerror(-e));
+	if (dir) {
+		snprintf(path, sizeof(path), "%s/glasshouse.bpf.o", dir);
+		c->file_bytes = read_file(path, &size);
+		if (!c->file_bytes)
+			return fail(err, errlen, errno ? errno : EIO,
+				    "collector: cannot read %s (GLASSHOUSE_BPF_DIR): %s", path,
+				    strerror(errno ? errno : EIO));
+		c->skel->skeleton->data = c->file_bytes;
+		c->skel->skeleton->data_sz = size;
+	}
+	e = bpf_object__open_skeleton(c->skel->skeleton, NULL);
+	if (e)
+		return fail(err, errlen, e, "collector: cannot open the BPF object: %s", strerror(-e));
+	return 0;
+}
+
+int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts *o, char *err,
+		      size_t errlen)
+{
+	struct gh_collector *c;
+	unsigned level = 0, inum = 0;
+	size_t ring = o->ring_bytes ? o->ring_bytes : 16u << 20;
+	int e, i, ncpu;
+
+	*out = NULL;
+	if (ring < 4096 || (ring & (ring - 1)))
+		return fail(err, errlen, EINVAL,
+			    "collector: ring buffer size %zu is not a power of two of at least 4096",
+			    ring);
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return fail(err, errlen, errno,
+			    "collector: no kernel BTF at /sys/kernel/btf/vmlinux (%s): the kernel needs "
+			    "CONFIG_DEBUG_INFO_BTF=y", strerror(errno));
+	e = pidns_of_self(&level, &inum);
+	if (e)
+		return fail(err, errlen, e, "collector: cannot read /proc/self (is /proc mounted?): %s",
+			    strerror(-e));
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return fail(err, errlen, ncpu ? ncpu : -EINVAL, "collector: cannot count the CPUs");
+	libbpf_set_print(capture_print);
+	last_msg[0] = '\0';
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return fail(err, errlen, ENOMEM, "collector: out of memory");
+	c->sink = o->sink;
+	c->ctx = o->ctx;
+	e = open_skel(c, o->bpf_dir, err, errlen);
+	if (e)
+		goto out;
+	c->skel->rodata->ns_level = level;
+	c->skel->rodata->ns_inum = inum;
+	c->skel->rodata->capture_argv = o->capture_argv ? 1 : 0;
+	/* Wake user space early only when a quarter of the ring is waiting; else it polls. */
+	c->skel->rodata->wakeup_bytes = ring / 4;
+	if ((e = bpf_map__set_max_entries(c->skel->maps.events, ring)) ||
+	    (e = bpf_map__set_max_entries(c->skel->maps.scratch_map, 2 * ncpu))) {
+		fail(err, errlen, e, "collector: cannot size the BPF maps: %s", strerror(-e));
+		goto out;
+	}
+	e = glasshouse_bpf__load(c->skel);
+	if (e) {
+		if (e == -EPERM || e == -EACCES)
+			fail(err, errlen, e, "collector: the kernel refused to load BPF programs (%s): "
+			     "run as root, or with CAP_BPF and CAP_PERFMON", strerror(-e));
+		else
+			fail(err, errlen, e, "collector: loading the BPF programs failed: %s%s%s",
+			     strerror(-e), last_msg[0] ? " — " : "", last_msg);
+		goto out;
+	}
+	for (i = 0; i < GH_PROBES; i++) {
+		struct bpf_program *p = (&c->skel->progs.gh_sys_enter)[i];
+
+		c->links[i] = bpf_program__attach(p);
+		if (!c->links[i])
+			c->links[i] = NULL;
+	}
+	if (!c->links[1]) { /* sys_exit registers the command: without it nothing is scoped */
+		e = -errno;
+		fail(err, errlen, e ? e : -EINVAL,
+		     "collector: cannot attach %s: %s", probe_names[1], strerror(e ? -e : EINVAL));
+		goto out;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
+	if (!c->rb) {
+		e = -errno;
+		fail(err, errlen, e, "collector: cannot map the ring buffer: %s", strerror(-e));
+		goto out;
+	}
+	*out = c;
+	return 0;
+out:
+	gh_collector_close(c);
+	return e;
+}
+
+void gh_collector_close(struct gh_collector *c)
+{
+	int i;
+
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	for (i = 0; i < GH_PROBES; i++)
+		bpf_link__destroy(c->links[i]);
+	if (c->skel)
+		glasshouse_bpf__destroy(c->skel);
+	free(c->file_bytes);
+	free(c);
+}
+
+int gh_collector_track(struct gh_collector *c, pid_t pid)
+{
+	if (pid <= 0)
+		return -EINVAL;
+	__atomic_store_n(&c->skel->bss->pending_root, (unsigned)pid, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int gh_collector_root_registered(struct gh_collector *c)
+{
+	return __atomic_load_n(&c->skel->bss->root_tgid, __ATOMIC_SEQ_CST);
+}
+
+int gh_collector_fd(struct gh_collector *c)
+{
+	return ring_buffer__epoll_fd(c->rb);
+}
+
+int gh_collector_drain(struct gh_collector *c)
+{
+	int n = ring_buffer__consume(c->rb);
+
+	return n;
+}
+
+void gh_collector_stats(struct gh_collector *c, struct gh_collector_stats *st)
+{
+	st->events = c->events;
+	st->malformed = c->malformed;
+	st->truncated = c->truncated;
+	st->lost = __atomic_load_n(&c->skel->bss->lost_events, __ATOMIC_SEQ_CST);
+	st->tracked_full = __atomic_load_n(&c->skel->bss->tracked_full, __ATOMIC_SEQ_CST);
+	st->root_registered = gh_collector_root_registered(c) != 0;
+}
+
+const char *gh_collector_probe(struct gh_collector *c, int i, int *attached)
+{
+	if (i < 0 || i >= GH_PROBES)
+		return NULL;
+	*attached = c->links[i] != NULL;
+	return probe_names[i];
+}
+
+int gh_collector_syscall_counts(struct gh_collector *c, uint64_t *counts, size_t n)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(c->skel->maps.syscall_counts);
+	uint64_t *per = calloc((size_t)ncpu, sizeof(*per));
+	uint32_t k;
+
+	if (!per)
+		return -ENOMEM;
+	for (k = 0; k < n && k < GH_SYSCALL_MAX; k++) {
+		int cpu;
+
+		counts[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, per))
+			continue;
+		for (cpu = 0; cpu < ncpu; cpu++)
+			counts[k] += per[cpu];
+	}
+	free(per);
+	return 0;
+}
+
+int gh_collector_sock_bytes(struct gh_collector *c,
+			    int (*fn)(void *ctx, uint64_t sock, const struct gh_sock_bytes *b),
+			    void *ctx)
+{
+	int fd = bpf_map__fd(c->skel->maps.sock_bytes), e;
+	uint64_t key, next;
+	struct gh_sock_bytes b;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &b))
+			continue;
+		e = fn(ctx, key, &b);
+		if (e)
+			return e;
+	}
+	return 0;
+}
