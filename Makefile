@@ -31,9 +31,14 @@ CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
 LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
-C_TESTS := test_json test_backend test_guest test_firecracker
+C_TESTS := test_json test_backend test_guest test_firecracker test_event
 
-.PHONY: bpf-objects all deps test test-c test-c-build test-lua test-cli demo bench install clean format check-format
+# The decoder and the aggregator again under ASan/UBSan, and as a libFuzzer target: they take
+# what came through the ring buffer.
+SAN_SRCS := $(addprefix src/,event.c path.c map.c aggregator.c buf.c)
+SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+.PHONY: fuzz bpf-objects all deps test test-c test-c-build test-lua test-cli demo bench install clean format check-format
 
 all: glasshouse $(BUILD)/lib/glasshouse/native.so
 
@@ -81,6 +86,9 @@ glasshouse: $(OBJ)/main.o $(CORE_OBJS) $(LUA_OBJS)
 $(BUILD)/lib/glasshouse/native.so: $(CORE_OBJS) $(LUA_OBJS) | $(BUILD)/lib/glasshouse
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $^ $(NATIVE_LIBS)
 
+$(BUILD)/tests/workload: tests/bpf/workload.c | $(BUILD)/tests
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lpthread
+
 $(BUILD)/tests/%: tests/c/%.c $(CORE_OBJS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
@@ -88,7 +96,17 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/run-all.sh
 
-test-c-build: $(addprefix $(BUILD)/tests/,$(C_TESTS))
+$(BUILD)/tests/test_event_san: tests/c/test_event.c $(SAN_SRCS) $(OBJ)/syscall_names.h | $(BUILD)/tests
+	$(CC) $(SAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -I$(OBJ) -Isrc -o $@ tests/c/test_event.c $(SAN_SRCS) -lcmocka
+
+$(BUILD)/tests/fuzz_event: tests/fuzz/fuzz_event.c $(SAN_SRCS) $(OBJ)/syscall_names.h | $(BUILD)/tests
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -I$(OBJ) -Isrc \
+		-o $@ tests/fuzz/fuzz_event.c $(SAN_SRCS)
+
+fuzz: $(BUILD)/tests/fuzz_event
+	$(BUILD)/tests/fuzz_event -max_total_time=60 -max_len=4096
+
+test-c-build: $(addprefix $(BUILD)/tests/,$(C_TESTS)) $(BUILD)/tests/test_event_san $(BUILD)/tests/fuzz_event
 
 test-c: test-c-build
 	@bash tests/run-all.sh c

@@ -36,13 +36,17 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define SIGNAL_GROUP_EXIT 0x00000004
 
 /* Set by user space before load. */
-const volatile __u32 ns_level = 0;	  /* depth of glasshouse's pid namespace (0 = initial) */
-const volatile __u32 ns_inum = 0;	  /* its inode number, to check a task is inside it */
+const volatile __u32 ns_inum = 0;	  /* glasshouse's pid namespace's inode number */
 const volatile __u8 capture_argv = 1;	  /* GLASSHOUSE_CAPTURE_ARGV=0 clears it */
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake user space past this much unread data */
 
 /* Written by user space at run time (the .bss is memory-mapped). */
 __u32 pending_root;	/* the command's pid in glasshouse's namespace, until registered */
+
+/* Set when the command registers: the depth of glasshouse's pid namespace (0 = the initial
+ * one), read from the command's own struct pid (user space cannot see it when /proc was
+ * mounted inside that namespace). */
+__u32 ns_level;
 
 /* Read by user space. */
 __u64 lost_events;	/* ring full (or scratch busy): the record was dropped and counted */
@@ -432,19 +436,25 @@ static __always_inline int is_tracked(__u32 tgid)
 }
 
 /* The command blocks at its gate until user space has set pending_root; its first syscall
- * exit after that (the gate's read) registers it, before it can exec. */
+ * exit after that (the gate's read) registers it, before it can exec. It is the process whose
+ * pid in its own namespace is pending_root, that namespace being glasshouse's. */
 static __always_inline int register_root(__u32 tgid)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 want = pending_root, nstgid;
+	struct pid *p = BPF_CORE_READ(t, group_leader, thread_pid);
+	__u32 want = pending_root, level;
+	struct upid up;
 
-	if (!want)
+	if (!want || !p)
 		return 0;
-	nstgid = tgid_in_ns(t);
-	if (nstgid != want)
+	level = BPF_CORE_READ(p, level);
+	if (bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[level & 31]))
 		return 0;
-	if (bpf_map_update_elem(&tracked, &tgid, &nstgid, BPF_ANY))
+	if (up.nr != want || BPF_CORE_READ(up.ns, ns.inum) != ns_inum)
 		return 0;
+	if (bpf_map_update_elem(&tracked, &tgid, &want, BPF_ANY))
+		return 0;
+	ns_level = level;
 	root_tgid = tgid;
 	pending_root = 0;
 	return 1;

@@ -294,6 +294,14 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 		r->protocol = gh_protocol_name(addr_family(&v->s[0]), v->h.sock_type);
 		if (!(r->addr = addr_str(a, &v->s[0], true)))
 			return nomem(a);
+		/* A unix socket named relative to the cwd is shown absolute, like any path. */
+		if (addr_family(&v->s[0]) == AF_UNIX && r->addr->len && !strchr("/@(", r->addr->s[0]) &&
+		    p && p->cur_cwd) {
+			if (gh_path_resolve(&a->tmp, p->cur_cwd->s, p->cur_cwd->len, r->addr->s,
+					    r->addr->len) ||
+			    !(r->addr = intern_buf(a, &a->tmp)))
+				return nomem(a);
+		}
 		if (v->h.kind == GH_EV_CONNECT)
 			r->result = connect_result(v->h.ret);
 		else if (v->h.kind == GH_EV_SENDTO)

@@ -56,37 +56,14 @@ static int fail(char *err, size_t n, int e, const char *fmt, ...)
 	return e < 0 ? e : -e;
 }
 
-/* Depth and inode of glasshouse's pid namespace: events name pids as glasshouse sees them. */
-static int pidns_of_self(unsigned *level, unsigned *inum)
+/* The inode of glasshouse's pid namespace: events name pids as glasshouse sees them. */
+static int pidns_of_self(unsigned *inum)
 {
-	char line[256];
 	struct stat st;
-	FILE *f;
 
 	if (stat("/proc/self/ns/pid", &st))
 		return -errno;
 	*inum = (unsigned)st.st_ino;
-	*level = 0;
-	f = fopen("/proc/self/status", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "NSpid:", 6)) {
-			char *p = line + 6, *end;
-
-			for (;;) {
-				strtoul(p, &end, 10);
-				if (end == p)
-					break;
-				(*level)++;
-				p = end;
-			}
-			break;
-		}
-	}
-	fclose(f);
-	if (*level)
-		(*level)--;
 	return 0;
 }
 
@@ -158,7 +135,7 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 		      size_t errlen)
 {
 	struct gh_collector *c;
-	unsigned level = 0, inum = 0;
+	unsigned inum = 0;
 	size_t ring = o->ring_bytes ? o->ring_bytes : 16u << 20;
 	int e, i, ncpu;
 
@@ -171,7 +148,7 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 		return fail(err, errlen, errno,
 			    "collector: no kernel BTF at /sys/kernel/btf/vmlinux (%s): the kernel needs "
 			    "CONFIG_DEBUG_INFO_BTF=y", strerror(errno));
-	e = pidns_of_self(&level, &inum);
+	e = pidns_of_self(&inum);
 	if (e)
 		return fail(err, errlen, e, "collector: cannot read /proc/self (is /proc mounted?): %s",
 			    strerror(-e));
@@ -189,7 +166,6 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 	e = open_skel(c, o->bpf_dir, err, errlen);
 	if (e)
 		goto out;
-	c->skel->rodata->ns_level = level;
 	c->skel->rodata->ns_inum = inum;
 	c->skel->rodata->capture_argv = o->capture_argv ? 1 : 0;
 	/* Wake user space early only when a quarter of the ring is waiting; else it polls. */

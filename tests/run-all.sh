@@ -39,8 +39,13 @@ for s in "${suites[@]}"; do
 		for t in build/tests/test_*; do
 			[ -x "$t" ] || continue
 			# The backend tests pass output through; keep it out of the TAP stream.
+			case $t in *fuzz_*) continue ;; esac
 			tally "c/$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=tap "$t"
 		done
+		# The decoder and aggregator fuzzed for a fixed number of inputs (no timing).
+		tally "c/fuzz_event" bash -c 'build/tests/fuzz_event -runs=200000 -max_len=4096 -seed=1 \
+			>build/tests/fuzz.log 2>&1 && echo "ok 1 - fuzz_event: 200000 inputs, no crash" || \
+			{ tail -20 build/tests/fuzz.log; echo "not ok 1 - fuzz_event crashed"; }' 
 		;;
 	lua)
 		tally "lua" lua5.4 /usr/bin/busted -o TAP --helper=tests/lua/helper.lua tests/lua

@@ -50,6 +50,12 @@ function M.environment(argv)
   }, { "runtime", "os", "arch", "sandbox" })
 end
 
+local function list_of(items, keys)
+  local out = arr()
+  for i, it in ipairs(items or {}) do out[i] = obj(it, keys) end
+  return out
+end
+
 local PROCESS_KEYS = { "pid", "ppid", "exe", "argv", "working_dir", "argv_truncated",
   "exit_code", "signal", "start_offset_ms", "failed_execs" }
 
@@ -64,7 +70,7 @@ local function process_entry(p)
     exit_code = orNull(p.exit_code),
     signal = orNull(p.signal),
     start_offset_ms = orNull(p.start_offset_ms),
-    failed_execs = arr(p.failed_execs or {}),
+    failed_execs = list_of(p.failed_execs, { "path", "error" }),
   }, PROCESS_KEYS)
 end
 
@@ -73,12 +79,6 @@ local function sorted_copy(list)
   for i, v in ipairs(list or {}) do out[i] = v end
   table.sort(out)
   return arr(out)
-end
-
-local function list_of(items, keys)
-  local out = arr()
-  for i, it in ipairs(items or {}) do out[i] = obj(it, keys) end
-  return out
 end
 
 local FS_KEYS = { "read", "written", "reads", "writes", "deletes", "policy_violations",
@@ -100,7 +100,8 @@ local function filesystem(fs)
   }, FS_KEYS)
 end
 
-local ATTEMPT_KEYS = { "dst", "protocol", "result", "op", "pid", "bytes_sent", "bytes_received" }
+local ATTEMPT_KEYS = { "dst", "protocol", "result", "op", "pid", "count", "bytes_sent",
+  "bytes_received" }
 
 local function network(net)
   net = net or {}
@@ -116,7 +117,7 @@ local function network(net)
     bytes_sent = net.bytes_sent or 0,
     bytes_received = net.bytes_received or 0,
     servers = list_of(net.servers, { "address", "protocol", "op", "pid" }),
-    accepted = list_of(net.accepted, { "peer", "local", "protocol", "pid", "bytes_sent",
+    accepted = list_of(net.accepted, { "peer", "local", "protocol", "pid", "count", "bytes_sent",
       "bytes_received" }),
   }, { "connections", "attempts", "bytes_sent", "bytes_received", "servers", "accepted" })
 end

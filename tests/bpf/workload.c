@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Small workloads whose every effect is known, one per subcommand, for the collector's
+ * integration tests (tests/bpf/bpf_test.sh). All work happens below the current directory;
+ * network traffic stays on loopback and unix sockets.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+	fprintf(stderr, "workload: %s: %s\n", what, strerror(errno));
+	exit(99);
+}
+
+static void touch_at(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	if (fd < 0)
+		die(name);
+	close(fd);
+}
+
+static void read_file(const char *name)
+{
+	char buf[64];
+	int fd = open(name, O_RDONLY);
+
+	if (fd < 0)
+		die(name);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+}
+
+/* dirfd- and cwd-relative names, . and .. */
+static int relpaths(void)
+{
+	int dfd;
+
+	if (mkdir("d", 0755) || mkdir("d/sub", 0755))
+		die("mkdir");
+	dfd = open("d", O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		die("open d");
+	touch_at(dfd, "at-dirfd");
+	touch_at(dfd, "sub/../at-dirfd-dotdot");
+	if (chdir("d/sub"))
+		die("chdir");
+	touch_at(AT_FDCWD, "../from-sub");
+	touch_at(AT_FDCWD, "./here");
+	if (fchdir(dfd))
+		die("fchdir");
+	touch_at(AT_FDCWD, "after-fchdir");
+	read_file("./sub/../at-dirfd");
+	return 0;
+}
+
+/* The grandchild outlives its parent; the root waits for it through a pipe. */
+static int doublefork(void)
+{
+	int p[2];
+	pid_t c;
+	char b;
+
+	if (pipe(p))
+		die("pipe");
+	c = fork();
+	if (c == 0) {
+		pid_t mid = getpid();
+
+		if (fork() == 0) {
+			close(p[0]);
+			while (getppid() == mid) /* until the middle process is gone */
+				usleep(1000);
+			touch_at(AT_FDCWD, "orphan-was-here");
+			execl("/bin/true", "true", "orphan", (char *)NULL);
+			die("exec");
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	waitpid(c, NULL, 0);
+	while (read(p[0], &b, 1) > 0) /* EOF: the grandchild exec'd (cloexec-less fd closed at exit) */
+		;
+	return 0;
+}
+
+/* Forks before doing anything itself; the child works. */
+static int forkfirst(void)
+{
+	pid_t c = fork();
+
+	if (c == 0) {
+		touch_at(AT_FDCWD, "child-file");
+		_exit(3);
+	}
+	waitpid(c, NULL, 0);
+	return 0;
+}
+
+static void *thread_main(void *arg)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "thread-%ld", (long)arg);
+	touch_at(AT_FDCWD, name);
+	return NULL;
+}
+
+static int threads(void)
+{
+	pthread_t t[4];
+	long i;
+
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, thread_main, (void *)i);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+/* A path of more than 255 bytes (every component 200) and a name that is not UTF-8. */
+static int longnames(void)
+{
+	char comp[201], path[4096] = ".";
+	int i;
+
+	memset(comp, 'a', 200);
+	comp[200] = '\0';
+	for (i = 0; i < 5; i++) {
+		comp[0] = (char)('a' + i);
+		strcat(path, "/");
+		strcat(path, comp);
+		if (mkdir(path, 0755))
+			die("mkdir long");
+	}
+	strcat(path, "/leaf");
+	touch_at(AT_FDCWD, path);
+	touch_at(AT_FDCWD, "bad-\xff\xfe-name");
+	return 0;
+}
+
+static int fsops(void)
+{
+	touch_at(AT_FDCWD, "a");
+	touch_at(AT_FDCWD, "b");
+	if (rename("a", "a2"))
+		die("rename");
+	if (syscall(SYS_renameat2, AT_FDCWD, "b", AT_FDCWD, "b2", 0))
+		die("renameat2");
+	if (symlink("a2", "link-to-a2"))
+		die("symlink");
+	if (link("a2", "hard"))
+		die("link");
+	if (mknod("fifo", S_IFIFO | 0644, 0))
+		die("mknod");
+	if (mkdir("dir", 0755) || rmdir("dir"))
+		die("mkdir/rmdir");
+	if (unlink("b2"))
+		die("unlink");
+	if (unlink("never-existed") == 0 || errno != ENOENT)
+		die("unlink missing");
+	if (open("missing-too", O_RDONLY) >= 0)
+		die("open missing");
+	if (rename("nope", "nope2") == 0)
+		die("rename missing");
+	if (chmod("a2", 0600))
+		die("chmod");
+	return 0;
+}
+
+static int execfail(void)
+{
+	char *argv[] = { "prog", NULL };
+	pid_t c = fork();
+
+	if (c == 0) {
+		execv("./no-such-program", argv);
+		execl("/bin/true", "true", "after-failure", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(c, NULL, 0);
+	return 0;
+}
+
+static int tcp_pair_transfer(int family, int out, int back)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	int l = socket(family, SOCK_STREAM, 0), c, s;
+	char buf[4096];
+	int got = 0, n;
+
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (void *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else {
+		struct sockaddr_in6 *in6 = (void *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_loopback;
+	}
+	if (l < 0 || bind(l, (void *)&ss, len) || listen(l, 4) || getsockname(l, (void *)&ss, &len))
+		die("listen");
+	c = socket(family, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (void *)&ss, len))
+		die("connect");
+	s = accept(l, NULL, NULL);
+	if (s < 0)
+		die("accept");
+	memset(buf, 'x', sizeof(buf));
+	if (write(c, buf, (size_t)out) != out)
+		die("write");
+	while (got < out && (n = (int)read(s, buf, sizeof(buf))) > 0)
+		got += n;
+	if (send(s, buf, (size_t)back, 0) != back)
+		die("send");
+	got = 0;
+	while (got < back && (n = (int)recv(c, buf, sizeof(buf), 0)) > 0)
+		got += n;
+	close(c);
+	close(s);
+	close(l);
+	return 0;
+}
+
+static int net(void)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(1) };
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int s, u, srv;
+
+	tcp_pair_transfer(AF_INET, 1000, 2500);
+	tcp_pair_transfer(AF_INET6, 300, 70);
+
+	/* refused: nothing listens on 127.0.0.1:1 */
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(s, (void *)&in, sizeof(in)) == 0 || errno != ECONNREFUSED)
+		die("refused connect");
+	close(s);
+
+	/* UDP sendto without connect, 3 datagrams of 10 bytes */
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	in.sin_port = htons(9); /* discard; nothing needs to listen for UDP to be sent */
+	for (int i = 0; i < 3; i++)
+		if (sendto(s, "0123456789", 10, 0, (void *)&in, sizeof(in)) != 10)
+			die("sendto");
+	close(s);
+
+	/* unix stream socket */
+	strcpy(un.sun_path, "gh.sock");
+	srv = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (srv < 0 || bind(srv, (void *)&un, sizeof(un)) || listen(srv, 1))
+		die("unix listen");
+	u = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(u, (void *)&un, sizeof(un)))
+		die("unix connect");
+	if (write(u, "ping", 4) != 4)
+		die("unix write");
+	close(u);
+	close(srv);
+	unlink("gh.sock");
+	return 0;
+}
+
+/* n failed opens as fast as possible: with a tiny ring, some records must be lost. */
+static int burst(int n)
+{
+	for (int i = 0; i < n; i++)
+		open("no-such-file-in-the-burst", O_RDONLY);
+	return 0;
+}
+
+/* argv of n arguments, each len bytes, through exec of /bin/true. */
+static int bigargv(int n, int len)
+{
+	char **argv = calloc((size_t)n + 2, sizeof(*argv));
+	int i;
+
+	argv[0] = "true";
+	for (i = 1; i <= n; i++) {
+		argv[i] = malloc((size_t)len + 1);
+		memset(argv[i], 'a' + i % 26, (size_t)len);
+		argv[i][len] = '\0';
+	}
+	execv("/bin/true", argv);
+	die("exec");
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(cmd, "relpaths"))
+		return relpaths();
+	if (!strcmp(cmd, "doublefork"))
+		return doublefork();
+	if (!strcmp(cmd, "forkfirst"))
+		return forkfirst();
+	if (!strcmp(cmd, "threads"))
+		return threads();
+	if (!strcmp(cmd, "longnames"))
+		return longnames();
+	if (!strcmp(cmd, "fsops"))
+		return fsops();
+	if (!strcmp(cmd, "execfail"))
+		return execfail();
+	if (!strcmp(cmd, "net"))
+		return net();
+	if (!strcmp(cmd, "burst"))
+		return burst(argc > 2 ? atoi(argv[2]) : 100000);
+	if (!strcmp(cmd, "bigargv"))
+		return bigargv(argc > 2 ? atoi(argv[2]) : 64, argc > 3 ? atoi(argv[3]) : 10);
+	fprintf(stderr, "workload: unknown subcommand '%s'\n", cmd);
+	return 2;
+}
