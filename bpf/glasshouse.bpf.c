@@ -26,6 +26,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define O_RDWR 02
 #define O_CREAT 0100
 #define O_TRUNC 01000
+#define O_APPEND 02000
+#define O_ACCMODE 03
+#define O_PATH 010000000
 #define FMODE_CREATED 0x100000
 #define S_IFMT 00170000
 #define S_IFDIR 0040000
@@ -34,6 +37,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define AF_INET 2
 #define AF_INET6 10
 #define SIGNAL_GROUP_EXIT 0x00000004
+#define MSG_PEEK 2
 
 /* Set by user space before load. */
 const volatile __u32 ns_inum = 0;	  /* glasshouse's pid namespace's inode number */
@@ -58,11 +62,13 @@ struct {
 	__uint(max_entries, 16 << 20); /* resized by user space */
 } events SEC(".maps");
 
+/* The tracked set: a mark in each tracked thread's task-local storage. Checking a task that
+ * has none is one pointer load, which matters: every syscall of the machine asks. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);	/* global tgid */
-	__type(value, __u32);	/* tgid in glasshouse's pid namespace */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);	/* 1 */
 } tracked SEC(".maps");
 
 struct {
@@ -316,14 +322,16 @@ static __always_inline void put_cwd(struct scratch *s, struct task_struct *t)
 	put_path(s, &fs->pwd);
 }
 
+/* fd's struct file in task t. Plain loads through the task's BTF pointers (the verifier makes
+ * them fault-safe), far cheaper than a probe-read helper call per step. */
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct fdtable *fdt = t->files->fdt;
 	struct file **arr, *f = NULL;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	arr = BPF_CORE_READ(fdt, fd);
+	arr = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
 	return f;
 }
@@ -430,17 +438,26 @@ static __always_inline void put_sock_addr(struct scratch *s, struct socket *sock
 	}
 }
 
-static __always_inline int is_tracked(__u32 tgid)
+static __always_inline int is_tracked(struct task_struct *t)
 {
-	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+	return bpf_task_storage_get(&tracked, t, 0, 0) != NULL;
+}
+
+static __always_inline int track(struct task_struct *t)
+{
+	__u32 *v = bpf_task_storage_get(&tracked, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!v)
+		return -1;
+	*v = 1;
+	return 0;
 }
 
 /* The command blocks at its gate until user space has set pending_root; its first syscall
  * exit after that (the gate's read) registers it, before it can exec. It is the process whose
  * pid in its own namespace is pending_root, that namespace being glasshouse's. */
-static __always_inline int register_root(__u32 tgid)
+static __always_inline int register_root(struct task_struct *t)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct pid *p = BPF_CORE_READ(t, group_leader, thread_pid);
 	__u32 want = pending_root, level;
 	struct upid up;
@@ -452,62 +469,154 @@ static __always_inline int register_root(__u32 tgid)
 		return 0;
 	if (up.nr != want || BPF_CORE_READ(up.ns, ns.inum) != ns_inum)
 		return 0;
-	if (bpf_map_update_elem(&tracked, &tgid, &want, BPF_ANY))
+	if (track(t))
 		return 0;
 	ns_level = level;
-	root_tgid = tgid;
+	root_tgid = BPF_CORE_READ(t, tgid);
 	pending_root = 0;
 	return 1;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(gh_sys_enter, struct pt_regs *regs, long id)
+static __always_inline void count_syscall(long nr)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 key = id;
-	__u64 *cnt;
+	__u32 key = nr;
+	__u64 *cnt = bpf_map_lookup_elem(&syscall_counts, &key);
 
-	if (!is_tracked(tgid))
-		return 0;
-	cnt = bpf_map_lookup_elem(&syscall_counts, &key);
 	if (cnt)
 		*cnt += 1;
-	return 0;
 }
 
-static __always_inline void sock_add_bytes(long nr, long fd, long ret)
+/* Bytes through a tracked process's sockets, from the kernel's own socket send and receive
+ * tracepoints (6.4+): nothing runs for reads and writes of files. */
+static __always_inline void sock_add_bytes(struct sock *sk, int ret, int received)
 {
-	struct socket *sock;
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct gh_sock_bytes *b;
-	__u64 key = 0;
+	struct socket *sock;
+	__u64 key;
 
-	switch (nr) {
-	case __NR_read: case __NR_readv: case __NR_recvfrom: case __NR_recvmsg:
-	case __NR_write: case __NR_writev: case __NR_sendto: case __NR_sendmsg:
-	case __NR_sendfile:
-		break;
-	default:
+	if (ret <= 0 || !is_tracked(t))
 		return;
-	}
-	/* sendfile(out_fd, in_fd, ...): out_fd, the first argument, is the socket. */
-	sock = fd_socket(fd, &key);
-	if (!sock)
+	sock = BPF_CORE_READ(sk, sk_socket);
+	key = BPF_CORE_READ(sock, file, f_inode, i_ino);
+	if (!sock || !key)
 		return;
 	b = bpf_map_lookup_elem(&sock_bytes, &key);
 	if (!b) {
 		struct gh_sock_bytes zero = {};
 
-		zero.pid = tgid_in_ns(bpf_get_current_task_btf());
+		zero.pid = tgid_in_ns(t);
 		zero.sock_type = BPF_CORE_READ(sock, type);
 		bpf_map_update_elem(&sock_bytes, &key, &zero, BPF_NOEXIST);
 		b = bpf_map_lookup_elem(&sock_bytes, &key);
 		if (!b)
 			return;
 	}
-	if (nr == __NR_read || nr == __NR_readv || nr == __NR_recvfrom || nr == __NR_recvmsg)
+	if (received)
 		__sync_fetch_and_add(&b->received, ret);
 	else
 		__sync_fetch_and_add(&b->sent, ret);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(gh_sock_send, struct sock *sk, int ret, int flags)
+{
+	sock_add_bytes(sk, ret, 0);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(gh_sock_recv, struct sock *sk, int ret, int flags)
+{
+	if (!(flags & MSG_PEEK)) /* peeked bytes are received again by the next read */
+		sock_add_bytes(sk, ret, 1);
+	return 0;
+}
+
+/*
+ * Repeated opens collapse in the kernel: a process opening the same name, from the same
+ * directory, with the same access and the same result as before adds nothing to the receipt,
+ * so it is counted (syscalls.counts, collapsed_opens) and not sent. The key holds the whole
+ * name (names of 128 bytes or more are always sent), so two different names never collapse.
+ */
+struct open_key {
+	__u64 name[16];
+	__u64 dir_dentry, dir_mnt;	/* what a relative name resolves against */
+	__s64 result;	/* -errno, or the open's access class */
+	__u32 pid;
+	__u32 len;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, struct open_key);
+	__type(value, __u8);
+} seen_opens SEC(".maps");
+
+__u64 collapsed_opens;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct open_key);
+} open_key_buf SEC(".maps");
+
+/* What the open made: a directory listing, a created file (GH_F_IS_DIR, GH_F_CREATED). */
+static __always_inline void open_result(struct scratch *s, struct task_struct *t, long ret)
+{
+	struct file *f;
+
+	if (ret < 0 || !(f = fd_file(t, ret)))
+		return;
+	if (!(s->ev.flags & (O_WRONLY | O_RDWR)) && /* a directory opens read-only */
+	    (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFDIR)
+		s->ev.flags2 |= GH_F_IS_DIR;
+	if ((s->ev.flags & O_CREAT) && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED))
+		s->ev.flags2 |= GH_F_CREATED;
+}
+
+/* 1 if this exact open was sent before (then it is only counted); else its result flags are
+ * filled in. Opens that may create a file are always sent. */
+static __always_inline int open_seen(struct scratch *s, long ret, long dfd)
+{
+	__u32 len = s->data[0] | (__u32)s->data[1] << 8, zero = 0;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct open_key *k = bpf_map_lookup_elem(&open_key_buf, &zero);
+	__u8 one = 1;
+
+	if (!k || len >= sizeof(k->name) || (s->ev.flags & O_CREAT) || s->ev.truncated)
+		goto send;
+	__builtin_memset(k, 0, sizeof(*k));
+	if (len && bpf_probe_read_kernel(k->name, len & (sizeof(k->name) - 1), &s->data[2]))
+		goto send;
+	k->len = len;
+	k->pid = s->ev.pid;
+	k->result = ret < 0 ? ret : (s->ev.flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
+	if (s->data[2] != '/') {
+		if (dfd == AT_FDCWD) {
+			struct fs_struct *fs = t->fs;
+
+			k->dir_dentry = (__u64)fs->pwd.dentry;
+			k->dir_mnt = (__u64)fs->pwd.mnt;
+		} else {
+			struct file *f = fd_file(t, dfd);
+
+			if (!f)
+				goto send;
+			k->dir_dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+			k->dir_mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
+		}
+	}
+	if (bpf_map_lookup_elem(&seen_opens, k)) {
+		__sync_fetch_and_add(&collapsed_opens, 1);
+		return 1;
+	}
+	bpf_map_update_elem(&seen_opens, k, &one, BPF_ANY);
+send:
+	open_result(s, t, ret);
+	return 0;
 }
 
 static __always_inline void file_event(long nr, long ret, struct pt_regs *regs)
@@ -617,6 +726,10 @@ static __always_inline void file_event(long nr, long ret, struct pt_regs *regs)
 			put_cwd(s, bpf_get_current_task_btf());
 		} else {
 			put_user_str(s, n0, GH_PATH_MAX + 1);
+			if (kind == GH_EV_OPEN && open_seen(s, ret, d0)) {
+				scratch_put(s);
+				return;
+			}
 			if (raw0)
 				put_empty(s);
 			else
@@ -625,17 +738,6 @@ static __always_inline void file_event(long nr, long ret, struct pt_regs *regs)
 				put_user_str(s, n1, GH_PATH_MAX + 1);
 				put_dirfd(s, d1, n1);
 			}
-		}
-	}
-	/* What the open made: a directory listing, a created file. */
-	if (kind == GH_EV_OPEN && ret >= 0) {
-		struct file *f = fd_file(bpf_get_current_task_btf(), ret);
-
-		if (f) {
-			if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFDIR)
-				s->ev.flags2 |= GH_F_IS_DIR;
-			if (BPF_CORE_READ(f, f_mode) & FMODE_CREATED)
-				s->ev.flags2 |= GH_F_CREATED;
 		}
 	}
 	ev_submit(s);
@@ -714,20 +816,26 @@ static __always_inline void net_event(long nr, long ret, struct pt_regs *regs)
 	ev_submit(s);
 }
 
+/* The one syscall program: counts every syscall of the tree and reports the ones that touch
+ * files, processes and the network. (exit and exit_group never return: sched_process_exit
+ * counts them.) */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *t = bpf_get_current_task_btf();
 	long nr;
 
-	if (!is_tracked(tgid)) {
-		if (pending_root)
-			register_root(tgid);
+	if (!is_tracked(t)) {
+		/* The command's first read is its gate's: it registers there, so nothing glasshouse's
+		 * child did to get ready is counted as the command's. */
+		if (pending_root && regs->orig_ax == __NR_read)
+			register_root(t);
 		return 0;
 	}
-	nr = BPF_CORE_READ(regs, orig_ax);
-	if (ret > 0)
-		sock_add_bytes(nr, regs->di, ret);
+	nr = regs->orig_ax;
+	/* A new child returns from clone too: the call is counted once, in the caller. */
+	if (ret != 0 || (nr != __NR_clone && nr != __NR_clone3 && nr != __NR_fork && nr != __NR_vfork))
+		count_syscall(nr);
 	file_event(nr, ret, regs);
 	net_event(nr, ret, regs);
 	return 0;
@@ -736,17 +844,17 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(gh_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid, nstgid;
+	__u32 nstgid;
 	struct scratch *s;
 
-	if (!is_tracked(ptgid))
+	if (!is_tracked(parent))
 		return 0;
-	ctgid = BPF_CORE_READ(child, tgid);
-	if (ctgid == ptgid)
-		return 0; /* a thread */
-	nstgid = tid_in_ns(child); /* the child is its group's leader */
-	if (bpf_map_update_elem(&tracked, &ctgid, &nstgid, BPF_ANY))
+	/* Threads are tracked too (each has its own storage); only processes are reported. */
+	if (track(child))
 		__sync_fetch_and_add(&tracked_full, 1);
+	if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
+		return 0;
+	nstgid = tid_in_ns(child); /* the child leads its group */
 	s = ev_begin(GH_EV_FORK, 0xffff);
 	if (!s)
 		return 0;
@@ -761,12 +869,11 @@ int BPF_PROG(gh_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 tgid = BPF_CORE_READ(t, tgid);
 	unsigned long start, end, len;
 	struct scratch *s;
 	__u8 *p;
 
-	if (!is_tracked(tgid))
+	if (!is_tracked(t))
 		return 0;
 	s = ev_begin(GH_EV_EXEC, 0xffff);
 	if (!s)
@@ -802,12 +909,18 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(gh_exit, struct task_struct *t)
 {
-	__u32 tgid = BPF_CORE_READ(t, tgid);
+	struct pt_regs *regs;
 	struct scratch *s;
+	long nr;
 	int code;
 
-	if (!is_tracked(tgid))
+	if (!is_tracked(t))
 		return 0;
+	/* A thread that left through exit or exit_group: that syscall never returns, count it. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	nr = regs ? BPF_CORE_READ(regs, orig_ax) : -1;
+	if (nr == __NR_exit || nr == __NR_exit_group)
+		count_syscall(nr);
 	/* Only the group's last thread ends the process (live has been decremented already). */
 	if (BPF_CORE_READ(t, signal, live.counter) != 0)
 		return 0;
@@ -820,6 +933,5 @@ int BPF_PROG(gh_exit, struct task_struct *t)
 		s->ev.ret = code;
 		ev_submit(s);
 	}
-	bpf_map_delete_elem(&tracked, &tgid);
 	return 0;
 }

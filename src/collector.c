@@ -22,9 +22,11 @@ struct gh_collector {
 	uint64_t events, malformed, truncated;
 };
 
+/* The probes, by section name. sys_exit is the one glasshouse cannot do without: it registers
+ * the command. The others are attached when the kernel has them (sock_*_length: 6.4+). */
 static const char *const probe_names[GH_PROBES] = {
-	"tp_btf/sys_enter", "tp_btf/sys_exit", "tp_btf/sched_process_fork",
-	"tp_btf/sched_process_exec", "tp_btf/sched_process_exit",
+	"tp_btf/sys_exit",		 "tp_btf/sched_process_fork", "tp_btf/sched_process_exec",
+	"tp_btf/sched_process_exit", "tp_btf/sock_send_length",   "tp_btf/sock_recv_length",
 };
 
 /* libbpf's own messages: kept (the last one names what failed), never printed by the core. */
@@ -186,17 +188,18 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 		goto out;
 	}
 	for (i = 0; i < GH_PROBES; i++) {
-		struct bpf_program *p = (&c->skel->progs.gh_sys_enter)[i];
+		struct bpf_program *p;
 
-		c->links[i] = bpf_program__attach(p);
-		if (!c->links[i])
-			c->links[i] = NULL;
-	}
-	if (!c->links[1]) { /* sys_exit registers the command: without it nothing is scoped */
-		e = -errno;
-		fail(err, errlen, e ? e : -EINVAL,
-		     "collector: cannot attach %s: %s", probe_names[1], strerror(e ? -e : EINVAL));
-		goto out;
+		bpf_object__for_each_program(p, c->skel->obj)
+			if (!strcmp(bpf_program__section_name(p), probe_names[i]))
+				break;
+		c->links[i] = p ? bpf_program__attach(p) : NULL;
+		if (i == 0 && !c->links[i]) { /* nothing is scoped without it */
+			e = p ? -errno : -ENOENT;
+			fail(err, errlen, e ? e : -EINVAL, "collector: cannot attach %s: %s",
+			     probe_names[0], strerror(e ? -e : EINVAL));
+			goto out;
+		}
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
 	if (!c->rb) {

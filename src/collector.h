@@ -26,7 +26,7 @@ struct gh_collector_opts {
 	void *ctx;
 };
 
-#define GH_PROBES 5
+#define GH_PROBES 6
 
 struct gh_collector_stats {
 	uint64_t events;	/* records delivered to the sink */
