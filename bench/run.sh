@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `make bench`: each workload bare and under `glasshouse run`, alternating, ROUNDS times (5);
+# the ratio is the median of the per-round ratios. Also strace -f (and bpftrace when
+# installed) side by side, events delivered and lost, glasshouse's peak RSS, start-up time of
+# `glasshouse run -- /bin/true`, and openloop under a script with a Lua filter hook.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+GH=$ROOT/glasshouse
+ROUNDS=${ROUNDS:-5}
+B=$ROOT/build/bench
+mkdir -p "$B"
+cc -O2 -o "$B/openloop" bench/openloop.c
+cc -O2 -o "$B/netloop" bench/netloop.c
+W=$(mktemp -d /tmp/gh-bench-XXXXXX)
+trap 'rm -rf "$W"' EXIT
+
+# The build workload: about 120 small C files and a Makefile.
+mkdir -p "$W/proj"
+for i in $(seq 1 120); do
+	printf 'int f%d(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * %d; return s; }\n' "$i" "$i" >"$W/proj/f$i.c"
+done
+printf 'int main(void) { return 0; }\n' >"$W/proj/main.c"
+cat >"$W/proj/Makefile" <<'EOF'
+SRCS := $(wildcard *.c)
+prog: $(SRCS:.c=.o)
+	$(CC) -o $@ $^
+%.o: %.c
+	$(CC) -O2 -c $< -o $@
+clean:
+	rm -f *.o prog
+EOF
+
+now() { date +%s.%N; }
+# timed CMD...: wall seconds of CMD (output discarded)
+timed() {
+	local t0 t1
+	t0=$(now)
+	"$@" >/dev/null 2>&1
+	t1=$(now)
+	echo "$t1 - $t0" | bc -l
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# peak_rss CMD...: run CMD (glasshouse), print its own VmHWM in KiB, sampled until it exits.
+peak_rss() {
+	"$@" >/dev/null 2>&1 &
+	local pid=$! hwm=0 v
+	while kill -0 "$pid" 2>/dev/null; do
+		v=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+		[ -n "$v" ] && [ "$v" -gt "$hwm" ] && hwm=$v
+		sleep 0.02
+	done
+	wait "$pid"
+	echo "$hwm"
+}
+
+declare -A CMD PREP
+CMD[openloop]="$B/openloop 200000"
+CMD[spawn]="sh -c 'i=0; while [ \$i -lt 1000 ]; do /bin/true; i=\$((i+1)); done'"
+CMD[build]="make -s -C $W/proj -j2"
+PREP[build]="make -s -C $W/proj clean"
+CMD[net]="$B/netloop 10000"
+
+cat <<EOF
+glasshouse bench: $(uname -r), $(nproc) CPUs, $ROUNDS alternating rounds, median ratios
+| workload | bare s | glasshouse s | ratio | strace -f ratio | events | lost | glasshouse peak RSS |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+EOF
+for w in openloop spawn build net; do
+	ratios=() bares=() ghs=()
+	for r in $(seq 1 "$ROUNDS"); do
+		[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+		b=$(timed bash -c "${CMD[$w]}")
+		[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+		g=$(timed "$GH" run -o "$W/$w.json" -- bash -c "${CMD[$w]}")
+		bares+=("$b") ghs+=("$g")
+		ratios+=("$(echo "$g / $b" | bc -l)")
+	done
+	[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+	s=$(timed strace -f -qq -o /dev/null bash -c "${CMD[$w]}")
+	[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+	rss=$(peak_rss "$GH" run -o "$W/$w-rss.json" -- bash -c "${CMD[$w]}")
+	mb=$(printf '%s\n' "${bares[@]}" | median)
+	mg=$(printf '%s\n' "${ghs[@]}" | median)
+	mr=$(printf '%s\n' "${ratios[@]}" | median)
+	ev=$(jq '.collector.events' "$W/$w.json")
+	lost=$(jq '.collector.lost' "$W/$w.json")
+	printf '| %s | %.3f | %.3f | %.2f | %.1f | %s | %s | %d MB |\n' "$w" "$mb" "$mg" "$mr" \
+		"$(echo "$s / $mb" | bc -l)" "$ev" "$lost" "$((rss / 1024))"
+	case $w in
+	openloop) jq -r '"  openloop: openat counted \(.syscalls.counts.openat) (want 202002 + loader opens), collapsed into \(.collector.events) events"' "$W/$w.json" ;;
+	net) jq -r '"  net: \(.network.attempts[0].count) connects, bytes sent \(.network.attempts[0].bytes_sent) (want 1000000), received \(.network.attempts[0].bytes_received) (want 1000000)"' "$W/$w.json" ;;
+	esac
+done
+if command -v bpftrace >/dev/null; then
+	echo "(bpftrace is installed: see docs/performance.md for its one-line-per-open figure)"
+fi
+
+# Start-up: glasshouse run -- /bin/true
+st=()
+for r in $(seq 1 10); do st+=("$(timed "$GH" run -o "$W/true.json" -- /bin/true)"); done
+printf 'start-up of glasshouse run -- /bin/true: median %.0f ms (10 runs)\n' \
+	"$(printf '%s\n' "${st[@]}" | median | awk '{print $1 * 1000}')"
+
+# openloop under a script with a Lua filter hook
+cat >"$W/filter.lua" <<'EOF'
+local gh = require "glasshouse"
+local seen = 0
+gh.run(gh.command, { output = os.getenv("OUT"), filter = function(ev) seen = seen + 1; return true end })
+return 0
+EOF
+ratios=()
+for r in $(seq 1 "$ROUNDS"); do
+	b=$(timed "$B/openloop" 200000)
+	g=$(OUT=$W/filter.json timed "$GH" script "$W/filter.lua" -- "$B/openloop" 200000)
+	ratios+=("$(echo "$g / $b" | bc -l)")
+done
+printf 'openloop with a Lua filter hook: median ratio %.2f\n' "$(printf '%s\n' "${ratios[@]}" | median)"
