@@ -177,6 +177,10 @@ jq_eq "inside a PID namespace: pids as glasshouse sees them" "$T/pidns.json" \
 jq_eq "inside a PID namespace: files" "$T/pidns.json" '[.filesystem.writes,.collector.status]' \
 	"[[\"$T/pidns/f\"],\"ok\"]"
 
+# --- every receipt above is valid against the schema
+out=$(python3 "$ROOT/tests/cli/validate.py" "$ROOT/docs/receipt.schema.json" "$T"/*.json 2>&1)
+expect_eq "all receipts of this suite match docs/receipt.schema.json" "" "$out"
+
 # --- the demo against strace -f: the same programs, files and destinations
 if command -v strace >/dev/null; then
 	make -s -C "$ROOT" build/demo/workload >/dev/null
