@@ -79,8 +79,8 @@ bpf-objects: $(OBJ)/glasshouse.bpf.o
 # The Lua files are assembled into this object with .incbin.
 $(OBJ)/lglasshouse.o: $(LUA_FILES)
 
-glasshouse: $(OBJ)/main.o $(CORE_OBJS) $(LUA_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+glasshouse: $(OBJ)/main.o $(OBJ)/repl.o $(CORE_OBJS) $(LUA_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lreadline
 
 # The same objects as a Lua C module, so busted specs drive them from a stock lua5.4.
 $(BUILD)/lib/glasshouse/native.so: $(CORE_OBJS) $(LUA_OBJS) | $(BUILD)/lib/glasshouse

@@ -77,6 +77,22 @@ static int l_core_signal_name(lua_State *L)
 	return 1;
 }
 
+/* core.access(path, "r"|"w"|"x"|"") -> boolean: access(2) for the real user. */
+static int l_core_access(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1), *m = luaL_optstring(L, 2, "");
+	int mode = F_OK;
+
+	if (strchr(m, 'r'))
+		mode |= R_OK;
+	if (strchr(m, 'w'))
+		mode |= W_OK;
+	if (strchr(m, 'x'))
+		mode |= X_OK;
+	lua_pushboolean(L, access(path, mode) == 0);
+	return 1;
+}
+
 /* core.errno_name(n) -> "ENOENT" */
 static int l_core_errno_name(lua_State *L)
 {
@@ -111,6 +127,13 @@ static int l_core_getcwd(lua_State *L)
 	if (!getcwd(buf, sizeof(buf)))
 		return gh_l_fail(L, "getcwd", errno);
 	lua_pushstring(L, buf);
+	return 1;
+}
+
+/* core.getuid() -> the effective user id of glasshouse */
+static int l_core_getuid(lua_State *L)
+{
+	lua_pushinteger(L, geteuid());
 	return 1;
 }
 
@@ -174,6 +197,8 @@ int luaopen_glasshouse_core(lua_State *L)
 		{ "monotonic", l_core_monotonic },
 		{ "signal_name", l_core_signal_name },
 		{ "errno_name", l_core_errno_name },
+		{ "access", l_core_access },
+		{ "getuid", l_core_getuid },
 		{ "uname", l_core_uname },
 		{ "getcwd", l_core_getcwd },
 		{ "getpid", l_core_getpid },

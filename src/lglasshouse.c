@@ -25,6 +25,7 @@ EMBED(gh_lua_init, "lua/glasshouse/init.lua");
 EMBED(gh_lua_receipt, "lua/glasshouse/receipt.lua");
 EMBED(gh_lua_json, "lua/glasshouse/json.lua");
 EMBED(gh_lua_run, "lua/run.lua");
+EMBED(gh_lua_repl, "lua/glasshouse/repl.lua");
 
 struct embedded {
 	const char *module;	/* require name, or NULL for a script */
@@ -36,6 +37,7 @@ static const struct embedded files[] = {
 	{ "glasshouse", "glasshouse/init.lua", gh_lua_init, gh_lua_init_end },
 	{ "glasshouse.receipt", "glasshouse/receipt.lua", gh_lua_receipt, gh_lua_receipt_end },
 	{ "glasshouse.json", "glasshouse/json.lua", gh_lua_json, gh_lua_json_end },
+	{ "glasshouse.repl", "glasshouse/repl.lua", gh_lua_repl, gh_lua_repl_end },
 	{ NULL, "run.lua", gh_lua_run, gh_lua_run_end },
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lglasshouse.h"
+#include "repl.h"
 
 #define EXIT_USAGE 2
 #define EXIT_FAILURE_GH 125 /* glasshouse itself failed: a script error, an unwritable receipt */
@@ -22,10 +23,12 @@ static const char usage_text[] =
 	"usage: glasshouse run [--guest] [-o FILE] [--backend NAME [--backend-opt KEY=VALUE]...]\n"
 	"                      [--] CMD [ARGS...]\n"
 	"       glasshouse script FILE.lua [SCRIPT-ARGS...] -- CMD [ARGS...]\n"
+	"       glasshouse repl\n"
 	"       glasshouse --help | --version\n"
 	"\n"
 	"run      run CMD, observe it, write receipt.json (or FILE) and exit with CMD's status\n"
 	"script   run FILE.lua with the glasshouse module loaded; CMD is in gh.command\n"
+	"repl     a Lua prompt with gh loaded (history in ~/.glasshouse_history)\n"
 	"\n"
 	"options of run:\n"
 	"  -o, --output FILE       write the receipt to FILE instead of ./receipt.json\n"
@@ -138,7 +141,7 @@ int main(int argc, char **argv)
 		printf("glasshouse %s\n", GH_VERSION);
 		return 0;
 	}
-	if (strcmp(argv[1], "run") && strcmp(argv[1], "script")) {
+	if (strcmp(argv[1], "run") && strcmp(argv[1], "script") && strcmp(argv[1], "repl")) {
 		char msg[256];
 
 		snprintf(msg, sizeof(msg), "unknown %s '%.200s'",
@@ -162,7 +165,13 @@ int main(int argc, char **argv)
 	luaL_openlibs(L);
 	gh_lua_preload(L, lua_dir);
 
-	if (!strcmp(argv[1], "run")) {
+	if (!strcmp(argv[1], "repl")) {
+		if (argc > 2) {
+			lua_close(L);
+			return usage_error("repl takes no arguments");
+		}
+		code = gh_repl(L);
+	} else if (!strcmp(argv[1], "run")) {
 		status = gh_lua_load_script(L, lua_dir, "run");
 		if (status != LUA_OK) {
 			fprintf(stderr, "glasshouse: cannot load run.lua: %s\n", lua_tostring(L, -1));

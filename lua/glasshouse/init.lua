@@ -19,6 +19,13 @@ local M = {
   command = nil, -- set by `glasshouse script` to the command after --
 }
 
+--- backend.process{guest=} / backend.firecracker{kernel=, rootfs=, binary=, api_socket=}:
+--- the backends by name (backend.new(name, opts) is the same).
+backend.process = backend.process or function(opts) return backend.new("process", opts) end
+backend.firecracker = backend.firecracker or function(opts)
+  return backend.new("firecracker", opts)
+end
+
 --- usage_error(msg): stop the script as a usage error (glasshouse prints usage, exits 2).
 function M.usage_error(msg)
   error({ glasshouse_usage = msg }, 0)
