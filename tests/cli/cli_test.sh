@@ -117,10 +117,10 @@ expect_eq "script's returned integer is the exit status" 9 "$rc"
 run_gh --version
 expect_eq "--version" "glasshouse 0.3.0" "$(cat out.txt)"
 run_gh --help
-if [ "$rc" -eq 0 ] && grep -q 'glasshouse script FILE.lua' out.txt && ! grep -q repl out.txt; then
-	ok "--help lists run and script"
+if [ "$rc" -eq 0 ] && grep -q 'glasshouse script FILE.lua' out.txt && grep -q 'glasshouse repl' out.txt; then
+	ok "--help lists run, script and repl"
 else
-	not_ok "--help lists run and script"
+	not_ok "--help lists run, script and repl"
 fi
 
 run_gh run --guest -- sh -c 'sleep 0.2 & exit 6'
