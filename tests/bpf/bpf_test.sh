@@ -177,6 +177,16 @@ jq_eq "inside a PID namespace: pids as glasshouse sees them" "$T/pidns.json" \
 jq_eq "inside a PID namespace: files" "$T/pidns.json" '[.filesystem.writes,.collector.status]' \
 	"[[\"$T/pidns/f\"],\"ok\"]"
 
+# --- without privilege: one clear line, the command still runs, the receipt says why
+chmod o+x "$T" && mkdir -p "$T/nopriv" && chmod 777 "$T/nopriv"
+(cd "$T/nopriv" && setpriv --reuid=65534 --regid=65534 --clear-groups "$GH" run -o "$T/nopriv/r.json" -- sh -c 'exit 4' 2>"$T/nopriv.err")
+expect_eq "unprivileged: the command's status" 4 "$?"
+jq_eq "unprivileged: collector unavailable with the reason" "$T/nopriv/r.json" '[.collector.status,.collector.error]' \
+	'["unavailable","collector: the kernel refused to load BPF programs (Operation not permitted): run as root, or with CAP_BPF and CAP_PERFMON"]'
+expect_eq "unprivileged: one line on stderr" \
+	"glasshouse: collector: the kernel refused to load BPF programs (Operation not permitted): run as root, or with CAP_BPF and CAP_PERFMON; running without it" \
+	"$(cat "$T/nopriv.err")"
+
 # --- every receipt above is valid against the schema
 out=$(python3 "$ROOT/tests/cli/validate.py" "$ROOT/docs/receipt.schema.json" "$T"/*.json 2>&1)
 expect_eq "all receipts of this suite match docs/receipt.schema.json" "" "$out"
