@@ -342,12 +342,13 @@ static __always_inline void put_dirfd(struct scratch *s, long dfd, const char *n
 	char c = 0;
 	struct file *f;
 
-	bpf_probe_read_user(&c, 1, name);
-	if (dfd == AT_FDCWD || c == '/') {
+	if ((int)dfd != AT_FDCWD)
+		bpf_probe_read_user(&c, 1, name);
+	if ((int)dfd == AT_FDCWD || c == '/') {
 		put_empty(s);
 		return;
 	}
-	f = fd_file(bpf_get_current_task_btf(), dfd);
+	f = fd_file(bpf_get_current_task_btf(), (int)dfd); /* an int in a 64-bit register */
 	if (!f) {
 		put_empty(s);
 		return;
@@ -595,13 +596,13 @@ static __always_inline int open_seen(struct scratch *s, long ret, long dfd)
 	k->pid = s->ev.pid;
 	k->result = ret < 0 ? ret : (s->ev.flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
 	if (s->data[2] != '/') {
-		if (dfd == AT_FDCWD) {
+		if ((int)dfd == AT_FDCWD) {
 			struct fs_struct *fs = t->fs;
 
 			k->dir_dentry = (__u64)fs->pwd.dentry;
 			k->dir_mnt = (__u64)fs->pwd.mnt;
 		} else {
-			struct file *f = fd_file(t, dfd);
+			struct file *f = fd_file(t, (int)dfd); /* an int in a 64-bit register */
 
 			if (!f)
 				goto send;

@@ -149,6 +149,13 @@ mkdir -p "$T/burst2"
 jq_eq "the default ring loses nothing in the same burst" "$T/burst2.json" \
 	'[.collector.lost,.collector.events,.collector.complete]' '[0,200004,true]'
 
+# --- identical opens collapse in the kernel, counts stay exact
+mkdir -p "$T/collapse" && echo x >"$T/collapse/f"
+(cd "$T/collapse" && "$GH" run -o "$T/collapse.json" -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do read x < f; done')
+jq_eq "ten relative opens by one process: one record, ten counted" "$T/collapse.json" \
+	"[(.filesystem.reads|index(\"$T/collapse/f\") != null), .syscalls.counts.openat >= 10, .collector.events < 10, .collector.complete]" \
+	'[true,true,true,true]'
+
 # --- the end of a short run is not lost
 mkdir -p "$T/short"
 (cd "$T/short" && "$GH" run -o "$T/short.json" -- sh -c 'echo a > last-file')
