@@ -151,7 +151,7 @@ jq_eq "the default ring loses nothing in the same burst" "$T/burst2.json" \
 
 # --- identical opens collapse in the kernel, counts stay exact
 mkdir -p "$T/collapse" && echo x >"$T/collapse/f"
-(cd "$T/collapse" && "$GH" run -o "$T/collapse.json" -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do read x < f; done')
+(cd "$T/collapse" && "$GH" run -o "$T/collapse.json" -- /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do read x < f; done')
 jq_eq "ten relative opens by one process: one record, ten counted" "$T/collapse.json" \
 	"[(.filesystem.reads|index(\"$T/collapse/f\") != null), .syscalls.counts.openat >= 10, .collector.events < 10, .collector.complete]" \
 	'[true,true,true,true]'
