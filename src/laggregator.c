@@ -58,21 +58,9 @@ void gh_l_push_istr(lua_State *L, const struct gh_istr *s)
 		lua_pushnil(L);
 }
 
-static void setf_istr(lua_State *L, const char *k, const struct gh_istr *s)
+void gh_l_setistr(lua_State *L, const char *k, const struct gh_istr *s)
 {
 	gh_l_push_istr(L, s);
-	lua_setfield(L, -2, k);
-}
-
-static void setf_str(lua_State *L, const char *k, const char *s)
-{
-	lua_pushstring(L, s);
-	lua_setfield(L, -2, k);
-}
-
-static void setf_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
 	lua_setfield(L, -2, k);
 }
 
@@ -97,10 +85,10 @@ void gh_l_push_argv(lua_State *L, const char *argv, size_t len)
 void gh_l_set_status(lua_State *L, int status)
 {
 	if ((status & 0x7f) == 0) {
-		setf_int(L, "exit_code", (status >> 8) & 0xff);
+		gh_l_setint(L, "exit_code", (status >> 8) & 0xff);
 	} else {
-		setf_str(L, "signal", gh_signal_name(status & 0x7f));
-		setf_int(L, "signal_number", status & 0x7f);
+		gh_l_setstr(L, "signal", gh_signal_name(status & 0x7f));
+		gh_l_setint(L, "signal_number", status & 0x7f);
 	}
 }
 
@@ -109,23 +97,23 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 	size_t i;
 
 	lua_createtable(L, 0, 10);
-	setf_int(L, "pid", p->pid);
-	setf_int(L, "ppid", p->ppid);
-	setf_istr(L, "exe", p->exe);
+	gh_l_setint(L, "pid", p->pid);
+	gh_l_setint(L, "ppid", p->ppid);
+	gh_l_setistr(L, "exe", p->exe);
 	gh_l_push_argv(L, p->argv, p->argv_len);
 	lua_setfield(L, -2, "argv");
-	setf_istr(L, "working_dir", p->cwd);
+	gh_l_setistr(L, "working_dir", p->cwd);
 	lua_pushboolean(L, p->argv_truncated);
 	lua_setfield(L, -2, "argv_truncated");
 	if (p->exited)
 		gh_l_set_status(L, p->status);
-	setf_int(L, "start_offset_ms",
+	gh_l_setint(L, "start_offset_ms",
 		 p->start_ns > a->base_ns ? (lua_Integer)((p->start_ns - a->base_ns) / 1000000) : 0);
 	lua_createtable(L, (int)p->nfexec, 0);
 	for (i = 0; i < p->nfexec; i++) {
 		lua_createtable(L, 0, 2);
-		setf_istr(L, "path", p->fexec[i].path);
-		setf_str(L, "error", gh_errno_name(p->fexec[i].err));
+		gh_l_setistr(L, "path", p->fexec[i].path);
+		gh_l_setstr(L, "error", gh_errno_name(p->fexec[i].err));
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "failed_execs");
@@ -158,8 +146,8 @@ static void push_filesystem(lua_State *L, const struct gh_agg *a)
 		const struct gh_rename *r = &GH_VEC_AT(a->renames, struct gh_rename, i);
 
 		lua_createtable(L, 0, 2);
-		setf_istr(L, "from", r->from);
-		setf_istr(L, "to", r->to);
+		gh_l_setistr(L, "from", r->from);
+		gh_l_setistr(L, "to", r->to);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "renames");
@@ -168,9 +156,9 @@ static void push_filesystem(lua_State *L, const struct gh_agg *a)
 		const struct gh_failed_op *f = &GH_VEC_AT(a->failed, struct gh_failed_op, i);
 
 		lua_createtable(L, 0, 3);
-		setf_istr(L, "path", f->path);
-		setf_str(L, "op", f->op);
-		setf_str(L, "error", gh_errno_name(f->err));
+		gh_l_setistr(L, "path", f->path);
+		gh_l_setstr(L, "op", f->op);
+		gh_l_setstr(L, "error", gh_errno_name(f->err));
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "failed");
@@ -187,14 +175,14 @@ static void push_network(lua_State *L, const struct gh_agg *a)
 		const struct gh_attempt *e = &GH_VEC_AT(a->attempts, struct gh_attempt, i);
 
 		lua_createtable(L, 0, 8);
-		setf_istr(L, "dst", e->dst);
-		setf_str(L, "protocol", e->protocol);
-		setf_str(L, "result", e->result);
-		setf_str(L, "op", e->op);
-		setf_int(L, "pid", e->pid);
-		setf_int(L, "count", (lua_Integer)e->count);
-		setf_int(L, "bytes_sent", (lua_Integer)e->sent);
-		setf_int(L, "bytes_received", (lua_Integer)e->received);
+		gh_l_setistr(L, "dst", e->dst);
+		gh_l_setstr(L, "protocol", e->protocol);
+		gh_l_setstr(L, "result", e->result);
+		gh_l_setstr(L, "op", e->op);
+		gh_l_setint(L, "pid", e->pid);
+		gh_l_setint(L, "count", (lua_Integer)e->count);
+		gh_l_setint(L, "bytes_sent", (lua_Integer)e->sent);
+		gh_l_setint(L, "bytes_received", (lua_Integer)e->received);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "attempts");
@@ -203,10 +191,10 @@ static void push_network(lua_State *L, const struct gh_agg *a)
 		const struct gh_server *s = &GH_VEC_AT(a->servers, struct gh_server, i);
 
 		lua_createtable(L, 0, 4);
-		setf_istr(L, "address", s->address);
-		setf_str(L, "protocol", s->protocol);
-		setf_str(L, "op", s->op);
-		setf_int(L, "pid", s->pid);
+		gh_l_setistr(L, "address", s->address);
+		gh_l_setstr(L, "protocol", s->protocol);
+		gh_l_setstr(L, "op", s->op);
+		gh_l_setint(L, "pid", s->pid);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "servers");
@@ -215,19 +203,19 @@ static void push_network(lua_State *L, const struct gh_agg *a)
 		const struct gh_accepted *e = &GH_VEC_AT(a->accepted, struct gh_accepted, i);
 
 		lua_createtable(L, 0, 7);
-		setf_istr(L, "peer", e->peer);
-		setf_istr(L, "local", e->local);
-		setf_str(L, "protocol", e->protocol);
-		setf_int(L, "pid", e->pid);
-		setf_int(L, "count", (lua_Integer)e->count);
-		setf_int(L, "bytes_sent", (lua_Integer)e->sent);
-		setf_int(L, "bytes_received", (lua_Integer)e->received);
+		gh_l_setistr(L, "peer", e->peer);
+		gh_l_setistr(L, "local", e->local);
+		gh_l_setstr(L, "protocol", e->protocol);
+		gh_l_setint(L, "pid", e->pid);
+		gh_l_setint(L, "count", (lua_Integer)e->count);
+		gh_l_setint(L, "bytes_sent", (lua_Integer)e->sent);
+		gh_l_setint(L, "bytes_received", (lua_Integer)e->received);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "accepted");
 	gh_agg_net_totals(a, &sent, &received);
-	setf_int(L, "bytes_sent", (lua_Integer)sent);
-	setf_int(L, "bytes_received", (lua_Integer)received);
+	gh_l_setint(L, "bytes_sent", (lua_Integer)sent);
+	gh_l_setint(L, "bytes_received", (lua_Integer)received);
 }
 
 /* agg:result() -> {processes, filesystem, network}: the shapes receipt.build takes. */
@@ -258,11 +246,11 @@ static int l_agg_stats(lua_State *L)
 	struct gh_agg *a = gh_l_check_agg(L, 1);
 
 	lua_createtable(L, 0, 5);
-	setf_int(L, "events", (lua_Integer)a->events);
-	setf_int(L, "truncated", (lua_Integer)a->truncated);
-	setf_int(L, "unknown_pid", (lua_Integer)a->unknown_pid);
-	setf_int(L, "strings", (lua_Integer)a->strs.n);
-	setf_int(L, "string_bytes", (lua_Integer)a->strs.bytes);
+	gh_l_setint(L, "events", (lua_Integer)a->events);
+	gh_l_setint(L, "truncated", (lua_Integer)a->truncated);
+	gh_l_setint(L, "unknown_pid", (lua_Integer)a->unknown_pid);
+	gh_l_setint(L, "strings", (lua_Integer)a->strs.n);
+	gh_l_setint(L, "string_bytes", (lua_Integer)a->strs.bytes);
 	return 1;
 }
 
@@ -292,14 +280,5 @@ int luaopen_glasshouse_aggregator(lua_State *L)
 		{ NULL, NULL },
 	};
 
-	if (luaL_newmetatable(L, GH_AGG_MT)) {
-		luaL_setfuncs(L, meta, 0);
-		luaL_newlib(L, meth);
-		lua_setfield(L, -2, "__index");
-		lua_pushliteral(L, "glasshouse.aggregator");
-		lua_setfield(L, -2, "__name");
-	}
-	lua_pop(L, 1);
-	luaL_newlib(L, funcs);
-	return 1;
+	return gh_l_newclass(L, GH_AGG_MT, meta, meth, funcs);
 }

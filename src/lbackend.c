@@ -153,21 +153,15 @@ static int lua_ready(void *ctx)
 	return 0;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
 static void push_result(lua_State *L, const struct gh_result *r)
 {
 	lua_createtable(L, 0, 16);
-	set_int(L, "pid", r->pid);
-	set_int(L, "exit_code", r->exit_code);
+	gh_l_setint(L, "pid", r->pid);
+	gh_l_setint(L, "exit_code", r->exit_code);
 	if (r->signal) {
 		lua_pushstring(L, gh_signal_name(r->signal));
 		lua_setfield(L, -2, "signal");
-		set_int(L, "signal_number", r->signal);
+		gh_l_setint(L, "signal_number", r->signal);
 	}
 	lua_pushboolean(L, r->core_dumped);
 	lua_setfield(L, -2, "core_dumped");
@@ -175,12 +169,12 @@ static void push_result(lua_State *L, const struct gh_result *r)
 		lua_pushstring(L, gh_signal_name(r->received_signal));
 		lua_setfield(L, -2, "received_signal");
 	}
-	set_int(L, "start_ns", r->start_realtime_ns);
-	set_int(L, "duration_ns", r->duration_ns);
-	set_int(L, "cpu_time_us", r->cpu_time_us);
-	set_int(L, "max_rss_kb", r->max_rss_kb);
-	set_int(L, "stdout_bytes", (lua_Integer)r->stdout_bytes);
-	set_int(L, "stderr_bytes", (lua_Integer)r->stderr_bytes);
+	gh_l_setint(L, "start_ns", r->start_realtime_ns);
+	gh_l_setint(L, "duration_ns", r->duration_ns);
+	gh_l_setint(L, "cpu_time_us", r->cpu_time_us);
+	gh_l_setint(L, "max_rss_kb", r->max_rss_kb);
+	gh_l_setint(L, "stdout_bytes", (lua_Integer)r->stdout_bytes);
+	gh_l_setint(L, "stderr_bytes", (lua_Integer)r->stderr_bytes);
 }
 
 /*
@@ -305,12 +299,5 @@ int luaopen_glasshouse_backend(lua_State *L)
 		{ NULL, NULL },
 	};
 
-	if (luaL_newmetatable(L, BACKEND_MT)) {
-		luaL_setfuncs(L, meta, 0);
-		luaL_newlib(L, methods);
-		lua_setfield(L, -2, "__index");
-	}
-	lua_pop(L, 1);
-	luaL_newlib(L, fns);
-	return 1;
+	return gh_l_newclass(L, BACKEND_MT, meta, methods, fns);
 }

@@ -42,32 +42,6 @@ static struct lcollector *check_lc(lua_State *L, int idx)
 	return lc;
 }
 
-static void setf_str(lua_State *L, const char *k, const char *s)
-{
-	lua_pushstring(L, s);
-	lua_setfield(L, -2, k);
-}
-
-static void setf_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
-static void setf_istr(lua_State *L, const char *k, const struct gh_istr *s)
-{
-	if (!s)
-		return;
-	gh_l_push_istr(L, s);
-	lua_setfield(L, -2, k);
-}
-
-static void setf_bool(lua_State *L, const char *k, int b)
-{
-	lua_pushboolean(L, b);
-	lua_setfield(L, -2, k);
-}
-
 /* The event table the hooks see (docs/scripting.md lists the fields by kind). */
 static void push_event(lua_State *L, const struct gh_event_view *v, const struct gh_resolved *r)
 {
@@ -75,28 +49,28 @@ static void push_event(lua_State *L, const struct gh_event_view *v, const struct
 	const char *sc = h->syscall == 0xffff ? NULL : gh_syscall_name(h->syscall);
 
 	lua_createtable(L, 0, 12);
-	setf_str(L, "kind", gh_event_kind_name(h->kind));
-	setf_int(L, "pid", h->pid);
-	setf_int(L, "tid", h->tid);
+	gh_l_setstr(L, "kind", gh_event_kind_name(h->kind));
+	gh_l_setint(L, "pid", h->pid);
+	gh_l_setint(L, "tid", h->tid);
 	if (h->ppid)
-		setf_int(L, "ppid", h->ppid);
-	setf_int(L, "time_ns", (lua_Integer)h->time_ns);
+		gh_l_setint(L, "ppid", h->ppid);
+	gh_l_setint(L, "time_ns", (lua_Integer)h->time_ns);
 	if (sc)
-		setf_str(L, "syscall", sc);
+		gh_l_setstr(L, "syscall", sc);
 	if (h->kind != GH_EV_EXIT && h->kind != GH_EV_FORK && h->ret < 0)
-		setf_str(L, "error", gh_errno_name((int)-h->ret));
+		gh_l_setstr(L, "error", gh_errno_name((int)-h->ret));
 	if (v->truncated)
-		setf_bool(L, "truncated", 1);
+		gh_l_setbool(L, "truncated", 1);
 	switch (h->kind) {
 	case GH_EV_FORK:
-		setf_int(L, "parent", h->ret);
+		gh_l_setint(L, "parent", h->ret);
 		break;
 	case GH_EV_EXEC:
-		setf_istr(L, "exe", r->path);
-		setf_istr(L, "cwd", r->path2);
+		gh_l_setistr(L, "exe", r->path);
+		gh_l_setistr(L, "cwd", r->path2);
 		gh_l_push_argv(L, v->s[1].p, v->s[1].len);
 		lua_setfield(L, -2, "argv");
-		setf_bool(L, "argv_truncated", (h->truncated & 2) != 0);
+		gh_l_setbool(L, "argv_truncated", (h->truncated & 2) != 0);
 		break;
 	case GH_EV_EXIT:
 		gh_l_set_status(L, (int)h->ret);
@@ -106,46 +80,46 @@ static void push_event(lua_State *L, const struct gh_event_view *v, const struct
 	case GH_EV_UNLINK:
 	case GH_EV_MKDIR:
 	case GH_EV_MKNOD:
-		setf_istr(L, "path", r->path);
+		gh_l_setistr(L, "path", r->path);
 		if (h->flags2 & GH_F_RMDIR)
-			setf_bool(L, "rmdir", 1);
+			gh_l_setbool(L, "rmdir", 1);
 		break;
 	case GH_EV_OPEN:
-		setf_istr(L, "path", r->path);
-		setf_int(L, "flags", h->flags);
-		setf_bool(L, "write", (h->flags & 3) != 0 || (h->flags & (0100 | 01000 | 02000)) != 0);
-		setf_bool(L, "created", (h->flags2 & GH_F_CREATED) != 0);
-		setf_bool(L, "directory", (h->flags2 & GH_F_IS_DIR) != 0);
+		gh_l_setistr(L, "path", r->path);
+		gh_l_setint(L, "flags", h->flags);
+		gh_l_setbool(L, "write", (h->flags & 3) != 0 || (h->flags & (0100 | 01000 | 02000)) != 0);
+		gh_l_setbool(L, "created", (h->flags2 & GH_F_CREATED) != 0);
+		gh_l_setbool(L, "directory", (h->flags2 & GH_F_IS_DIR) != 0);
 		if (h->ret >= 0)
-			setf_int(L, "fd", h->ret);
+			gh_l_setint(L, "fd", h->ret);
 		break;
 	case GH_EV_RENAME:
 	case GH_EV_LINK:
-		setf_istr(L, "from", r->path);
-		setf_istr(L, "to", r->path2);
+		gh_l_setistr(L, "from", r->path);
+		gh_l_setistr(L, "to", r->path2);
 		break;
 	case GH_EV_SYMLINK:
-		setf_istr(L, "target", r->path);
-		setf_istr(L, "path", r->path2);
+		gh_l_setistr(L, "target", r->path);
+		gh_l_setistr(L, "path", r->path2);
 		break;
 	case GH_EV_CONNECT:
 	case GH_EV_SENDTO:
-		setf_istr(L, "dst", r->addr);
-		setf_str(L, "protocol", r->protocol);
-		setf_str(L, "result", r->result);
+		gh_l_setistr(L, "dst", r->addr);
+		gh_l_setstr(L, "protocol", r->protocol);
+		gh_l_setstr(L, "result", r->result);
 		if (h->kind == GH_EV_SENDTO && h->ret >= 0)
-			setf_int(L, "bytes", h->ret);
+			gh_l_setint(L, "bytes", h->ret);
 		break;
 	case GH_EV_BIND:
 	case GH_EV_LISTEN:
-		setf_istr(L, "address", r->addr);
-		setf_str(L, "protocol", r->protocol);
-		setf_str(L, "result", r->result);
+		gh_l_setistr(L, "address", r->addr);
+		gh_l_setstr(L, "protocol", r->protocol);
+		gh_l_setstr(L, "result", r->result);
 		break;
 	case GH_EV_ACCEPT:
-		setf_istr(L, "peer", r->addr);
-		setf_istr(L, "local", r->addr2);
-		setf_str(L, "protocol", r->protocol);
+		gh_l_setistr(L, "peer", r->addr);
+		gh_l_setistr(L, "local", r->addr2);
+		gh_l_setstr(L, "protocol", r->protocol);
 		break;
 	}
 }
@@ -366,13 +340,13 @@ static int l_stats(lua_State *L)
 
 	gh_collector_stats(lc->c, &st);
 	lua_createtable(L, 0, 8);
-	setf_int(L, "events", (lua_Integer)st.events);
-	setf_int(L, "lost", (lua_Integer)st.lost);
-	setf_int(L, "truncated", (lua_Integer)st.truncated);
-	setf_int(L, "malformed", (lua_Integer)st.malformed);
-	setf_int(L, "tracked_full", (lua_Integer)st.tracked_full);
-	setf_int(L, "filtered", (lua_Integer)lc->dropped);
-	setf_bool(L, "root_registered", st.root_registered);
+	gh_l_setint(L, "events", (lua_Integer)st.events);
+	gh_l_setint(L, "lost", (lua_Integer)st.lost);
+	gh_l_setint(L, "truncated", (lua_Integer)st.truncated);
+	gh_l_setint(L, "malformed", (lua_Integer)st.malformed);
+	gh_l_setint(L, "tracked_full", (lua_Integer)st.tracked_full);
+	gh_l_setint(L, "filtered", (lua_Integer)lc->dropped);
+	gh_l_setbool(L, "root_registered", st.root_registered);
 	lua_getiuservalue(L, 1, UV_ERROR);
 	lua_setfield(L, -2, "hook_error");
 	return 1;
@@ -487,14 +461,5 @@ int luaopen_glasshouse_collector(lua_State *L)
 		{ NULL, NULL },
 	};
 
-	if (luaL_newmetatable(L, COLLECTOR_MT)) {
-		luaL_setfuncs(L, meta, 0);
-		luaL_newlib(L, meth);
-		lua_setfield(L, -2, "__index");
-		lua_pushliteral(L, COLLECTOR_MT);
-		lua_setfield(L, -2, "__name");
-	}
-	lua_pop(L, 1);
-	luaL_newlib(L, funcs);
-	return 1;
+	return gh_l_newclass(L, COLLECTOR_MT, meta, meth, funcs);
 }

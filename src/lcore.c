@@ -19,6 +19,39 @@
 #define GH_VERSION "0.3.0"
 #endif
 
+void gh_l_setint(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+void gh_l_setstr(lua_State *L, const char *k, const char *s)
+{
+	lua_pushstring(L, s);
+	lua_setfield(L, -2, k);
+}
+
+void gh_l_setbool(lua_State *L, const char *k, int b)
+{
+	lua_pushboolean(L, b);
+	lua_setfield(L, -2, k);
+}
+
+int gh_l_newclass(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods,
+		  const luaL_Reg *funcs)
+{
+	if (luaL_newmetatable(L, name)) { /* also sets __name */
+		luaL_setfuncs(L, meta, 0);
+		lua_newtable(L);
+		luaL_setfuncs(L, methods, 0);
+		lua_setfield(L, -2, "__index");
+	}
+	lua_pop(L, 1);
+	lua_newtable(L);
+	luaL_setfuncs(L, funcs, 0);
+	return 1;
+}
+
 int gh_l_fail_msg(lua_State *L, const char *msg, int err)
 {
 	lua_pushnil(L);

@@ -3,6 +3,7 @@
 #ifndef GH_LGLASSHOUSE_H
 #define GH_LGLASSHOUSE_H
 
+#include <lauxlib.h>
 #include <lua.h>
 
 int luaopen_glasshouse_core(lua_State *L);
@@ -17,6 +18,16 @@ int gh_l_json_unescape_bytes(lua_State *L);
 int gh_l_fail(lua_State *L, const char *what, int err);
 /* Same with a message of the caller's own. */
 int gh_l_fail_msg(lua_State *L, const char *msg, int err);
+/* t[k] = v for the table on the stack top. */
+void gh_l_setint(lua_State *L, const char *k, lua_Integer v);
+void gh_l_setstr(lua_State *L, const char *k, const char *s);
+void gh_l_setbool(lua_State *L, const char *k, int b);
+
+/* A userdata class: the metatable `name` (created once) with metamethods `meta` and the
+ * methods as its __index; pushes the module table of `funcs` and returns 1. */
+int gh_l_newclass(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods,
+		  const luaL_Reg *funcs);
+
 /* "ENOENT" for ENOENT; "E<n>" for numbers without a name. */
 const char *gh_errno_name(int err);
 
