@@ -331,17 +331,24 @@ static int set_add(struct gh_agg *a, enum gh_pathset set, const struct gh_istr *
 	return 0;
 }
 
-/* Index + 1 of the entry for this composite key, or 0 when new (then *key is its slot key). */
-static size_t dedupe_find(struct gh_agg *a, const void *k, size_t klen, uint64_t *key)
+/*
+ * The entry of vec for the composite key k (bytes naming what makes entries distinct): the
+ * one already there, or item appended. Its index + 1, or 0 when out of memory.
+ */
+static size_t find_or_add(struct gh_agg *a, struct gh_vec *vec, const void *item, size_t size,
+			  const void *k, size_t klen)
 {
 	const struct gh_istr *ks = gh_intern(&a->strs, k, klen);
+	size_t idx;
 
-	if (!ks) {
-		*key = 0;
-		return 0;
-	}
-	*key = (uintptr_t)ks;
-	return (size_t)(uintptr_t)gh_map_get(&a->dedupe, *key);
+	if (!ks)
+		return nomem(a), 0;
+	idx = (size_t)(uintptr_t)gh_map_get(&a->dedupe, (uintptr_t)ks);
+	if (idx)
+		return idx;
+	if (vec_push(vec, item, size) || gh_map_put(&a->dedupe, (uintptr_t)ks, (void *)(uintptr_t)vec->n))
+		return nomem(a), 0;
+	return vec->n;
 }
 
 static int failed_op(struct gh_agg *a, const struct gh_istr *path, const char *op, int err,
@@ -349,14 +356,8 @@ static int failed_op(struct gh_agg *a, const struct gh_istr *path, const char *o
 {
 	struct gh_failed_op f = { path, op, err, pid };
 	const void *k[3] = { path, op, (void *)(intptr_t)err };
-	uint64_t key;
 
-	if (dedupe_find(a, k, sizeof(k), &key))
-		return 0;
-	if (!key || vec_push(&a->failed, &f, sizeof(f)) ||
-	    gh_map_put(&a->dedupe, key, (void *)(uintptr_t)a->failed.n))
-		return nomem(a);
-	return 0;
+	return find_or_add(a, &a->failed, &f, sizeof(f), k, sizeof(k)) ? 0 : -ENOMEM;
 }
 
 /* A successful exec: PATH-search misses of the same program before it are not failures. */
@@ -399,19 +400,11 @@ static int net_attempt(struct gh_agg *a, const struct gh_event_view *v, const st
 {
 	struct gh_attempt at = { op, r->addr, r->protocol, r->result, v->h.pid, 0, 0, 0 };
 	const void *k[5] = { op, r->addr, r->protocol, r->result, (void *)(uintptr_t)v->h.pid };
+	size_t idx = find_or_add(a, &a->attempts, &at, sizeof(at), k, sizeof(k));
 	struct gh_attempt *e;
-	uint64_t key;
-	size_t idx = dedupe_find(a, k, sizeof(k), &key);
 
-	if (!key)
-		return nomem(a);
-	if (!idx) {
-		if (vec_push(&a->attempts, &at, sizeof(at)))
-			return nomem(a);
-		idx = a->attempts.n;
-		if (gh_map_put(&a->dedupe, key, (void *)(uintptr_t)idx))
-			return nomem(a);
-	}
+	if (!idx)
+		return -ENOMEM;
 	e = &GH_VEC_AT(a->attempts, struct gh_attempt, idx - 1);
 	e->count++;
 	if (v->h.kind == GH_EV_SENDTO && v->h.ret > 0)
@@ -427,14 +420,10 @@ static int net_server(struct gh_agg *a, const struct gh_event_view *v, const str
 {
 	struct gh_server s = { r->addr, r->protocol, op, v->h.pid };
 	const void *k[4] = { op, r->addr, r->protocol, (void *)(uintptr_t)v->h.pid };
-	uint64_t key;
 
-	if (v->h.ret != 0 || dedupe_find(a, k, sizeof(k), &key))
+	if (v->h.ret != 0)
 		return 0;
-	if (!key || vec_push(&a->servers, &s, sizeof(s)) ||
-	    gh_map_put(&a->dedupe, key, (void *)(uintptr_t)a->servers.n))
-		return nomem(a);
-	return 0;
+	return find_or_add(a, &a->servers, &s, sizeof(s), k, sizeof(k)) ? 0 : -ENOMEM;
 }
 
 static int net_accepted(struct gh_agg *a, const struct gh_event_view *v, const struct gh_resolved *r)
@@ -442,21 +431,13 @@ static int net_accepted(struct gh_agg *a, const struct gh_event_view *v, const s
 	const struct gh_istr *peer = addr_str(a, &v->s[0], false);
 	struct gh_accepted ac = { peer, r->addr2, r->protocol, v->h.pid, 0, 0, 0 };
 	const void *k[5] = { "accept", peer, r->addr2, r->protocol, (void *)(uintptr_t)v->h.pid };
-	uint64_t key;
 	size_t idx;
 
 	if (!peer)
 		return nomem(a);
-	idx = dedupe_find(a, k, sizeof(k), &key);
-	if (!key)
-		return nomem(a);
-	if (!idx) {
-		if (vec_push(&a->accepted, &ac, sizeof(ac)))
-			return nomem(a);
-		idx = a->accepted.n;
-		if (gh_map_put(&a->dedupe, key, (void *)(uintptr_t)idx))
-			return nomem(a);
-	}
+	idx = find_or_add(a, &a->accepted, &ac, sizeof(ac), k, sizeof(k));
+	if (!idx)
+		return -ENOMEM;
 	GH_VEC_AT(a->accepted, struct gh_accepted, idx - 1).count++;
 	if (v->h.sock && gh_map_put(&a->socks, v->h.sock, (void *)(intptr_t)-(intptr_t)idx))
 		return nomem(a);
