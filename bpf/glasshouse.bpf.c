@@ -372,17 +372,14 @@ static __always_inline struct socket *fd_socket(long fd, __u64 *ino)
 	return BPF_CORE_READ(f, private_data);
 }
 
+/* The record names its socket; the socket's byte counts join it by that inode number (their
+ * sock_bytes entry is made by the first byte, in sock_add_bytes). */
 static __always_inline void sock_note(struct scratch *s, struct socket *sock, __u64 ino)
 {
-	struct gh_sock_bytes zero = {};
-
 	if (!sock)
 		return;
 	s->ev.sock = ino;
 	s->ev.sock_type = BPF_CORE_READ(sock, type);
-	zero.pid = s->ev.pid;
-	zero.sock_type = s->ev.sock_type;
-	bpf_map_update_elem(&sock_bytes, &ino, &zero, BPF_NOEXIST);
 }
 
 /* A socket's own address (local) or its peer's, as a struct sockaddr. */
