@@ -107,7 +107,8 @@ local function debug_hook(user_hook)
   end
 end
 
---- collector_status(col, err, stats, probes) -> the receipt's collector block (before build).
+--- collector_info(col, open_err, stats, probes, filter_active) -> what receipt.build takes
+--- for the collector block.
 local function collector_info(col, open_err, st, probes, filter_active)
   if not col then
     return { status = "unavailable", error = open_err }
@@ -166,8 +167,7 @@ function M.run(argv, hooks)
     if type(hooks.collector) == "table" then
       for k, v in pairs(hooks.collector) do opts[k] = v end
     end
-    local code
-    col, open_err, code = M.collector.open(opts)
+    col, open_err = M.collector.open(opts)
     if not col and not hooks.quiet then
       io.stderr:write("glasshouse: ", open_err, "; running without it\n")
     end
@@ -237,7 +237,8 @@ function M.run(argv, hooks)
     metadata = md,
     ppid = core.getpid(),
     cwd = cwd,
-    exe = started and path_search(argv[1]) or nil,
+    -- the root as the backend saw it, needed only when nothing observed the processes
+    exe = started and not (observed and #observed.processes > 0) and path_search(argv[1]) or nil,
     fallback_start_ns = fallback_start,
     observed = observed,
     collector = cinfo,
