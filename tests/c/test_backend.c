@@ -108,16 +108,22 @@ static void process__missing_binary__enoent_and_no_status(void **state)
 	gh_backend_free(b);
 }
 
+/* A command that leaves a mark (dir/ran) when it runs: fills dir, path and cmd. */
+static void marking_command(char dir[], char path[64], char cmd[128])
+{
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, 64, "%s/ran", dir);
+	snprintf(cmd, 128, "touch %s", path);
+}
+
 static void process__gate__nothing_runs_before_release(void **state)
 {
 	char dir[] = "/tmp/gh-gate-XXXXXX", path[64], cmd[128];
+	char *argv[] = { "sh", "-c", cmd, NULL };
 	struct gh_backend *b;
 	struct stat st;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/ran", dir);
-	snprintf(cmd, sizeof(cmd), "touch %s", path);
-	char *argv[] = { "sh", "-c", cmd, NULL };
+	marking_command(dir, path, cmd);
 
 	assert_int_equal(gh_backend_new("process", NULL, &b), 0);
 	assert_int_equal(gh_backend_start(b, argv), 0);
@@ -134,13 +140,11 @@ static void process__gate__nothing_runs_before_release(void **state)
 static void process__cleanup_at_gate__command_never_runs(void **state)
 {
 	char dir[] = "/tmp/gh-gate-XXXXXX", path[64], cmd[128];
+	char *argv[] = { "sh", "-c", cmd, NULL };
 	struct gh_backend *b;
 	struct stat st;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/ran", dir);
-	snprintf(cmd, sizeof(cmd), "touch %s", path);
-	char *argv[] = { "sh", "-c", cmd, NULL };
+	marking_command(dir, path, cmd);
 
 	assert_int_equal(gh_backend_new("process", NULL, &b), 0);
 	assert_int_equal(gh_backend_start(b, argv), 0);
