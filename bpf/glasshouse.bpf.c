@@ -156,13 +156,13 @@ static __always_inline __u32 tid_in_ns(struct task_struct *t)
 	return pid_in_ns(BPF_CORE_READ(t, thread_pid));
 }
 
-static __always_inline struct scratch *ev_begin(__u16 kind, __u16 nr)
+/* A record's header (global: verified once, not on every path that makes a record). */
+__noinline int ev_init(struct scratch *s, __u32 kind, __u32 nr)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct scratch *s = scratch_get();
 
 	if (!s)
-		return NULL;
+		return 0;
 	s->off = 0;
 	s->ev.kind = kind;
 	s->ev.nstr = 0;
@@ -172,13 +172,22 @@ static __always_inline struct scratch *ev_begin(__u16 kind, __u16 nr)
 	s->ev.tid = tid_in_ns(t);
 	s->ev.ppid = 0;
 	s->ev.flags = 0;
-	s->ev.time_ns = bpf_ktime_get_ns();
+	s->ev.time_ns = 0; /* set when sent */
 	s->ev.ret = 0;
 	s->ev.sock = 0;
 	s->ev.mode = 0;
 	s->ev.flags2 = 0;
 	s->ev.sock_type = 0;
 	s->ev.pad = 0;
+	return 0;
+}
+
+static __always_inline struct scratch *ev_begin(__u16 kind, __u16 nr)
+{
+	struct scratch *s = scratch_get();
+
+	if (s)
+		ev_init(s, kind, nr);
 	return s;
 }
 
@@ -191,6 +200,7 @@ static __always_inline void ev_submit(struct scratch *s)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (size > sizeof(s->ev) + GH_DATA_CAP)
 		size = sizeof(s->ev) + GH_DATA_CAP;
+	s->ev.time_ns = bpf_ktime_get_ns();
 	if (bpf_ringbuf_output(&events, &s->ev, size, flags))
 		__sync_fetch_and_add(&lost_events, 1);
 	scratch_put(s);
@@ -337,23 +347,26 @@ static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 }
 
 /* The directory a *at() call resolves a relative name against, when it is not the cwd. */
-static __always_inline void put_dirfd(struct scratch *s, long dfd, const char *name)
+__noinline int put_dirfd(struct scratch *s, long dfd, long name)
 {
 	char c = 0;
 	struct file *f;
 
+	if (!s)
+		return 0;
 	if ((int)dfd != AT_FDCWD)
-		bpf_probe_read_user(&c, 1, name);
+		bpf_probe_read_user(&c, 1, (const char *)name);
 	if ((int)dfd == AT_FDCWD || c == '/') {
 		put_empty(s);
-		return;
+		return 0;
 	}
 	f = fd_file(bpf_get_current_task_btf(), (int)dfd); /* an int in a 64-bit register */
 	if (!f) {
 		put_empty(s);
-		return;
+		return 0;
 	}
 	put_path(s, (struct path *)&f->f_path);
+	return 0;
 }
 
 /* The socket behind fd, and its inode number: the socket's identity for byte counts (unlike
@@ -617,12 +630,53 @@ send:
 	return 0;
 }
 
-static __always_inline void file_event(long nr, long ret, struct pt_regs *regs)
+/* A syscall's number, result and arguments, handed to the global (separately verified)
+ * functions below: verifying each once, rather than on every path into it, keeps the
+ * program's load time low. */
+struct sc_args {
+	long nr, ret, a[6];
+};
+
+/* Where a file record's names are: name0 (relative to dfd0) and, for two-name calls,
+ * name1 (relative to dfd1). */
+struct names {
+	long kind, ret, n0, n1, d0, d1, raw0; /* raw0: name0 is a symlink's target, as written */
+};
+
+/* The names of a file record (global: verified once, whichever syscall led here). Returns 1
+ * if the record is a repeated open, to be counted and not sent. */
+__noinline int file_names(struct scratch *s, struct names *nm)
 {
-	long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10, a4 = regs->r8;
+	if (!s || !nm)
+		return 0;
+	if (nm->kind == GH_EV_CWD) {
+		put_cwd(s, bpf_get_current_task_btf());
+		return 0;
+	}
+	put_user_str(s, (const void *)nm->n0, GH_PATH_MAX + 1);
+	if (nm->kind == GH_EV_OPEN && open_seen(s, nm->ret, nm->d0))
+		return 1;
+	if (nm->raw0)
+		put_empty(s);
+	else
+		put_dirfd(s, nm->d0, nm->n0);
+	if (nm->n1) {
+		put_user_str(s, (const void *)nm->n1, GH_PATH_MAX + 1);
+		put_dirfd(s, nm->d1, nm->n1);
+	}
+	return 0;
+}
+
+__noinline int file_event(struct sc_args *args)
+{
+	long nr, ret, a0, a1, a2, a3, a4;
 	struct scratch *s;
 	__u16 kind;
 
+	if (!args)
+		return 0;
+	nr = args->nr, ret = args->ret;
+	a0 = args->a[0], a1 = args->a[1], a2 = args->a[2], a3 = args->a[3], a4 = args->a[4];
 	switch (nr) {
 	case __NR_open: case __NR_openat: case __NR_openat2: case __NR_creat:
 		kind = GH_EV_OPEN;
@@ -647,26 +701,26 @@ static __always_inline void file_event(long nr, long ret, struct pt_regs *regs)
 		break;
 	case __NR_chdir: case __NR_fchdir:
 		if (ret != 0)
-			return;
+			return 0;
 		kind = GH_EV_CWD;
 		break;
 	case __NR_execve: case __NR_execveat:
 		if (ret == 0)
-			return; /* sched_process_exec reported it */
+			return 0; /* sched_process_exec reported it */
 		kind = GH_EV_EXEC_FAIL;
 		break;
 	default:
-		return;
+		return 0;
 	}
-	/* Where the names are: name0 (relative to dfd0) and, for two-name calls, name1. */
 	{
 		const char *n0 = NULL, *n1 = NULL;
 		long d0 = AT_FDCWD, d1 = AT_FDCWD;
-		int raw0 = 0; /* name0 is a symlink's target: kept as written */
+		int raw0 = 0;
+		struct names names;
 
 		s = ev_begin(kind, nr);
 		if (!s)
-			return;
+			return 0;
 		s->ev.ret = ret;
 		switch (nr) {
 		case __NR_open: /* (path, flags, mode) */
@@ -720,34 +774,32 @@ static __always_inline void file_event(long nr, long ret, struct pt_regs *regs)
 			d0 = a0, n0 = (void *)a1, s->ev.flags = a4;
 			break;
 		}
-		if (kind == GH_EV_CWD) {
-			put_cwd(s, bpf_get_current_task_btf());
-		} else {
-			put_user_str(s, n0, GH_PATH_MAX + 1);
-			if (kind == GH_EV_OPEN && open_seen(s, ret, d0)) {
-				scratch_put(s);
-				return;
-			}
-			if (raw0)
-				put_empty(s);
-			else
-				put_dirfd(s, d0, n0);
-			if (n1) {
-				put_user_str(s, n1, GH_PATH_MAX + 1);
-				put_dirfd(s, d1, n1);
-			}
+		names.kind = kind;
+		names.ret = ret;
+		names.n0 = (long)n0, names.n1 = (long)n1;
+		names.d0 = d0, names.d1 = d1;
+		names.raw0 = raw0;
+		if (file_names(s, &names)) { /* a repeated open: counted, not sent */
+			scratch_put(s);
+			return 0;
 		}
 	}
 	ev_submit(s);
+	return 0;
 }
 
-static __always_inline void net_event(long nr, long ret, struct pt_regs *regs)
+__noinline int net_event(struct sc_args *args)
 {
-	long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a4 = regs->r8, a5 = regs->r9;
+	long nr, ret, a0, a1, a2, a4, a5;
 	struct socket *sock;
 	struct scratch *s;
 	__u64 ino = 0;
 	__u16 kind;
+
+	if (!args)
+		return 0;
+	nr = args->nr, ret = args->ret;
+	a0 = args->a[0], a1 = args->a[1], a2 = args->a[2], a4 = args->a[4], a5 = args->a[5];
 
 	switch (nr) {
 	case __NR_connect:
@@ -755,14 +807,14 @@ static __always_inline void net_event(long nr, long ret, struct pt_regs *regs)
 		break;
 	case __NR_sendto:
 		if (!a4)
-			return; /* no destination: a connected socket's traffic */
+			return 0; /* no destination: a connected socket's traffic */
 		kind = GH_EV_SENDTO;
 		break;
 	case __NR_sendmsg: {
 		struct user_msghdr m = {};
 
 		if (bpf_probe_read_user(&m, sizeof(m), (void *)a1) || !m.msg_name)
-			return;
+			return 0;
 		a4 = (long)m.msg_name;
 		a5 = m.msg_namelen;
 		kind = GH_EV_SENDTO;
@@ -776,15 +828,15 @@ static __always_inline void net_event(long nr, long ret, struct pt_regs *regs)
 		break;
 	case __NR_accept: case __NR_accept4:
 		if (ret < 0)
-			return;
+			return 0;
 		kind = GH_EV_ACCEPT;
 		break;
 	default:
-		return;
+		return 0;
 	}
 	s = ev_begin(kind, nr);
 	if (!s)
-		return;
+		return 0;
 	s->ev.ret = ret;
 	sock = fd_socket(kind == GH_EV_ACCEPT ? ret : a0, &ino);
 	sock_note(s, sock, ino);
@@ -812,6 +864,7 @@ static __always_inline void net_event(long nr, long ret, struct pt_regs *regs)
 		break;
 	}
 	ev_submit(s);
+	return 0;
 }
 
 /* The one syscall program: counts every syscall of the tree and reports the ones that touch
@@ -821,6 +874,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
+	struct sc_args args;
 	long nr;
 
 	if (!is_tracked(t)) {
@@ -834,8 +888,16 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 	/* A new child returns from clone too: the call is counted once, in the caller. */
 	if (ret != 0 || (nr != __NR_clone && nr != __NR_clone3 && nr != __NR_fork && nr != __NR_vfork))
 		count_syscall(nr);
-	file_event(nr, ret, regs);
-	net_event(nr, ret, regs);
+	args.nr = nr;
+	args.ret = ret;
+	args.a[0] = regs->di;
+	args.a[1] = regs->si;
+	args.a[2] = regs->dx;
+	args.a[3] = regs->r10;
+	args.a[4] = regs->r8;
+	args.a[5] = regs->r9;
+	file_event(&args);
+	net_event(&args);
 	return 0;
 }
 
