@@ -38,6 +38,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define AF_INET6 10
 #define SIGNAL_GROUP_EXIT 0x00000004
 #define MSG_PEEK 2
+#define EEXIST 17
 
 /* Set by user space before load. */
 const volatile __u32 ns_inum = 0;	  /* glasshouse's pid namespace's inode number */
@@ -78,8 +79,11 @@ struct {
 	__type(value, __u64);
 } syscall_counts SEC(".maps");
 
+/* Byte counts per socket. A plain hash, allocated as it fills (nothing to pre-allocate at
+ * start-up); a socket that finds it full is counted in lost_events, never silently evicted. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 131072);
 	__type(key, __u64);	/* the socket's inode number */
 	__type(value, struct gh_sock_bytes);
@@ -518,7 +522,12 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 
 		zero.pid = tgid_in_ns(t);
 		zero.sock_type = BPF_CORE_READ(sock, type);
-		bpf_map_update_elem(&sock_bytes, &key, &zero, BPF_NOEXIST);
+		long e = bpf_map_update_elem(&sock_bytes, &key, &zero, BPF_NOEXIST);
+
+		if (e && e != -EEXIST) { /* full, or out of memory: these bytes are lost */
+			__sync_fetch_and_add(&lost_events, 1);
+			return;
+		}
 		b = bpf_map_lookup_elem(&sock_bytes, &key);
 		if (!b)
 			return;

@@ -274,42 +274,57 @@ const char *gh_collector_probe(struct gh_collector *c, int i, int *attached)
 
 int gh_collector_syscall_counts(struct gh_collector *c, uint64_t *counts, size_t n)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(c->skel->maps.syscall_counts);
-	uint64_t *per = calloc((size_t)ncpu, sizeof(*per));
-	uint32_t k;
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(c->skel->maps.syscall_counts), e = 0;
+	uint32_t keys[GH_SYSCALL_MAX], out = 0, k, cpu, got = GH_SYSCALL_MAX;
+	uint64_t *per = calloc((size_t)ncpu * GH_SYSCALL_MAX, sizeof(*per));
 
 	if (!per)
 		return -ENOMEM;
-	for (k = 0; k < n && k < GH_SYSCALL_MAX; k++) {
-		int cpu;
-
+	/* One batch read of the whole per-CPU array, not a syscall per syscall number. */
+	if (bpf_map_lookup_batch(fd, NULL, &out, keys, per, &got, NULL) && errno != ENOENT)
+		e = -errno;
+	for (k = 0; k < n && k < GH_SYSCALL_MAX; k++)
 		counts[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, per))
-			continue;
-		for (cpu = 0; cpu < ncpu; cpu++)
-			counts[k] += per[cpu];
-	}
+	for (k = 0; !e && k < got; k++)
+		for (cpu = 0; keys[k] < n && cpu < (uint32_t)ncpu; cpu++)
+			counts[keys[k]] += per[(size_t)k * ncpu + cpu];
 	free(per);
-	return 0;
+	return e;
 }
 
 int gh_collector_sock_bytes(struct gh_collector *c,
 			    int (*fn)(void *ctx, uint64_t sock, const struct gh_sock_bytes *b),
 			    void *ctx)
 {
-	int fd = bpf_map__fd(c->skel->maps.sock_bytes), e;
-	uint64_t key, next;
-	struct gh_sock_bytes b;
-	void *prev = NULL;
+	enum { BATCH = 4096 };
+	int fd = bpf_map__fd(c->skel->maps.sock_bytes), e = 0;
+	uint64_t *keys = malloc(BATCH * sizeof(*keys)), in = 0, out = 0;
+	struct gh_sock_bytes *vals = malloc(BATCH * sizeof(*vals));
+	void *pin = NULL;
+	uint32_t i, got;
+	int done = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &b))
-			continue;
-		e = fn(ctx, key, &b);
-		if (e)
-			return e;
+	if (!keys || !vals) {
+		e = -ENOMEM;
+		goto out;
 	}
-	return 0;
+	/* Batches of sockets per syscall: a run may leave tens of thousands of them. */
+	while (!done && !e) {
+		got = BATCH;
+		if (bpf_map_lookup_batch(fd, pin, &out, keys, vals, &got, NULL)) {
+			if (errno != ENOENT) {
+				e = -errno;
+				break;
+			}
+			done = 1; /* the last, maybe partial, batch */
+		}
+		for (i = 0; i < got && !e; i++)
+			e = fn(ctx, keys[i], &vals[i]);
+		in = out;
+		pin = &in;
+	}
+out:
+	free(keys);
+	free(vals);
+	return e;
 }
