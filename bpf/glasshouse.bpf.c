@@ -172,8 +172,13 @@ __noinline int ev_init(struct scratch *s, __u32 kind, __u32 nr)
 	s->ev.nstr = 0;
 	s->ev.truncated = 0;
 	s->ev.syscall = nr;
-	s->ev.pid = tgid_in_ns(t);
-	s->ev.tid = tid_in_ns(t);
+	if (ns_level == 0) { /* direct loads: t is a trusted pointer here */
+		s->ev.pid = t->tgid;
+		s->ev.tid = t->pid;
+	} else {
+		s->ev.pid = tgid_in_ns(t);
+		s->ev.tid = tid_in_ns(t);
+	}
 	s->ev.ppid = 0;
 	s->ev.flags = 0;
 	s->ev.time_ns = 0; /* set when sent */
@@ -512,16 +517,19 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 
 	if (ret <= 0 || !is_tracked(t))
 		return;
-	sock = BPF_CORE_READ(sk, sk_socket);
-	key = BPF_CORE_READ(sock, file, f_inode, i_ino);
-	if (!sock || !key)
+	/* Direct loads through the tracepoint's BTF pointer: no helper call per step. */
+	sock = sk->sk_socket;
+	if (!sock || !sock->file || !sock->file->f_inode)
+		return;
+	key = sock->file->f_inode->i_ino;
+	if (!key)
 		return;
 	b = bpf_map_lookup_elem(&sock_bytes, &key);
 	if (!b) {
 		struct gh_sock_bytes zero = {};
 
-		zero.pid = tgid_in_ns(t);
-		zero.sock_type = BPF_CORE_READ(sock, type);
+		zero.pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
+		zero.sock_type = sock->type;
 		long e = bpf_map_update_elem(&sock_bytes, &key, &zero, BPF_NOEXIST);
 
 		if (e && e != -EEXIST) { /* full, or out of memory: these bytes are lost */
@@ -576,12 +584,87 @@ struct {
 
 __u64 collapsed_opens;
 
+/* Each thread's last opens, checked before anything else: a loop opening the same names is
+ * recognised with a few compares, no hashing and no record built. `cur` is the open being
+ * handled, and the key of seen_opens when the cache misses. */
+#define OPEN_CACHE 4
+struct open_cache {
+	struct open_key cur;
+	struct open_key ent[OPEN_CACHE];
+	__u32 next;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct open_key);
-} open_key_buf SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct open_cache);
+} open_cache SEC(".maps");
+
+static __always_inline int open_key_eq(struct open_key *a, struct open_key *b)
+{
+	__u64 *x = (void *)a, *y = (void *)b;
+	int i;
+
+	for (i = 0; i < sizeof(*a) / 8; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+/* The directory a relative name resolves against (0s when it cannot be known). */
+static __always_inline void open_dir(struct open_key *k, struct task_struct *t, long dfd)
+{
+	if ((int)dfd == AT_FDCWD) {
+		struct fs_struct *fs = t->fs;
+
+		k->dir_dentry = (__u64)fs->pwd.dentry;
+		k->dir_mnt = (__u64)fs->pwd.mnt;
+	} else {
+		struct file *f = fd_file(t, (int)dfd); /* an int in a 64-bit register */
+
+		if (f) {
+			k->dir_dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+			k->dir_mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
+		}
+	}
+}
+
+/* 1 if this open repeats one of the thread's last opens (then it is only counted). Else the
+ * open's key is left in the cache's `cur` for open_seen (len 0 when it has none: a name too
+ * long or unreadable, or an open that may create a file, is always sent). */
+__noinline int open_cached(long ret, long flags, long dfd, long name)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct open_cache *c = bpf_task_storage_get(&open_cache, t, 0,
+						    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct open_key *k;
+	long n;
+	int i;
+
+	if (!c)
+		return 0;
+	k = &c->cur;
+	__builtin_memset(k, 0, sizeof(*k));
+	if (flags & O_CREAT)
+		return 0;
+	n = bpf_probe_read_user_str(k->name, sizeof(k->name), (const void *)name);
+	if (n <= 1 || n >= sizeof(k->name)) {
+		k->len = 0;
+		return 0;
+	}
+	k->pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
+	k->result = ret < 0 ? ret : (flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
+	if ((k->name[0] & 0xff) != '/')
+		open_dir(k, t, dfd);
+	k->len = n - 1;
+	for (i = 0; i < OPEN_CACHE; i++)
+		if (open_key_eq(k, &c->ent[i])) {
+			__sync_fetch_and_add(&collapsed_opens, 1);
+			return 1;
+		}
+	return 0;
+}
 
 /* What the open made: a directory listing, a created file (GH_F_IS_DIR, GH_F_CREATED). */
 static __always_inline void open_result(struct scratch *s, struct task_struct *t, long ret)
@@ -597,43 +680,47 @@ static __always_inline void open_result(struct scratch *s, struct task_struct *t
 		s->ev.flags2 |= GH_F_CREATED;
 }
 
-/* 1 if this exact open was sent before (then it is only counted); else its result flags are
- * filled in. Opens that may create a file are always sent. */
-static __always_inline int open_seen(struct scratch *s, long ret, long dfd)
+/* An open's name: the copy open_cached read into the cache's key when it has one, so the
+ * record and the key cannot differ (user memory may change between two reads). Returns 1
+ * when the name is the key's. */
+static __always_inline int open_name(struct scratch *s, const void *name)
 {
-	__u32 len = s->data[0] | (__u32)s->data[1] << 8, zero = 0;
+	struct open_cache *c = bpf_task_storage_get(&open_cache, bpf_get_current_task_btf(), 0, 0);
+	__u32 len = c ? c->cur.len : 0;
+
+	if (!len || len >= sizeof(c->cur.name) ||
+	    bpf_probe_read_kernel(str_begin(s), len & (sizeof(c->cur.name) - 1), c->cur.name)) {
+		put_user_str(s, name, GH_PATH_MAX + 1);
+		return 0;
+	}
+	str_end(s, len, 0);
+	return 1;
+}
+
+/* 1 if this exact open was sent before by its process (then it is only counted); else its
+ * result flags are filled in. Either way a keyed open (its record's name is its key's) joins
+ * its thread's cache of last opens. */
+static __always_inline int open_seen(struct scratch *s, long ret, int keyed)
+{
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct open_key *k = bpf_map_lookup_elem(&open_key_buf, &zero);
+	struct open_cache *c = bpf_task_storage_get(&open_cache, t, 0, 0);
+	struct open_key *k;
+	int seen = 0;
 	__u8 one = 1;
 
-	if (!k || len >= sizeof(k->name) || (s->ev.flags & O_CREAT) || s->ev.truncated)
+	if (!keyed || !c || !c->cur.len || (s->ev.flags & O_CREAT) || s->ev.truncated)
 		goto send;
-	__builtin_memset(k, 0, sizeof(*k));
-	if (len && bpf_probe_read_kernel(k->name, len & (sizeof(k->name) - 1), &s->data[2]))
-		goto send;
-	k->len = len;
-	k->pid = s->ev.pid;
-	k->result = ret < 0 ? ret : (s->ev.flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
-	if (s->data[2] != '/') {
-		if ((int)dfd == AT_FDCWD) {
-			struct fs_struct *fs = t->fs;
-
-			k->dir_dentry = (__u64)fs->pwd.dentry;
-			k->dir_mnt = (__u64)fs->pwd.mnt;
-		} else {
-			struct file *f = fd_file(t, (int)dfd); /* an int in a 64-bit register */
-
-			if (!f)
-				goto send;
-			k->dir_dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
-			k->dir_mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
-		}
-	}
+	k = &c->cur;
 	if (bpf_map_lookup_elem(&seen_opens, k)) {
 		__sync_fetch_and_add(&collapsed_opens, 1);
-		return 1;
+		seen = 1;
+	} else {
+		bpf_map_update_elem(&seen_opens, k, &one, BPF_ANY);
 	}
-	bpf_map_update_elem(&seen_opens, k, &one, BPF_ANY);
+	__builtin_memcpy(&c->ent[c->next & (OPEN_CACHE - 1)], k, sizeof(*k));
+	c->next++;
+	if (seen)
+		return 1;
 send:
 	open_result(s, t, ret);
 	return 0;
@@ -662,9 +749,12 @@ __noinline int file_names(struct scratch *s, struct names *nm)
 		put_cwd(s, bpf_get_current_task_btf());
 		return 0;
 	}
-	put_user_str(s, (const void *)nm->n0, GH_PATH_MAX + 1);
-	if (nm->kind == GH_EV_OPEN && open_seen(s, nm->ret, nm->d0))
-		return 1;
+	if (nm->kind == GH_EV_OPEN) {
+		if (open_seen(s, nm->ret, open_name(s, (const void *)nm->n0)))
+			return 1;
+	} else {
+		put_user_str(s, (const void *)nm->n0, GH_PATH_MAX + 1);
+	}
 	if (nm->raw0)
 		put_empty(s);
 	else
@@ -678,8 +768,12 @@ __noinline int file_names(struct scratch *s, struct names *nm)
 
 __noinline int file_event(struct sc_args *args)
 {
-	long nr, ret, a0, a1, a2, a3, a4;
+	long nr, ret, a0, a1, a2, a3, a4, flags = 0, mode = 0, flags2 = 0;
+	const char *n0 = NULL, *n1 = NULL;
+	long d0 = AT_FDCWD, d1 = AT_FDCWD;
+	struct names names;
 	struct scratch *s;
+	int raw0 = 0;
 	__u16 kind;
 
 	if (!args)
@@ -721,77 +815,76 @@ __noinline int file_event(struct sc_args *args)
 	default:
 		return 0;
 	}
-	{
-		const char *n0 = NULL, *n1 = NULL;
-		long d0 = AT_FDCWD, d1 = AT_FDCWD;
-		int raw0 = 0;
-		struct names names;
+	switch (nr) {
+	case __NR_open: /* (path, flags, mode) */
+		n0 = (void *)a0, flags = a1, mode = a2;
+		break;
+	case __NR_creat: /* (path, mode) */
+		n0 = (void *)a0, flags = O_CREAT | O_WRONLY | O_TRUNC, mode = a1;
+		break;
+	case __NR_openat: /* (dfd, path, flags, mode) */
+		d0 = a0, n0 = (void *)a1, flags = a2, mode = a3;
+		break;
+	case __NR_openat2: { /* (dfd, path, how, size) */
+		struct open_how how = {};
 
-		s = ev_begin(kind, nr);
-		if (!s)
-			return 0;
-		s->ev.ret = ret;
-		switch (nr) {
-		case __NR_open: /* (path, flags, mode) */
-			n0 = (void *)a0, s->ev.flags = a1, s->ev.mode = a2;
-			break;
-		case __NR_creat: /* (path, mode) */
-			n0 = (void *)a0, s->ev.flags = O_CREAT | O_WRONLY | O_TRUNC, s->ev.mode = a1;
-			break;
-		case __NR_openat: /* (dfd, path, flags, mode) */
-			d0 = a0, n0 = (void *)a1, s->ev.flags = a2, s->ev.mode = a3;
-			break;
-		case __NR_openat2: { /* (dfd, path, how, size) */
-			struct open_how how = {};
-
-			bpf_probe_read_user(&how, sizeof(how), (void *)a2);
-			d0 = a0, n0 = (void *)a1, s->ev.flags = how.flags, s->ev.mode = how.mode;
-			break;
-		}
-		case __NR_rmdir:
-			s->ev.flags2 |= GH_F_RMDIR;
-			n0 = (void *)a0;
-			break;
-		case __NR_unlink: case __NR_execve:
-			n0 = (void *)a0;
-			break;
-		case __NR_mkdir: case __NR_mknod: /* (path, mode, ...) */
-			n0 = (void *)a0, s->ev.mode = a1;
-			break;
-		case __NR_unlinkat: /* (dfd, path, flag) */
-			if (a2 & AT_REMOVEDIR)
-				s->ev.flags2 |= GH_F_RMDIR;
-			d0 = a0, n0 = (void *)a1, s->ev.flags = a2;
-			break;
-		case __NR_mkdirat: case __NR_mknodat: /* (dfd, path, mode, ...) */
-			d0 = a0, n0 = (void *)a1, s->ev.mode = a2;
-			break;
-		case __NR_rename: case __NR_link: /* (old, new) */
-			n0 = (void *)a0, n1 = (void *)a1;
-			break;
-		case __NR_renameat: case __NR_renameat2: case __NR_linkat: /* (od, old, nd, new, fl) */
-			d0 = a0, n0 = (void *)a1, d1 = a2, n1 = (void *)a3;
-			s->ev.flags = nr == __NR_renameat ? 0 : a4;
-			break;
-		case __NR_symlink: /* (target, linkpath) */
-			raw0 = 1, n0 = (void *)a0, n1 = (void *)a1;
-			break;
-		case __NR_symlinkat: /* (target, newdfd, linkpath) */
-			raw0 = 1, n0 = (void *)a0, d1 = a1, n1 = (void *)a2;
-			break;
-		case __NR_execveat: /* (dfd, path, argv, envp, flags) */
-			d0 = a0, n0 = (void *)a1, s->ev.flags = a4;
-			break;
-		}
-		names.kind = kind;
-		names.ret = ret;
-		names.n0 = (long)n0, names.n1 = (long)n1;
-		names.d0 = d0, names.d1 = d1;
-		names.raw0 = raw0;
-		if (file_names(s, &names)) { /* a repeated open: counted, not sent */
-			scratch_put(s);
-			return 0;
-		}
+		bpf_probe_read_user(&how, sizeof(how), (void *)a2);
+		d0 = a0, n0 = (void *)a1, flags = how.flags, mode = how.mode;
+		break;
+	}
+	case __NR_rmdir:
+		flags2 = GH_F_RMDIR;
+		n0 = (void *)a0;
+		break;
+	case __NR_unlink: case __NR_execve:
+		n0 = (void *)a0;
+		break;
+	case __NR_mkdir: case __NR_mknod: /* (path, mode, ...) */
+		n0 = (void *)a0, mode = a1;
+		break;
+	case __NR_unlinkat: /* (dfd, path, flag) */
+		if (a2 & AT_REMOVEDIR)
+			flags2 = GH_F_RMDIR;
+		d0 = a0, n0 = (void *)a1, flags = a2;
+		break;
+	case __NR_mkdirat: case __NR_mknodat: /* (dfd, path, mode, ...) */
+		d0 = a0, n0 = (void *)a1, mode = a2;
+		break;
+	case __NR_rename: case __NR_link: /* (old, new) */
+		n0 = (void *)a0, n1 = (void *)a1;
+		break;
+	case __NR_renameat: case __NR_renameat2: case __NR_linkat: /* (od, old, nd, new, fl) */
+		d0 = a0, n0 = (void *)a1, d1 = a2, n1 = (void *)a3;
+		flags = nr == __NR_renameat ? 0 : a4;
+		break;
+	case __NR_symlink: /* (target, linkpath) */
+		raw0 = 1, n0 = (void *)a0, n1 = (void *)a1;
+		break;
+	case __NR_symlinkat: /* (target, newdfd, linkpath) */
+		raw0 = 1, n0 = (void *)a0, d1 = a1, n1 = (void *)a2;
+		break;
+	case __NR_execveat: /* (dfd, path, argv, envp, flags) */
+		d0 = a0, n0 = (void *)a1, flags = a4;
+		break;
+	}
+	/* A repeat of one of this thread's last opens: counted, no record built. */
+	if (kind == GH_EV_OPEN && open_cached(ret, flags, d0, (long)n0))
+		return 0;
+	s = ev_begin(kind, nr);
+	if (!s)
+		return 0;
+	s->ev.ret = ret;
+	s->ev.flags = flags;
+	s->ev.mode = mode;
+	s->ev.flags2 = flags2;
+	names.kind = kind;
+	names.ret = ret;
+	names.n0 = (long)n0, names.n1 = (long)n1;
+	names.d0 = d0, names.d1 = d1;
+	names.raw0 = raw0;
+	if (file_names(s, &names)) { /* a repeated open: counted, not sent */
+		scratch_put(s);
+		return 0;
 	}
 	ev_submit(s);
 	return 0;
@@ -876,6 +969,23 @@ __noinline int net_event(struct sc_args *args)
 	return 0;
 }
 
+/* The syscalls file_event and net_event report: the rest return before any call. */
+static __always_inline int reported(long nr)
+{
+	switch (nr) {
+	case __NR_open: case __NR_openat: case __NR_openat2: case __NR_creat:
+	case __NR_unlink: case __NR_unlinkat: case __NR_rmdir:
+	case __NR_rename: case __NR_renameat: case __NR_renameat2:
+	case __NR_mkdir: case __NR_mkdirat: case __NR_symlink: case __NR_symlinkat:
+	case __NR_link: case __NR_linkat: case __NR_mknod: case __NR_mknodat:
+	case __NR_chdir: case __NR_fchdir: case __NR_execve: case __NR_execveat:
+	case __NR_connect: case __NR_sendto: case __NR_sendmsg: case __NR_bind:
+	case __NR_listen: case __NR_accept: case __NR_accept4:
+		return 1;
+	}
+	return 0;
+}
+
 /* The one syscall program: counts every syscall of the tree and reports the ones that touch
  * files, processes and the network. (exit and exit_group never return: sched_process_exit
  * counts them.) */
@@ -897,6 +1007,8 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 	/* A new child returns from clone too: the call is counted once, in the caller. */
 	if (ret != 0 || (nr != __NR_clone && nr != __NR_clone3 && nr != __NR_fork && nr != __NR_vfork))
 		count_syscall(nr);
+	if (!reported(nr))
+		return 0;
 	args.nr = nr;
 	args.ret = ret;
 	args.a[0] = regs->di;

@@ -179,6 +179,23 @@ const char *gh_protocol_name(unsigned family, unsigned sock_type)
 	}
 }
 
+/* tail = sep followed by port in decimal. By hand: this runs for every network record, and
+ * snprintf's format parsing showed in profiles of connect-heavy runs. */
+static void port_tail(char tail[16], const char *sep, unsigned port)
+{
+	char digits[8];
+	int n = 0;
+
+	do
+		digits[n++] = (char)('0' + port % 10);
+	while ((port /= 10) && n < 7);
+	while (*sep)
+		*tail++ = *sep++;
+	while (n)
+		*tail++ = digits[--n];
+	*tail = '\0';
+}
+
 int gh_format_sockaddr(struct gh_buf *out, const void *sa, size_t len, bool with_port)
 {
 	unsigned short family = 0;
@@ -193,7 +210,7 @@ int gh_format_sockaddr(struct gh_buf *out, const void *sa, size_t len, bool with
 		memcpy(&in, sa, sizeof(in));
 		inet_ntop(AF_INET, &in.sin_addr, host, sizeof(host));
 		if (with_port)
-			snprintf(tail, sizeof(tail), ":%u", ntohs(in.sin_port));
+			port_tail(tail, ":", ntohs(in.sin_port));
 		return gh_buf_puts(out, host) || gh_buf_puts(out, tail) ? -ENOMEM : 0;
 	}
 	if (family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
@@ -203,7 +220,7 @@ int gh_format_sockaddr(struct gh_buf *out, const void *sa, size_t len, bool with
 		inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof(host));
 		if (!with_port)
 			return gh_buf_puts(out, host);
-		snprintf(tail, sizeof(tail), "]:%u", ntohs(in6.sin6_port));
+		port_tail(tail, "]:", ntohs(in6.sin6_port));
 		return gh_buf_putc(out, '[') || gh_buf_puts(out, host) || gh_buf_puts(out, tail)
 			       ? -ENOMEM : 0;
 	}

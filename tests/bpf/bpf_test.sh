@@ -156,6 +156,19 @@ jq_eq "ten relative opens by one process: one record, ten counted" "$T/collapse.
 	"[(.filesystem.reads|index(\"$T/collapse/f\") != null), .syscalls.counts.openat >= 10, .collector.events < 10, .collector.complete]" \
 	'[true,true,true,true]'
 
+# --- collapse never drops a name: more names than a thread's cache, one relative name from two
+# directories, the same file opened read-write through ".."
+C=$T/cycle
+mkdir -p "$C/a" "$C/b" && touch "$C/a/f" "$C/b/f" "$C"/c0 "$C"/c1 "$C"/c2 "$C"/c3 "$C"/c4 "$C"/c5
+(cd "$C" && "$GH" run -o "$T/cycle.json" -- "$W" cycle 1000)
+jq_eq "1000 rounds of 9 opens: every name read, once" "$T/cycle.json" \
+	"[.filesystem.reads[] | select(startswith(\"$C/\"))]" \
+	"[\"$C/a/f\",\"$C/b/f\",\"$C/c0\",\"$C/c1\",\"$C/c2\",\"$C/c3\",\"$C/c4\",\"$C/c5\"]"
+jq_eq "the read-write open through .. is a write too" "$T/cycle.json" '.filesystem.writes' "[\"$C/b/f\"]"
+jq_eq "9000 opens counted (plus the loader's), only first opens and the 3000 chdirs sent" \
+	"$T/cycle.json" "[.syscalls.counts.openat - ([.filesystem.reads[] | select(startswith(\"$C/\") | not)] | length), .syscalls.counts.chdir, .collector.events < 3040, .collector.lost]" \
+	'[9000,3000,true,0]'
+
 # --- the end of a short run is not lost
 mkdir -p "$T/short"
 (cd "$T/short" && "$GH" run -o "$T/short.json" -- sh -c 'echo a > last-file')

@@ -312,6 +312,32 @@ static int bigargv(int n, int len)
 	return 1;
 }
 
+/* n rounds of: six names in turn (more than a thread's cache of last opens holds), then the
+ * same relative name "f" from two directories, and a name through "..": every name must be
+ * in the receipt once however the repeats collapse. Needs c0..c5, a/f and b/f in the cwd. */
+static int cycle(int n)
+{
+	char name[8];
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 6; k++) {
+			snprintf(name, sizeof(name), "c%d", k);
+			close(open(name, O_RDONLY));
+		}
+		if (chdir("a"))
+			return 1;
+		close(open("f", O_RDONLY));
+		if (chdir("../b"))
+			return 1;
+		close(open("f", O_RDONLY));
+		if (chdir(".."))
+			return 1;
+		close(open("a/../b/f", O_RDWR));
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -332,6 +358,8 @@ int main(int argc, char **argv)
 		return execfail();
 	if (!strcmp(cmd, "net"))
 		return net();
+	if (!strcmp(cmd, "cycle"))
+		return cycle(argc > 2 ? atoi(argv[2]) : 1000);
 	if (!strcmp(cmd, "burst"))
 		return burst(argc > 2 ? atoi(argv[2]) : 100000);
 	if (!strcmp(cmd, "bigargv"))
