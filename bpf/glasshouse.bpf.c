@@ -63,13 +63,32 @@ struct {
 	__uint(max_entries, 16 << 20); /* resized by user space */
 } events SEC(".maps");
 
-/* The tracked set: a mark in each tracked thread's task-local storage. Checking a task that
- * has none is one pointer load, which matters: every syscall of the machine asks. */
+struct open_key {
+	__u64 name[16];
+	__u64 dir_dentry, dir_mnt;	/* what a relative name resolves against */
+	__s64 result;	/* -errno, or the open's access class */
+	__u32 pid;
+	__u32 len;
+};
+
+/* Each thread's last opens, checked before anything else: a loop opening the same names is
+ * recognised with a few compares, no hashing and no record built. `cur` is the open being
+ * handled, and the key of seen_opens when the cache misses. */
+#define OPEN_CACHE 4
+struct open_cache {
+	struct open_key cur;
+	struct open_key ent[OPEN_CACHE];
+	__u32 next;
+};
+
+/* The tracked set: each tracked thread has task-local storage here (its presence is the mark;
+ * it holds the thread's cache of last opens). Checking a task that has none is one pointer
+ * load, which matters: every syscall of the machine asks. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u32);	/* 1 */
+	__type(value, struct open_cache);
 } tracked SEC(".maps");
 
 struct {
@@ -465,12 +484,7 @@ static __always_inline int is_tracked(struct task_struct *t)
 
 static __always_inline int track(struct task_struct *t)
 {
-	__u32 *v = bpf_task_storage_get(&tracked, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-	if (!v)
-		return -1;
-	*v = 1;
-	return 0;
+	return bpf_task_storage_get(&tracked, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) ? 0 : -1;
 }
 
 /* The command blocks at its gate until user space has set pending_root; its first syscall
@@ -525,18 +539,24 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 	if (!key)
 		return;
 	b = bpf_map_lookup_elem(&sock_bytes, &key);
-	if (!b) {
-		struct gh_sock_bytes zero = {};
+	if (!b) { /* the socket's first bytes: the entry is made holding them */
+		struct gh_sock_bytes first = {};
+		long e;
 
-		zero.pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
-		zero.sock_type = sock->type;
-		long e = bpf_map_update_elem(&sock_bytes, &key, &zero, BPF_NOEXIST);
-
-		if (e && e != -EEXIST) { /* full, or out of memory: these bytes are lost */
+		first.pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
+		first.sock_type = sock->type;
+		if (received)
+			first.received = ret;
+		else
+			first.sent = ret;
+		e = bpf_map_update_elem(&sock_bytes, &key, &first, BPF_NOEXIST);
+		if (e == 0)
+			return;
+		if (e != -EEXIST) { /* full, or out of memory: these bytes are lost */
 			__sync_fetch_and_add(&lost_events, 1);
 			return;
 		}
-		b = bpf_map_lookup_elem(&sock_bytes, &key);
+		b = bpf_map_lookup_elem(&sock_bytes, &key); /* another thread made it first */
 		if (!b)
 			return;
 	}
@@ -564,16 +584,9 @@ int BPF_PROG(gh_sock_recv, struct sock *sk, int ret, int flags)
 /*
  * Repeated opens collapse in the kernel: a process opening the same name, from the same
  * directory, with the same access and the same result as before adds nothing to the receipt,
- * so it is counted (syscalls.counts, collapsed_opens) and not sent. The key holds the whole
+ * so it is counted (syscalls.counts) and not sent. The key holds the whole
  * name (names of 128 bytes or more are always sent), so two different names never collapse.
  */
-struct open_key {
-	__u64 name[16];
-	__u64 dir_dentry, dir_mnt;	/* what a relative name resolves against */
-	__s64 result;	/* -errno, or the open's access class */
-	__u32 pid;
-	__u32 len;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -581,25 +594,6 @@ struct {
 	__type(key, struct open_key);
 	__type(value, __u8);
 } seen_opens SEC(".maps");
-
-__u64 collapsed_opens;
-
-/* Each thread's last opens, checked before anything else: a loop opening the same names is
- * recognised with a few compares, no hashing and no record built. `cur` is the open being
- * handled, and the key of seen_opens when the cache misses. */
-#define OPEN_CACHE 4
-struct open_cache {
-	struct open_key cur;
-	struct open_key ent[OPEN_CACHE];
-	__u32 next;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct open_cache);
-} open_cache SEC(".maps");
 
 static __always_inline int open_key_eq(struct open_key *a, struct open_key *b)
 {
@@ -633,11 +627,9 @@ static __always_inline void open_dir(struct open_key *k, struct task_struct *t, 
 /* 1 if this open repeats one of the thread's last opens (then it is only counted). Else the
  * open's key is left in the cache's `cur` for open_seen (len 0 when it has none: a name too
  * long or unreadable, or an open that may create a file, is always sent). */
-__noinline int open_cached(long ret, long flags, long dfd, long name)
+__noinline int open_cached(struct open_cache *c, long ret, long flags, long dfd, long name)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct open_cache *c = bpf_task_storage_get(&open_cache, t, 0,
-						    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	struct open_key *k;
 	long n;
 	int i;
@@ -645,7 +637,7 @@ __noinline int open_cached(long ret, long flags, long dfd, long name)
 	if (!c)
 		return 0;
 	k = &c->cur;
-	__builtin_memset(k, 0, sizeof(*k));
+	__builtin_memset(k, 0, sizeof(*k)); /* len 0: no key, unless set below */
 	if (flags & O_CREAT)
 		return 0;
 	n = bpf_probe_read_user_str(k->name, sizeof(k->name), (const void *)name);
@@ -659,10 +651,8 @@ __noinline int open_cached(long ret, long flags, long dfd, long name)
 		open_dir(k, t, dfd);
 	k->len = n - 1;
 	for (i = 0; i < OPEN_CACHE; i++)
-		if (open_key_eq(k, &c->ent[i])) {
-			__sync_fetch_and_add(&collapsed_opens, 1);
+		if (open_key_eq(k, &c->ent[i]))
 			return 1;
-		}
 	return 0;
 }
 
@@ -685,7 +675,7 @@ static __always_inline void open_result(struct scratch *s, struct task_struct *t
  * when the name is the key's. */
 static __always_inline int open_name(struct scratch *s, const void *name)
 {
-	struct open_cache *c = bpf_task_storage_get(&open_cache, bpf_get_current_task_btf(), 0, 0);
+	struct open_cache *c = bpf_task_storage_get(&tracked, bpf_get_current_task_btf(), 0, 0);
 	__u32 len = c ? c->cur.len : 0;
 
 	if (!len || len >= sizeof(c->cur.name) ||
@@ -703,7 +693,7 @@ static __always_inline int open_name(struct scratch *s, const void *name)
 static __always_inline int open_seen(struct scratch *s, long ret, int keyed)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct open_cache *c = bpf_task_storage_get(&open_cache, t, 0, 0);
+	struct open_cache *c = bpf_task_storage_get(&tracked, t, 0, 0);
 	struct open_key *k;
 	int seen = 0;
 	__u8 one = 1;
@@ -711,12 +701,10 @@ static __always_inline int open_seen(struct scratch *s, long ret, int keyed)
 	if (!keyed || !c || !c->cur.len || (s->ev.flags & O_CREAT) || s->ev.truncated)
 		goto send;
 	k = &c->cur;
-	if (bpf_map_lookup_elem(&seen_opens, k)) {
-		__sync_fetch_and_add(&collapsed_opens, 1);
+	if (bpf_map_lookup_elem(&seen_opens, k))
 		seen = 1;
-	} else {
+	else
 		bpf_map_update_elem(&seen_opens, k, &one, BPF_ANY);
-	}
 	__builtin_memcpy(&c->ent[c->next & (OPEN_CACHE - 1)], k, sizeof(*k));
 	c->next++;
 	if (seen)
@@ -867,8 +855,11 @@ __noinline int file_event(struct sc_args *args)
 		d0 = a0, n0 = (void *)a1, flags = a4;
 		break;
 	}
-	/* A repeat of one of this thread's last opens: counted, no record built. */
-	if (kind == GH_EV_OPEN && open_cached(ret, flags, d0, (long)n0))
+	/* A repeat of one of this thread's last opens: counted, no record built. (gh_sys_exit
+	 * checked open and openat already.) */
+	if ((nr == __NR_creat || nr == __NR_openat2) &&
+	    open_cached(bpf_task_storage_get(&tracked, bpf_get_current_task_btf(), 0, 0), ret,
+			flags, d0, (long)n0))
 		return 0;
 	s = ev_begin(kind, nr);
 	if (!s)
@@ -993,10 +984,11 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
+	struct open_cache *mark = bpf_task_storage_get(&tracked, t, 0, 0);
 	struct sc_args args;
 	long nr;
 
-	if (!is_tracked(t)) {
+	if (!mark) {
 		/* The command's first read is its gate's: it registers there, so nothing glasshouse's
 		 * child did to get ready is counted as the command's. */
 		if (pending_root && regs->orig_ax == __NR_read)
@@ -1008,6 +1000,11 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 	if (ret != 0 || (nr != __NR_clone && nr != __NR_clone3 && nr != __NR_fork && nr != __NR_vfork))
 		count_syscall(nr);
 	if (!reported(nr))
+		return 0;
+	/* The commonest call of all, first: a repeated open ends here. */
+	if (nr == __NR_openat && open_cached(mark, ret, regs->dx, regs->di, regs->si))
+		return 0;
+	if (nr == __NR_open && open_cached(mark, ret, regs->si, AT_FDCWD, regs->di))
 		return 0;
 	args.nr = nr;
 	args.ret = ret;
