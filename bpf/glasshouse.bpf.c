@@ -56,6 +56,7 @@ __u32 ns_level;
 /* Read by user space. */
 __u64 lost_events;	/* ring full (or scratch busy): the record was dropped and counted */
 __u64 tracked_full;	/* a new process could not be added to `tracked` */
+__u64 sockets_full;	/* a socket's bytes could not be counted: sock_bytes was full */
 __u32 root_tgid;
 
 struct {
@@ -99,7 +100,8 @@ struct {
 } syscall_counts SEC(".maps");
 
 /* Byte counts per socket. A plain hash, allocated as it fills (nothing to pre-allocate at
- * start-up); a socket that finds it full is counted in lost_events, never silently evicted. */
+ * start-up); a socket that finds it full is counted in sockets_full, never silently evicted.
+ * Sized by user space (GLASSHOUSE_MAX_SOCKETS). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -553,7 +555,7 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 		if (e == 0)
 			return;
 		if (e != -EEXIST) { /* full, or out of memory: these bytes are lost */
-			__sync_fetch_and_add(&lost_events, 1);
+			__sync_fetch_and_add(&sockets_full, 1);
 			return;
 		}
 		b = bpf_map_lookup_elem(&sock_bytes, &key); /* another thread made it first */

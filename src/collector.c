@@ -173,7 +173,9 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 	/* Wake user space early only when a quarter of the ring is waiting; else it polls. */
 	c->skel->rodata->wakeup_bytes = ring / 4;
 	if ((e = bpf_map__set_max_entries(c->skel->maps.events, ring)) ||
-	    (e = bpf_map__set_max_entries(c->skel->maps.scratch_map, 2 * ncpu))) {
+	    (e = bpf_map__set_max_entries(c->skel->maps.scratch_map, 2 * ncpu)) ||
+	    (o->max_sockets &&
+	     (e = bpf_map__set_max_entries(c->skel->maps.sock_bytes, o->max_sockets)))) {
 		fail(err, errlen, e, "collector: cannot size the BPF maps: %s", strerror(-e));
 		goto out;
 	}
@@ -261,6 +263,7 @@ void gh_collector_stats(struct gh_collector *c, struct gh_collector_stats *st)
 	st->truncated = c->truncated;
 	st->lost = __atomic_load_n(&c->skel->bss->lost_events, __ATOMIC_SEQ_CST);
 	st->tracked_full = __atomic_load_n(&c->skel->bss->tracked_full, __ATOMIC_SEQ_CST);
+	st->sockets_full = __atomic_load_n(&c->skel->bss->sockets_full, __ATOMIC_SEQ_CST);
 	st->root_registered = gh_collector_root_registered(c) != 0;
 }
 

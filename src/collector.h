@@ -20,6 +20,7 @@ typedef int (*gh_sink_fn)(void *ctx, const struct gh_event_view *ev);
 
 struct gh_collector_opts {
 	size_t ring_bytes;	/* ring buffer size, a power of two >= 4096 (0: 16 MiB) */
+	unsigned max_sockets;	/* sockets whose byte counts are kept (0: 131072) */
 	int capture_argv;	/* 0: exec records carry no argv */
 	const char *bpf_dir;	/* load glasshouse.bpf.o from here instead of the built-in one */
 	gh_sink_fn sink;
@@ -34,6 +35,7 @@ struct gh_collector_stats {
 	uint64_t lost;		/* records the kernel side dropped (ring full), counted there */
 	uint64_t truncated;	/* strings cut at a capture limit */
 	uint64_t tracked_full;	/* processes the kernel could not add to the tracked set */
+	uint64_t sockets_full;	/* sockets whose bytes were not counted: the table was full */
 	int root_registered;	/* the command's process was registered before it ran */
 };
 

@@ -196,7 +196,8 @@ static int sink(void *ctx, const struct gh_event_view *v)
 }
 
 /*
- * collector.open{ring_kb=16384, capture_argv=true, bpf_dir=nil} -> collector | nil, msg, code
+ * collector.open{ring_kb=16384, max_sockets=131072, capture_argv=true, bpf_dir=nil}
+ *   -> collector | nil, msg, code
  * Loads and attaches the BPF programs. Failures of the system (no root, no BTF) come back as
  * nil, a one-line message, and an errno name.
  */
@@ -218,12 +219,21 @@ static int l_open(lua_State *L)
 						  "of two from 4 to 4194304, got %d", (int)kb);
 			o.ring_bytes = (size_t)kb * 1024;
 		}
+		lua_getfield(L, 1, "max_sockets");
+		if (!lua_isnil(L, -1)) {
+			lua_Integer n = luaL_checkinteger(L, -1);
+
+			if (n < 1 || n > (1 << 24))
+				return luaL_error(L, "glasshouse.collector.open: max_sockets must be from 1 "
+						  "to 16777216, got %d", (int)n);
+			o.max_sockets = (unsigned)n;
+		}
 		lua_getfield(L, 1, "capture_argv");
 		if (!lua_isnil(L, -1))
 			o.capture_argv = lua_toboolean(L, -1);
 		lua_getfield(L, 1, "bpf_dir");
 		o.bpf_dir = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-		lua_pop(L, 3);
+		lua_pop(L, 4);
 	}
 	lc = lua_newuserdatauv(L, sizeof(*lc), UV_N);
 	memset(lc, 0, sizeof(*lc));
@@ -331,20 +341,21 @@ static int l_pollable(lua_State *L)
 	return 1;
 }
 
-/* c:stats() -> {events, lost, truncated, malformed, tracked_full, filtered, root_registered,
- * hook_error} */
+/* c:stats() -> {events, lost, truncated, malformed, tracked_full, sockets_full, filtered,
+ * root_registered, hook_error} */
 static int l_stats(lua_State *L)
 {
 	struct lcollector *lc = check_lc(L, 1);
 	struct gh_collector_stats st;
 
 	gh_collector_stats(lc->c, &st);
-	lua_createtable(L, 0, 8);
+	lua_createtable(L, 0, 9);
 	gh_l_setint(L, "events", (lua_Integer)st.events);
 	gh_l_setint(L, "lost", (lua_Integer)st.lost);
 	gh_l_setint(L, "truncated", (lua_Integer)st.truncated);
 	gh_l_setint(L, "malformed", (lua_Integer)st.malformed);
 	gh_l_setint(L, "tracked_full", (lua_Integer)st.tracked_full);
+	gh_l_setint(L, "sockets_full", (lua_Integer)st.sockets_full);
 	gh_l_setint(L, "filtered", (lua_Integer)lc->dropped);
 	gh_l_setbool(L, "root_registered", st.root_registered);
 	lua_getiuservalue(L, 1, UV_ERROR);

@@ -77,8 +77,18 @@ end
 local function env_collector_options()
   local o = { capture_argv = os.getenv("GLASSHOUSE_CAPTURE_ARGV") ~= "0",
     bpf_dir = os.getenv("GLASSHOUSE_BPF_DIR") }
-  local kb = os.getenv("GLASSHOUSE_RING_KB")
-  if kb and kb ~= "" then o.ring_kb = math.tointeger(tonumber(kb)) end
+  -- name=integer in [lo, hi] (and a power of two when pow2), else a usage error naming it.
+  local function int_setting(name, lo, hi, pow2, what)
+    local v = os.getenv(name)
+    if v == nil or v == "" then return nil end
+    local n = math.tointeger(tonumber(v))
+    if not n or n < lo or n > hi or (pow2 and n & (n - 1) ~= 0) then
+      M.usage_error(string.format("%s must be %s from %d to %d, got '%s'", name, what, lo, hi, v))
+    end
+    return n
+  end
+  o.ring_kb = int_setting("GLASSHOUSE_RING_KB", 4, 1 << 22, true, "a power of two")
+  o.max_sockets = int_setting("GLASSHOUSE_MAX_SOCKETS", 1, 1 << 24, false, "a whole number")
   return o
 end
 
@@ -123,6 +133,10 @@ local function collector_info(col, open_err, st, probes, filter_active)
   if st.tracked_full > 0 then
     status, why = "partial", string.format("%d processes could not be tracked (map full)",
       st.tracked_full)
+  end
+  if st.sockets_full > 0 then
+    status, why = "partial", string.format("%d socket sends or receives not counted: the "
+      .. "socket table was full (raise GLASSHOUSE_MAX_SOCKETS)", st.sockets_full)
   end
   if st.lost > 0 then
     status = "partial"

@@ -169,6 +169,13 @@ jq_eq "9000 opens counted (plus the loader's), only first opens and the 3000 chd
 	"$T/cycle.json" "[.syscalls.counts.openat - ([.filesystem.reads[] | select(startswith(\"$C/\") | not)] | length), .syscalls.counts.chdir, .collector.events < 3040, .collector.lost]" \
 	'[9000,3000,true,0]'
 
+# --- a full socket table is said, never silent: 10 connects (20 sockets) with room for 5
+mkdir -p "$T/socks"
+(cd "$T/socks" && GLASSHOUSE_MAX_SOCKETS=5 "$GH" run -o "$T/socks.json" -- "$W" net >/dev/null)
+jq_eq "sockets past the table's size: partial, incomplete, the knob named" "$T/socks.json" \
+	'[.collector.status, .collector.complete, (.collector.error | test("socket sends or receives not counted: the socket table was full \\(raise GLASSHOUSE_MAX_SOCKETS\\)"))]' \
+	'["partial",false,true]'
+
 # --- the end of a short run is not lost
 mkdir -p "$T/short"
 (cd "$T/short" && "$GH" run -o "$T/short.json" -- sh -c 'echo a > last-file')

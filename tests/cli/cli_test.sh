@@ -60,6 +60,14 @@ run_gh run --bogus true
 expect_eq "unknown flag named in one line" "glasshouse: unknown option '--bogus'" "$(head -1 err.txt)"
 run_gh run
 expect_eq "no command named" "glasshouse: no command given" "$(head -1 err.txt)"
+GLASSHOUSE_RING_KB=abc run_gh run -- true
+expect_eq "a bad GLASSHOUSE_RING_KB: exit 2, no receipt" "2 no" "$rc $([ -e receipt.json ] && echo yes || echo no)"
+expect_eq "and one line naming it" \
+	"glasshouse: GLASSHOUSE_RING_KB must be a power of two from 4 to 4194304, got 'abc'" "$(head -1 err.txt)"
+GLASSHOUSE_MAX_SOCKETS=0 run_gh run -- true
+expect_eq "a bad GLASSHOUSE_MAX_SOCKETS is named" \
+	"2 glasshouse: GLASSHOUSE_MAX_SOCKETS must be a whole number from 1 to 16777216, got '0'" \
+	"$rc $(head -1 err.txt)"
 
 run_gh run -- sh -c 'kill -KILL $$'
 expect_eq "SIGKILLed child: exit 137" 137 "$rc"
