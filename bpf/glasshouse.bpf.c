@@ -55,7 +55,6 @@ __u32 ns_level;
 
 /* Read by user space. */
 __u64 lost_events;	/* ring full (or scratch busy): the record was dropped and counted */
-__u64 tracked_full;	/* a new process could not be added to `tracked` */
 __u64 sockets_full;	/* a socket's bytes could not be counted: sock_bytes was full */
 __u32 root_tgid;
 
@@ -82,15 +81,42 @@ struct open_cache {
 	__u32 next;
 };
 
-/* The tracked set: each tracked thread has task-local storage here (its presence is the mark;
- * it holds the thread's cache of last opens). Checking a task that has none is one pointer
- * load, which matters: every syscall of the machine asks. */
+/* Each tracked thread's cache of last opens, in its task-local storage (made at its first
+ * open). */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct open_cache);
-} tracked SEC(".maps");
+} thread_opens SEC(".maps");
+
+/* The tracked set: one bit per thread, indexed by its global thread id (below PID_MAX_LIMIT,
+ * 2^22 on 64-bit). Every syscall of the machine asks, so the check is two loads from .bss,
+ * no helper call. A thread's bit is set when its parent (or the gate) marks it and cleared at
+ * its exit, before its id can be reused; an exec by a non-leader thread, which takes the
+ * leader's id, moves the bit (gh_exec). */
+#define GH_TIDS (1 << 22)
+__u64 tracked[GH_TIDS / 64];
+
+static __always_inline __u64 *tid_word(__u32 tid)
+{
+	return &tracked[(tid >> 6) & (GH_TIDS / 64 - 1)];
+}
+
+static __always_inline int tid_tracked(__u32 tid)
+{
+	return (*tid_word(tid) >> (tid & 63)) & 1;
+}
+
+static __always_inline void tid_mark(__u32 tid)
+{
+	__sync_fetch_and_or(tid_word(tid), 1ULL << (tid & 63));
+}
+
+static __always_inline void tid_unmark(__u32 tid)
+{
+	__sync_fetch_and_and(tid_word(tid), ~(1ULL << (tid & 63)));
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -481,12 +507,13 @@ static __always_inline void put_sock_addr(struct scratch *s, struct socket *sock
 
 static __always_inline int is_tracked(struct task_struct *t)
 {
-	return bpf_task_storage_get(&tracked, t, 0, 0) != NULL;
+	return tid_tracked(t->pid);
 }
 
 static __always_inline int track(struct task_struct *t)
 {
-	return bpf_task_storage_get(&tracked, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) ? 0 : -1;
+	tid_mark(t->pid);
+	return 0;
 }
 
 /* The command blocks at its gate until user space has set pending_root; its first syscall
@@ -677,7 +704,7 @@ static __always_inline void open_result(struct scratch *s, struct task_struct *t
  * when the name is the key's. */
 static __always_inline int open_name(struct scratch *s, const void *name)
 {
-	struct open_cache *c = bpf_task_storage_get(&tracked, bpf_get_current_task_btf(), 0, 0);
+	struct open_cache *c = bpf_task_storage_get(&thread_opens, bpf_get_current_task_btf(), 0, 0);
 	__u32 len = c ? c->cur.len : 0;
 
 	if (!len || len >= sizeof(c->cur.name) ||
@@ -695,7 +722,7 @@ static __always_inline int open_name(struct scratch *s, const void *name)
 static __always_inline int open_seen(struct scratch *s, long ret, int keyed)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct open_cache *c = bpf_task_storage_get(&tracked, t, 0, 0);
+	struct open_cache *c = bpf_task_storage_get(&thread_opens, t, 0, 0);
 	struct open_key *k;
 	int seen = 0;
 	__u8 one = 1;
@@ -860,7 +887,8 @@ __noinline int file_event(struct sc_args *args)
 	/* A repeat of one of this thread's last opens: counted, no record built. (gh_sys_exit
 	 * checked open and openat already.) */
 	if ((nr == __NR_creat || nr == __NR_openat2) &&
-	    open_cached(bpf_task_storage_get(&tracked, bpf_get_current_task_btf(), 0, 0), ret,
+	    open_cached(bpf_task_storage_get(&thread_opens, bpf_get_current_task_btf(), 0,
+					     BPF_LOCAL_STORAGE_GET_F_CREATE), ret,
 			flags, d0, (long)n0))
 		return 0;
 	s = ev_begin(kind, nr);
@@ -985,16 +1013,15 @@ static __always_inline int reported(long nr)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct open_cache *mark = bpf_task_storage_get(&tracked, t, 0, 0);
+	struct open_cache *c;
 	struct sc_args args;
 	long nr;
 
-	if (!mark) {
+	if (!tid_tracked((__u32)bpf_get_current_pid_tgid())) {
 		/* The command's first read is its gate's: it registers there, so nothing glasshouse's
 		 * child did to get ready is counted as the command's. */
 		if (pending_root && regs->orig_ax == __NR_read)
-			register_root(t);
+			register_root(bpf_get_current_task_btf());
 		return 0;
 	}
 	nr = regs->orig_ax;
@@ -1004,10 +1031,14 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 	if (!reported(nr))
 		return 0;
 	/* The commonest call of all, first: a repeated open ends here. */
-	if (nr == __NR_openat && open_cached(mark, ret, regs->dx, regs->di, regs->si))
-		return 0;
-	if (nr == __NR_open && open_cached(mark, ret, regs->si, AT_FDCWD, regs->di))
-		return 0;
+	if (nr == __NR_openat || nr == __NR_open) {
+		c = bpf_task_storage_get(&thread_opens, bpf_get_current_task_btf(), 0,
+					 BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (nr == __NR_openat && open_cached(c, ret, regs->dx, regs->di, regs->si))
+			return 0;
+		if (nr == __NR_open && open_cached(c, ret, regs->si, AT_FDCWD, regs->di))
+			return 0;
+	}
 	args.nr = nr;
 	args.ret = ret;
 	args.a[0] = regs->di;
@@ -1029,9 +1060,8 @@ int BPF_PROG(gh_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (!is_tracked(parent))
 		return 0;
-	/* Threads are tracked too (each has its own storage); only processes are reported. */
-	if (track(child))
-		__sync_fetch_and_add(&tracked_full, 1);
+	/* Threads are tracked too; only processes are reported. */
+	track(child);
 	if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
 		return 0;
 	nstgid = tid_in_ns(child); /* the child leads its group */
@@ -1053,8 +1083,12 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	struct scratch *s;
 	__u8 *p;
 
-	if (!is_tracked(t))
+	if (!tid_tracked(old_pid))
 		return 0;
+	if (old_pid != t->pid) { /* a non-leader thread's exec: it took the leader's id */
+		tid_mark(t->pid);
+		tid_unmark(old_pid);
+	}
 	s = ev_begin(GH_EV_EXEC, 0xffff);
 	if (!s)
 		return 0;
@@ -1096,6 +1130,7 @@ int BPF_PROG(gh_exit, struct task_struct *t)
 
 	if (!is_tracked(t))
 		return 0;
+	tid_unmark(t->pid); /* before its id can be reused */
 	/* A thread that left through exit or exit_group: that syscall never returns, count it. */
 	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	nr = regs ? BPF_CORE_READ(regs, orig_ax) : -1;

@@ -262,7 +262,6 @@ void gh_collector_stats(struct gh_collector *c, struct gh_collector_stats *st)
 	st->malformed = c->malformed;
 	st->truncated = c->truncated;
 	st->lost = __atomic_load_n(&c->skel->bss->lost_events, __ATOMIC_SEQ_CST);
-	st->tracked_full = __atomic_load_n(&c->skel->bss->tracked_full, __ATOMIC_SEQ_CST);
 	st->sockets_full = __atomic_load_n(&c->skel->bss->sockets_full, __ATOMIC_SEQ_CST);
 	st->root_registered = gh_collector_root_registered(c) != 0;
 }

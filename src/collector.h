@@ -34,7 +34,6 @@ struct gh_collector_stats {
 	uint64_t malformed;	/* records the decoder refused */
 	uint64_t lost;		/* records the kernel side dropped (ring full), counted there */
 	uint64_t truncated;	/* strings cut at a capture limit */
-	uint64_t tracked_full;	/* processes the kernel could not add to the tracked set */
 	uint64_t sockets_full;	/* sockets whose bytes were not counted: the table was full */
 	int root_registered;	/* the command's process was registered before it ran */
 };

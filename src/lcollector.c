@@ -341,7 +341,7 @@ static int l_pollable(lua_State *L)
 	return 1;
 }
 
-/* c:stats() -> {events, lost, truncated, malformed, tracked_full, sockets_full, filtered,
+/* c:stats() -> {events, lost, truncated, malformed, sockets_full, filtered,
  * root_registered, hook_error} */
 static int l_stats(lua_State *L)
 {
@@ -354,7 +354,6 @@ static int l_stats(lua_State *L)
 	gh_l_setint(L, "lost", (lua_Integer)st.lost);
 	gh_l_setint(L, "truncated", (lua_Integer)st.truncated);
 	gh_l_setint(L, "malformed", (lua_Integer)st.malformed);
-	gh_l_setint(L, "tracked_full", (lua_Integer)st.tracked_full);
 	gh_l_setint(L, "sockets_full", (lua_Integer)st.sockets_full);
 	gh_l_setint(L, "filtered", (lua_Integer)lc->dropped);
 	gh_l_setbool(L, "root_registered", st.root_registered);

@@ -130,10 +130,6 @@ local function collector_info(col, open_err, st, probes, filter_active)
   if st.started and not st.root_registered then
     status, why = "partial", "the command's process was never registered with the kernel side"
   end
-  if st.tracked_full > 0 then
-    status, why = "partial", string.format("%d processes could not be tracked (map full)",
-      st.tracked_full)
-  end
   if st.sockets_full > 0 then
     status, why = "partial", string.format("%d socket sends or receives not counted: the "
       .. "socket table was full (raise GLASSHOUSE_MAX_SOCKETS)", st.sockets_full)

@@ -156,6 +156,13 @@ jq_eq "ten relative opens by one process: one record, ten counted" "$T/collapse.
 	"[(.filesystem.reads|index(\"$T/collapse/f\") != null), .syscalls.counts.openat >= 10, .collector.events < 10, .collector.complete]" \
 	'[true,true,true,true]'
 
+# --- an exec from a non-leader thread: the process keeps being observed under the leader's id
+mkdir -p "$T/threadexec"
+(cd "$T/threadexec" && "$GH" run -o "$T/threadexec.json" -- "$W" threadexec)
+jq_eq "a thread's exec: the new program and its write are seen" "$T/threadexec.json" \
+	'[.process_tree[0].exe, .process_tree[0].exit_code, (.filesystem.writes | map(select(endswith("/threadexec/out"))) | length)]' \
+	'["/bin/sh",0,1]'
+
 # --- collapse never drops a name: more names than a thread's cache, one relative name from two
 # directories, the same file opened read-write through ".."
 C=$T/cycle

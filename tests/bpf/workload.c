@@ -312,6 +312,26 @@ static int bigargv(int n, int len)
 	return 1;
 }
 
+/* A thread (not the leader) execs: the kernel gives it the leader's id. The new program must
+ * still be tracked: it writes "out" in the cwd. */
+static void *exec_thread(void *arg)
+{
+	char *argv[] = { "sh", "-c", "echo done > out", NULL };
+
+	(void)arg;
+	execv("/bin/sh", argv);
+	return NULL;
+}
+
+static int threadexec(void)
+{
+	pthread_t t;
+
+	pthread_create(&t, NULL, exec_thread, NULL);
+	pthread_join(t, NULL); /* never returns: the exec replaces the process */
+	return 1;
+}
+
 /* n rounds of: six names in turn (more than a thread's cache of last opens holds), then the
  * same relative name "f" from two directories, and a name through "..": every name must be
  * in the receipt once however the repeats collapse. Needs c0..c5, a/f and b/f in the cwd. */
@@ -358,6 +378,8 @@ int main(int argc, char **argv)
 		return execfail();
 	if (!strcmp(cmd, "net"))
 		return net();
+	if (!strcmp(cmd, "threadexec"))
+		return threadexec();
 	if (!strcmp(cmd, "cycle"))
 		return cycle(argc > 2 ? atoi(argv[2]) : 1000);
 	if (!strcmp(cmd, "burst"))
