@@ -44,6 +44,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 const volatile __u32 ns_inum = 0;	  /* glasshouse's pid namespace's inode number */
 const volatile __u8 capture_argv = 1;	  /* GLASSHOUSE_CAPTURE_ARGV=0 clears it */
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake user space past this much unread data */
+const volatile __u32 sock_slot_mask = GH_SOCK_SLOTS - 1; /* slots used: fewer for a small table */
 
 /* Written by user space at run time (the .bss is memory-mapped). */
 __u32 pending_root;	/* the command's pid in glasshouse's namespace, until registered */
@@ -125,7 +126,10 @@ struct {
 	__type(value, __u64);
 } syscall_counts SEC(".maps");
 
-/* Byte counts per socket. A plain hash, allocated as it fills (nothing to pre-allocate at
+/* Byte counts per socket, first in a slot of sock_slots (by inode number), else here. */
+struct gh_sock_slot sock_slots[GH_SOCK_SLOTS];
+
+/* Byte counts per socket whose slot was taken. A plain hash, allocated as it fills (nothing to pre-allocate at
  * start-up); a socket that finds it full is counted in sockets_full, never silently evicted.
  * Sized by user space (GLASSHOUSE_MAX_SOCKETS). */
 struct {
@@ -554,6 +558,7 @@ static __always_inline void count_syscall(long nr)
 static __always_inline void sock_add_bytes(struct sock *sk, int ret, int received)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
+	struct gh_sock_slot *sl;
 	struct gh_sock_bytes *b;
 	struct socket *sock;
 	__u64 key;
@@ -567,6 +572,20 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 	key = sock->file->f_inode->i_ino;
 	if (!key)
 		return;
+	/* Its slot first: plain loads and one compare-and-swap, no map call. */
+	sl = &sock_slots[key & sock_slot_mask & (GH_SOCK_SLOTS - 1)];
+	if (sl->ino != key) {
+		if (sl->ino == 0 && __sync_val_compare_and_swap(&sl->ino, 0, key) == 0) {
+			sl->b.pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
+			sl->b.sock_type = sock->type;
+		} else if (sl->ino != key) {
+			sl = NULL; /* taken by another socket: the hash holds this one */
+		}
+	}
+	if (sl) {
+		b = &sl->b;
+		goto add;
+	}
 	b = bpf_map_lookup_elem(&sock_bytes, &key);
 	if (!b) { /* the socket's first bytes: the entry is made holding them */
 		struct gh_sock_bytes first = {};
@@ -589,6 +608,7 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 		if (!b)
 			return;
 	}
+add:
 	if (received)
 		__sync_fetch_and_add(&b->received, ret);
 	else

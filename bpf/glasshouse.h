@@ -68,4 +68,13 @@ struct gh_sock_bytes {
 	unsigned int sock_type;
 };
 
+/* The first level of socket byte counts: a slot per socket inode number modulo GH_SOCK_SLOTS,
+ * in the BPF object's .bss (ino 0: free). Sockets whose slot is taken go to the sock_bytes
+ * hash. */
+#define GH_SOCK_SLOTS (1 << 16)
+struct gh_sock_slot {
+	unsigned long long ino;
+	struct gh_sock_bytes b;
+};
+
 #endif

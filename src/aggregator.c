@@ -179,6 +179,24 @@ const char *gh_protocol_name(unsigned family, unsigned sock_type)
 	}
 }
 
+/* The dotted quad of b[0..3] into out (16 bytes). By hand, like port_tail below: glibc's
+ * inet_ntop formats IPv4 with sprintf. */
+static void ipv4_str(char *out, const unsigned char *b)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
 /* tail = sep followed by port in decimal. By hand: this runs for every network record, and
  * snprintf's format parsing showed in profiles of connect-heavy runs. */
 static void port_tail(char tail[16], const char *sep, unsigned port)
@@ -208,7 +226,7 @@ int gh_format_sockaddr(struct gh_buf *out, const void *sa, size_t len, bool with
 		struct sockaddr_in in;
 
 		memcpy(&in, sa, sizeof(in));
-		inet_ntop(AF_INET, &in.sin_addr, host, sizeof(host));
+		ipv4_str(host, (const unsigned char *)&in.sin_addr);
 		if (with_port)
 			port_tail(tail, ":", ntohs(in.sin_port));
 		return gh_buf_puts(out, host) || gh_buf_puts(out, tail) ? -ENOMEM : 0;

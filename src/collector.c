@@ -172,6 +172,15 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 	c->skel->rodata->capture_argv = o->capture_argv ? 1 : 0;
 	/* Wake user space early only when a quarter of the ring is waiting; else it polls. */
 	c->skel->rodata->wakeup_bytes = ring / 4;
+	/* max_sockets is what is certainly kept: slots (a power of two, at most GH_SOCK_SLOTS)
+	 * and as many hash entries. */
+	if (o->max_sockets) {
+		unsigned slots = GH_SOCK_SLOTS;
+
+		while (slots > o->max_sockets)
+			slots /= 2;
+		c->skel->rodata->sock_slot_mask = slots - 1;
+	}
 	if ((e = bpf_map__set_max_entries(c->skel->maps.events, ring)) ||
 	    (e = bpf_map__set_max_entries(c->skel->maps.scratch_map, 2 * ncpu)) ||
 	    (o->max_sockets &&
@@ -309,6 +318,12 @@ int gh_collector_sock_bytes(struct gh_collector *c,
 	if (!keys || !vals) {
 		e = -ENOMEM;
 		goto out;
+	}
+	for (i = 0; i < GH_SOCK_SLOTS && !e; i++) {
+		const struct gh_sock_slot *sl = &c->skel->bss->sock_slots[i];
+
+		if (sl->ino)
+			e = fn(ctx, sl->ino, &sl->b);
 	}
 	/* Batches of sockets per syscall: a run may leave tens of thousands of them. */
 	while (!done && !e) {

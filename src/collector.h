@@ -20,7 +20,7 @@ typedef int (*gh_sink_fn)(void *ctx, const struct gh_event_view *ev);
 
 struct gh_collector_opts {
 	size_t ring_bytes;	/* ring buffer size, a power of two >= 4096 (0: 16 MiB) */
-	unsigned max_sockets;	/* sockets whose byte counts are kept (0: 131072) */
+	unsigned max_sockets;	/* sockets whose byte counts are certainly kept (0: 131072) */
 	int capture_argv;	/* 0: exec records carry no argv */
 	const char *bpf_dir;	/* load glasshouse.bpf.o from here instead of the built-in one */
 	gh_sink_fn sink;

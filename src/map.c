@@ -5,22 +5,6 @@
 
 #include "map.h"
 
-/* FNV-1a, then a final mix so that linear probing sees well-spread low bits. */
-uint64_t gh_hash_bytes(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (n--) {
-		h ^= *c++;
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t mix64(uint64_t x)
 {
 	x ^= x >> 33;
@@ -29,6 +13,24 @@ static uint64_t mix64(uint64_t x)
 	x *= 0xc4ceb9fe1a85ec53ULL;
 	x ^= x >> 33;
 	return x;
+}
+
+/* Eight bytes a step (a byte-at-a-time FNV showed in profiles of busy runs: every record
+ * interns a name or a composite key), then a final mix so linear probing sees well-spread low
+ * bits. */
+uint64_t gh_hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	uint64_t h = 0xcbf29ce484222325ULL ^ n, w;
+
+	for (; n >= 8; n -= 8, c += 8) {
+		memcpy(&w, c, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, c, n);
+	return mix64(h ^ w);
 }
 
 void *gh_map_get(const struct gh_map *m, uint64_t key)

@@ -172,6 +172,16 @@ static void format_addresses(void **state)
 	assert_string_equal(b.data, "127.0.0.1:8080");
 	gh_format_sockaddr(&b, &in, sizeof(in), false);
 	assert_string_equal(b.data, "127.0.0.1");
+	in.sin_addr.s_addr = htonl(0x0a00ff63); /* every digit count, and a zero */
+	in.sin_port = htons(65535);
+	gh_format_sockaddr(&b, &in, sizeof(in), true);
+	assert_string_equal(b.data, "10.0.255.99:65535");
+	in.sin_addr.s_addr = 0;
+	in.sin_port = 0;
+	gh_format_sockaddr(&b, &in, sizeof(in), true);
+	assert_string_equal(b.data, "0.0.0.0:0");
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	in.sin_port = htons(8080);
 	gh_format_sockaddr(&b, &in6, sizeof(in6), true);
 	assert_string_equal(b.data, "[::1]:443");
 	gh_format_sockaddr(&b, &in6, sizeof(in6), false);
