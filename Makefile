@@ -126,6 +126,7 @@ $(BUILD)/demo/workload: demo/workload.c
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpthread
 
 bench: deps
+	@BENCH=1 sh scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh
 

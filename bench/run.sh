@@ -103,8 +103,28 @@ for w in openloop spawn build net; do
 	net) jq -r '"  net: \(.network.attempts[0].count) connects, bytes sent \(.network.attempts[0].bytes_sent) (want 1000000), received \(.network.attempts[0].bytes_received) (want 1000000)"' "$W/$w.json" ;;
 	esac
 done
+# bpftrace on openloop, where installed (make bench installs it): one printed line per open,
+# and the opens counted in a kernel map. Whole runs, bpftrace's own start-up included.
 if command -v bpftrace >/dev/null; then
-	echo "(bpftrace is installed: see docs/performance.md for its one-line-per-open figure)"
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	ulimit -l unlimited 2>/dev/null
+	declare -A BT=(
+		[printing]='tracepoint:syscalls:sys_exit_openat /pid == cpid/ { printf("%d %d\n", pid, args->ret); }'
+		[counting]='tracepoint:syscalls:sys_exit_openat /pid == cpid/ { @opens = count(); }'
+	)
+	for how in printing counting; do
+		ratios=()
+		for r in $(seq 1 "$ROUNDS"); do
+			b=$(timed "$B/openloop" 200000)
+			g=$(timed bpftrace -e "${BT[$how]}" -c "$B/openloop 200000")
+			ratios+=("$(echo "$g / $b" | bc -l)")
+		done
+		printf 'bpftrace %s on openloop: median whole ratio %.2f\n' \
+			"$([ $how = printing ] && echo "printing a line per open" || echo "counting opens in a map")" \
+			"$(printf '%s\n' "${ratios[@]}" | median)"
+	done
+else
+	echo "(bpftrace is not installed: make bench installs it for this comparison)"
 fi
 
 # Start-up: glasshouse run -- /bin/true
