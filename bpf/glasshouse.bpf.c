@@ -679,6 +679,7 @@ static __always_inline void open_dir(struct open_key *k, struct task_struct *t, 
 __noinline int open_cached(struct open_cache *c, long ret, long flags, long dfd, long name)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 buf[sizeof(c->cur.name) / 8] = {};
 	struct open_key *k;
 	long n;
 	int i;
@@ -686,14 +687,16 @@ __noinline int open_cached(struct open_cache *c, long ret, long flags, long dfd,
 	if (!c)
 		return 0;
 	k = &c->cur;
-	__builtin_memset(k, 0, sizeof(*k)); /* len 0: no key, unless set below */
+	k->len = 0; /* no key, unless set below */
 	if (flags & O_CREAT)
 		return 0;
-	n = bpf_probe_read_user_str(k->name, sizeof(k->name), (const void *)name);
-	if (n <= 1 || n >= sizeof(k->name)) {
-		k->len = 0;
+	/* Read onto the stack, then copied: the kernel's hardened-usercopy check of the
+	 * destination costs far less for a stack buffer than for a heap object (the storage). */
+	n = bpf_probe_read_user_str(buf, sizeof(buf), (const void *)name);
+	if (n <= 1 || n >= sizeof(buf))
 		return 0;
-	}
+	__builtin_memcpy(k->name, buf, sizeof(buf)); /* every field is set: no padding to clear */
+	k->dir_dentry = k->dir_mnt = 0;
 	k->pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
 	k->result = ret < 0 ? ret : (flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
 	if ((k->name[0] & 0xff) != '/')
