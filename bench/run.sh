@@ -4,6 +4,7 @@
 # the ratio is the median of the per-round ratios. Also strace -f (and bpftrace when
 # installed) side by side, events delivered and lost, glasshouse's peak RSS, start-up time of
 # `glasshouse run -- /bin/true`, and openloop under a script with a Lua filter hook.
+# WORKLOADS="openloop net" runs only those (the extra measurements still run).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -72,7 +73,7 @@ Two ratios per workload, both medians of per-round ratios against the bare run:
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 EOF
 declare -A TARGET=([openloop]=1.15 [spawn]=1.10 [build]=1.05 [net]=1.10)
-for w in openloop spawn build net; do
+for w in ${WORKLOADS:-openloop spawn build net}; do
 	ratios=() bares=() ghs=() cmds=() cratios=()
 	for r in $(seq 1 "$ROUNDS"); do
 		[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
