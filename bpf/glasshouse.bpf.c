@@ -456,9 +456,14 @@ static __always_inline void sock_note(struct scratch *s, struct socket *sock, __
 }
 
 /* A socket's own address (local) or its peer's, as a struct sockaddr. */
-static __always_inline void put_sock_addr(struct scratch *s, struct socket *sock, int peer)
+__noinline int put_sock_addr(struct scratch *s, long sockp, int peer) /* global: checked once */
 {
-	struct sock_common *sk = (void *)BPF_CORE_READ(sock, sk);
+	struct socket *sock = (void *)sockp;
+	struct sock_common *sk;
+
+	if (!s)
+		return 0;
+	sk = (void *)BPF_CORE_READ(sock, sk);
 	__u16 family = BPF_CORE_READ(sk, skc_family);
 	__u8 *p = str_begin(s);
 
@@ -507,6 +512,7 @@ static __always_inline void put_sock_addr(struct scratch *s, struct socket *sock
 	} else {
 		put_empty(s);
 	}
+	return 0;
 }
 
 static __always_inline int is_tracked(struct task_struct *t)
@@ -995,14 +1001,14 @@ __noinline int net_event(struct sc_args *args)
 		break;
 	case GH_EV_LISTEN:
 		if (sock)
-			put_sock_addr(s, sock, 0);
+			put_sock_addr(s, (long)sock, 0);
 		else
 			put_empty(s);
 		break;
 	case GH_EV_ACCEPT:
 		if (sock) {
-			put_sock_addr(s, sock, 1);
-			put_sock_addr(s, sock, 0);
+			put_sock_addr(s, (long)sock, 1);
+			put_sock_addr(s, (long)sock, 0);
 		} else {
 			put_empty(s);
 			put_empty(s);
