@@ -18,6 +18,33 @@
 
 #include "glasshouse.h"
 
+/* User-space ABI structs, laid out by the ABI and not by the running kernel: plain copies here,
+ * because vmlinux.h marks every struct for CO-RE relocation, and each relocated type costs a
+ * search of the kernel's BTF (about 1 ms of start-up) for nothing. */
+struct gh_open_how {
+	__u64 flags, mode, resolve;
+};
+
+struct gh_msghdr {
+	void *msg_name;
+	int msg_namelen;
+};
+
+struct gh_sockaddr_in {
+	__u16 sin_family;
+	__u16 sin_port;
+	__u32 sin_addr;
+	__u8 sin_zero[8];
+};
+
+struct gh_sockaddr_in6 {
+	__u16 sin6_family;
+	__u16 sin6_port;
+	__u32 sin6_flowinfo;
+	__u8 sin6_addr[16];
+	__u32 sin6_scope_id;
+};
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define AT_FDCWD -100
@@ -468,15 +495,16 @@ __noinline int put_sock_addr(struct scratch *s, long sockp, int peer) /* global:
 	__u8 *p = str_begin(s);
 
 	if (family == AF_INET) {
-		struct sockaddr_in *a = (void *)p;
+		struct gh_sockaddr_in *a = (void *)p;
 		__u16 port = peer ? bpf_ntohs(BPF_CORE_READ(sk, skc_dport)) : BPF_CORE_READ(sk, skc_num);
 
 		a->sin_family = AF_INET;
 		a->sin_port = bpf_htons(port);
-		a->sin_addr.s_addr = peer ? BPF_CORE_READ(sk, skc_daddr) : BPF_CORE_READ(sk, skc_rcv_saddr);
+		a->sin_addr = peer ? BPF_CORE_READ(sk, skc_daddr) : BPF_CORE_READ(sk, skc_rcv_saddr);
+		__builtin_memset(a->sin_zero, 0, sizeof(a->sin_zero));
 		str_end(s, sizeof(*a), 0);
 	} else if (family == AF_INET6) {
-		struct sockaddr_in6 *a = (void *)p;
+		struct gh_sockaddr_in6 *a = (void *)p;
 		__u16 port = peer ? bpf_ntohs(BPF_CORE_READ(sk, skc_dport)) : BPF_CORE_READ(sk, skc_num);
 
 		a->sin6_family = AF_INET6;
@@ -872,7 +900,7 @@ __noinline int file_event(struct sc_args *args)
 		d0 = a0, n0 = (void *)a1, flags = a2, mode = a3;
 		break;
 	case __NR_openat2: { /* (dfd, path, how, size) */
-		struct open_how how = {};
+		struct gh_open_how how = {};
 
 		bpf_probe_read_user(&how, sizeof(how), (void *)a2);
 		d0 = a0, n0 = (void *)a1, flags = how.flags, mode = how.mode;
@@ -963,7 +991,7 @@ __noinline int net_event(struct sc_args *args)
 		kind = GH_EV_SENDTO;
 		break;
 	case __NR_sendmsg: {
-		struct user_msghdr m = {};
+		struct gh_msghdr m = {};
 
 		if (bpf_probe_read_user(&m, sizeof(m), (void *)a1) || !m.msg_name)
 			return 0;

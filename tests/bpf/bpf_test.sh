@@ -99,25 +99,26 @@ jq_eq "deletes (unlink, rmdir)" "$R" '.filesystem.deletes' "[\"$D/b2\",\"$D/dir\
 jq_eq "created (open, symlink, link, mknod, mkdir)" "$R" '.filesystem.created' \
 	"[\"$D/a\",\"$D/b\",\"$D/dir\",\"$D/fifo\",\"$D/hard\",\"$D/link-to-a2\"]"
 jq_eq "failed open/unlink/rename with errno names" "$R" '.filesystem.failed' \
-	"[{\"path\":\"$D/never-existed\",\"op\":\"unlink\",\"error\":\"ENOENT\"},{\"path\":\"$D/missing-too\",\"op\":\"open\",\"error\":\"ENOENT\"},{\"path\":\"$D/nope\",\"op\":\"rename\",\"error\":\"ENOENT\"}]"
-jq_eq "a failed open is not a read" "$R" "[.filesystem.reads[]|select(startswith(\"$D\"))]" '[]'
+	"[{\"path\":\"$D/never-existed\",\"op\":\"unlink\",\"error\":\"ENOENT\"},{\"path\":\"$D/missing-too\",\"op\":\"open\",\"error\":\"ENOENT\"},{\"path\":\"$D/nope\",\"op\":\"rename\",\"error\":\"ENOENT\"},{\"path\":\"$D/missing-2\",\"op\":\"open\",\"error\":\"ENOENT\"}]"
+jq_eq "a failed open is not a read; openat2's read is" "$R" "[.filesystem.reads[]|select(startswith(\"$D\"))]" "[\"$D/hard\"]"
 jq_eq "counts: rename, renameat2, chmod" "$R" \
 	'[.syscalls.counts.rename, .syscalls.counts.renameat2, .syscalls.counts.chmod]' '[2,1,1]'
 
 # --- network
 wl net net
-jq_eq "connect attempts: v4, v6, refused, unix; UDP sendto" "$R" \
+jq_eq "connect attempts: v4, v6, refused, unix; UDP sendto and sendmsg" "$R" \
 	'[.network.attempts[]|[.op,.protocol,.result,.count]]' \
-	'[["connect","tcp","connected",1],["connect","tcp","connected",1],["connect","tcp","refused",1],["sendto","udp","sent",3],["connect","unix","connected",1]]'
+	'[["connect","tcp","connected",1],["connect","tcp","connected",1],["connect","tcp","refused",1],["sendto","udp","sent",3],["sendto","udp","sent",1],["connect","unix","connected",1]]'
 jq_eq "destinations" "$R" '[.network.attempts[]|.dst|sub(":[0-9]+$";":P")]' \
-	"[\"127.0.0.1:P\",\"[::1]:P\",\"127.0.0.1:P\",\"127.0.0.1:P\",\"$D/gh.sock\"]"
-jq_eq "refused is 127.0.0.1:1, UDP to port 9" "$R" '[.network.attempts[2].dst,.network.attempts[3].dst]' \
-	'["127.0.0.1:1","127.0.0.1:9"]'
+	"[\"127.0.0.1:P\",\"[::1]:P\",\"127.0.0.1:P\",\"127.0.0.1:P\",\"127.0.0.1:P\",\"$D/gh.sock\"]"
+jq_eq "refused is 127.0.0.1:1, UDP to ports 9 (sendto) and 10 (sendmsg)" "$R" \
+	'[.network.attempts[2].dst,.network.attempts[3].dst,.network.attempts[4].dst]' \
+	'["127.0.0.1:1","127.0.0.1:9","127.0.0.1:10"]'
 jq_eq "exact bytes per attempt" "$R" '[.network.attempts[]|[.bytes_sent,.bytes_received]]' \
-	'[[1000,2500],[300,70],[0,0],[30,0],[4,0]]'
+	'[[1000,2500],[300,70],[0,0],[30,0],[7,0],[4,0]]'
 jq_eq "accepted peers with bytes" "$R" '[.network.accepted[]|[.peer,.protocol,.bytes_sent,.bytes_received]]' \
 	'[["127.0.0.1","tcp",2500,1000],["::1","tcp",70,300]]'
-jq_eq "totals" "$R" '[.network.bytes_sent,.network.bytes_received]' '[3904,3870]'
+jq_eq "totals" "$R" '[.network.bytes_sent,.network.bytes_received]' '[3911,3870]'
 jq_eq "servers: bind and listen with the real port" "$R" \
 	'[.network.servers[]|[.op,.protocol,(.address|test(":0$"))]]' \
 	'[["bind","tcp",true],["listen","tcp",false],["bind","tcp",true],["listen","tcp",false],["bind","unix",false],["listen","unix",false]]'

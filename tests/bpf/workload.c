@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <linux/openat2.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,6 +183,16 @@ static int fsops(void)
 		die("rename missing");
 	if (chmod("a2", 0600))
 		die("chmod");
+	{ /* openat2: one read, one failure */
+		struct open_how how = { .flags = O_RDONLY };
+		long fd = syscall(SYS_openat2, AT_FDCWD, "hard", &how, sizeof(how));
+
+		if (fd < 0)
+			die("openat2");
+		close((int)fd);
+		if (syscall(SYS_openat2, AT_FDCWD, "missing-2", &how, sizeof(how)) >= 0)
+			die("openat2 missing");
+	}
 	return 0;
 }
 
@@ -264,6 +275,19 @@ static int net(void)
 	for (int i = 0; i < 3; i++)
 		if (sendto(s, "0123456789", 10, 0, (void *)&in, sizeof(in)) != 10)
 			die("sendto");
+	close(s);
+
+	/* UDP sendmsg with a destination: one datagram of 7 bytes to port 10 */
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	in.sin_port = htons(10);
+	{
+		struct iovec iov = { .iov_base = "abcdefg", .iov_len = 7 };
+		struct msghdr m = { .msg_name = &in, .msg_namelen = sizeof(in), .msg_iov = &iov,
+				    .msg_iovlen = 1 };
+
+		if (sendmsg(s, &m, 0) != 7)
+			die("sendmsg");
+	}
 	close(s);
 
 	/* unix stream socket */
