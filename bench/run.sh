@@ -4,6 +4,7 @@
 # the ratio is the median of the per-round ratios. Also strace -f (and bpftrace when
 # installed) side by side, events delivered and lost, glasshouse's peak RSS, start-up time of
 # `glasshouse run -- /bin/true`, and openloop under a script with a Lua filter hook.
+# Also what bystanders pay: openloop outside the traced tree while glasshouse runs.
 # WORKLOADS="openloop net" runs only those (the extra measurements still run).
 set -u
 cd "$(dirname "$0")/.."
@@ -73,6 +74,9 @@ Two ratios per workload, both medians of per-round ratios against the bare run:
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 EOF
 declare -A TARGET=([openloop]=1.15 [spawn]=1.10 [build]=1.05 [net]=1.10)
+for w in ${WORKLOADS:-}; do
+	[ -n "${CMD[$w]:-}" ] || { echo "bench: unknown workload '$w' (known: openloop spawn build net)" >&2; exit 2; }
+done
 for w in ${WORKLOADS:-openloop spawn build net}; do
 	ratios=() bares=() ghs=() cmds=() cratios=()
 	for r in $(seq 1 "$ROUNDS"); do
@@ -127,6 +131,23 @@ if command -v bpftrace >/dev/null; then
 else
 	echo "(bpftrace is not installed: make bench installs it for this comparison)"
 fi
+
+# Bystanders: what observing a command costs the machine's other processes (every syscall of
+# the machine passes the kernel-side scope check). openloop outside the traced tree, while
+# glasshouse traces a sleep, against openloop with nothing traced.
+ratios=()
+for r in $(seq 1 "$ROUNDS"); do
+	b=$(timed "$B/openloop" 200000)
+	"$GH" run -o "$W/sleep.json" -- sleep 30 >/dev/null 2>&1 &
+	gpid=$!
+	sleep 0.3 # loaded and attached
+	g=$(timed "$B/openloop" 200000)
+	kill -INT "$gpid" 2>/dev/null
+	wait "$gpid" 2>/dev/null
+	ratios+=("$(echo "$g / $b" | bc -l)")
+done
+printf 'openloop outside the traced tree, while glasshouse traces another command: median ratio %.2f\n' \
+	"$(printf '%s\n' "${ratios[@]}" | median)"
 
 # Start-up: glasshouse run -- /bin/true
 st=()
