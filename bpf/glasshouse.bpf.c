@@ -689,8 +689,9 @@ static __always_inline int open_key_eq(struct open_key *a, struct open_key *b)
 	return 1;
 }
 
-/* The directory a relative name resolves against (0s when it cannot be known). */
-static __always_inline void open_dir(struct open_key *k, struct task_struct *t, long dfd)
+/* The directory a relative name resolves against: 0, or -1 when it cannot be known (then the
+ * open has no key and is always sent). */
+static __always_inline int open_dir(struct open_key *k, struct task_struct *t, long dfd)
 {
 	if ((int)dfd == AT_FDCWD) {
 		struct fs_struct *fs = t->fs;
@@ -700,11 +701,12 @@ static __always_inline void open_dir(struct open_key *k, struct task_struct *t, 
 	} else {
 		struct file *f = fd_file(t, (int)dfd); /* an int in a 64-bit register */
 
-		if (f) {
-			k->dir_dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
-			k->dir_mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
-		}
+		if (!f)
+			return -1;
+		k->dir_dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+		k->dir_mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
 	}
+	return 0;
 }
 
 /* 1 if this open repeats one of the thread's last opens (then it is only counted). Else the
@@ -733,8 +735,8 @@ __noinline int open_cached(struct open_cache *c, long ret, long flags, long dfd,
 	k->dir_dentry = k->dir_mnt = 0;
 	k->pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
 	k->result = ret < 0 ? ret : (flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
-	if ((k->name[0] & 0xff) != '/')
-		open_dir(k, t, dfd);
+	if ((k->name[0] & 0xff) != '/' && open_dir(k, t, dfd))
+		return 0;
 	k->len = n - 1;
 	for (i = 0; i < OPEN_CACHE; i++)
 		if (open_key_eq(k, &c->ent[i]))
