@@ -70,9 +70,19 @@ glasshouse bench: $(uname -r), $(nproc) CPUs, $ROUNDS alternating rounds, median
 Two ratios per workload, both medians of per-round ratios against the bare run:
   command: the command's own wall time inside the traced run (the receipt's timing.duration_ms)
   whole:   the whole \`glasshouse run\` (start-up, BPF load, receipt), timed from outside
-| workload | bare s | command s | command ratio | target | whole s | whole ratio | strace -f ratio | events | lost | glasshouse peak RSS |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+  bpftrace: a whole run printing a line per open, exec and connect of the machine (where installed)
+| workload | bare s | command s | command ratio | target | whole s | whole ratio | strace -f ratio | bpftrace ratio | events | lost | glasshouse peak RSS |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 EOF
+# bpftrace (make bench installs it) needs tracefs for its syscall tracepoints.
+HAVE_BT=
+if command -v bpftrace >/dev/null; then
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	ulimit -l unlimited 2>/dev/null
+	HAVE_BT=1
+fi
+BT_PRINT='tracepoint:syscalls:sys_exit_openat, tracepoint:syscalls:sys_exit_execve,
+tracepoint:syscalls:sys_exit_connect { printf("%d %s %d\n", pid, probe, args->ret); }'
 declare -A TARGET=([openloop]=1.15 [spawn]=1.10 [build]=1.05 [net]=1.10)
 for w in ${WORKLOADS:-}; do
 	[ -n "${CMD[$w]:-}" ] || { echo "bench: unknown workload '$w' (known: openloop spawn build net)" >&2; exit 2; }
@@ -92,6 +102,13 @@ for w in ${WORKLOADS:-openloop spawn build net}; do
 	[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
 	s=$(timed strace -f -qq -o /dev/null bash -c "${CMD[$w]}")
 	[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+	bt=-
+	if [ -n "$HAVE_BT" ]; then
+		printf '%s\n' "${CMD[$w]}" >"$W/$w.sh"
+		[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+		bt=$(timed bpftrace -e "$BT_PRINT" -c "/bin/bash $W/$w.sh")
+	fi
+	[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
 	rss=$(peak_rss "$GH" run -o "$W/$w-rss.json" -- bash -c "${CMD[$w]}")
 	mb=$(printf '%s\n' "${bares[@]}" | median)
 	mg=$(printf '%s\n' "${ghs[@]}" | median)
@@ -100,9 +117,10 @@ for w in ${WORKLOADS:-openloop spawn build net}; do
 	mcr=$(printf '%s\n' "${cratios[@]}" | median)
 	ev=$(jq '.collector.events' "$W/$w.json")
 	lost=$(jq '.collector.lost' "$W/$w.json")
-	printf '| %s | %.3f | %.3f | %.2f | ≤ %s | %.3f | %.2f | %.1f | %s | %s | %d MB |\n' "$w" "$mb" \
-		"$mc" "$mcr" "${TARGET[$w]}" "$mg" "$mr" "$(echo "$s / $mb" | bc -l)" "$ev" "$lost" \
-		"$((rss / 1024))"
+	[ "$bt" = - ] || bt=$(printf '%.1f' "$(echo "$bt / $mb" | bc -l)")
+	printf '| %s | %.3f | %.3f | %.2f | ≤ %s | %.3f | %.2f | %.1f | %s | %s | %s | %d MB |\n' "$w" \
+		"$mb" "$mc" "$mcr" "${TARGET[$w]}" "$mg" "$mr" "$(echo "$s / $mb" | bc -l)" "$bt" "$ev" \
+		"$lost" "$((rss / 1024))"
 	case $w in
 	openloop) jq -r '"  openloop: openat counted \(.syscalls.counts.openat) (want 202002 + loader opens), collapsed into \(.collector.events) events"' "$W/$w.json" ;;
 	net) jq -r '"  net: \(.network.attempts[0].count) connects, bytes sent \(.network.attempts[0].bytes_sent) (want 1000000), received \(.network.attempts[0].bytes_received) (want 1000000)"' "$W/$w.json" ;;
@@ -110,9 +128,7 @@ for w in ${WORKLOADS:-openloop spawn build net}; do
 done
 # bpftrace on openloop, where installed (make bench installs it): one printed line per open,
 # and the opens counted in a kernel map. Whole runs, bpftrace's own start-up included.
-if command -v bpftrace >/dev/null; then
-	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
-	ulimit -l unlimited 2>/dev/null
+if [ -n "$HAVE_BT" ]; then
 	declare -A BT=(
 		[printing]='tracepoint:syscalls:sys_exit_openat /pid == cpid/ { printf("%d %d\n", pid, args->ret); }'
 		[counting]='tracepoint:syscalls:sys_exit_openat /pid == cpid/ { @opens = count(); }'
