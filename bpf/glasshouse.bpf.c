@@ -678,13 +678,18 @@ struct {
 	__type(value, __u8);
 } seen_opens SEC(".maps");
 
-static __always_inline int open_key_eq(struct open_key *a, struct open_key *b)
+/* 1 if entry e is the open k whose name is in buf (k's name not filled in yet): the small
+ * fields first, then the name word by word. */
+static __always_inline int open_key_eq(const struct open_key *k, const __u64 *buf,
+				       const struct open_key *e)
 {
-	__u64 *x = (void *)a, *y = (void *)b;
 	int i;
 
-	for (i = 0; i < sizeof(*a) / 8; i++)
-		if (x[i] != y[i])
+	if (e->len != k->len || e->result != k->result || e->pid != k->pid ||
+	    e->dir_dentry != k->dir_dentry || e->dir_mnt != k->dir_mnt)
+		return 0;
+	for (i = 0; i < sizeof(e->name) / 8; i++)
+		if (e->name[i] != buf[i])
 			return 0;
 	return 1;
 }
@@ -731,16 +736,17 @@ __noinline int open_cached(struct open_cache *c, long ret, long flags, long dfd,
 	n = bpf_probe_read_user_str(buf, sizeof(buf), (const void *)name);
 	if (n <= 1 || n >= sizeof(buf))
 		return 0;
-	__builtin_memcpy(k->name, buf, sizeof(buf)); /* every field is set: no padding to clear */
+	/* Every field is set below: the key has no padding to clear. */
 	k->dir_dentry = k->dir_mnt = 0;
 	k->pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
 	k->result = ret < 0 ? ret : (flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
-	if ((k->name[0] & 0xff) != '/' && open_dir(k, t, dfd))
+	if ((buf[0] & 0xff) != '/' && open_dir(k, t, dfd))
 		return 0;
 	k->len = n - 1;
 	for (i = 0; i < OPEN_CACHE; i++)
-		if (open_key_eq(k, &c->ent[i]))
+		if (open_key_eq(k, buf, &c->ent[i]))
 			return 1;
+	__builtin_memcpy(k->name, buf, sizeof(buf)); /* a miss: the key for open_seen */
 	return 0;
 }
 
