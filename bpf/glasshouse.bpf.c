@@ -156,9 +156,9 @@ struct {
 /* Byte counts per socket, first in a slot of sock_slots (by inode number), else here. */
 struct gh_sock_slot sock_slots[GH_SOCK_SLOTS];
 
-/* Byte counts per socket whose slot was taken. A plain hash, allocated as it fills (nothing to pre-allocate at
- * start-up); a socket that finds it full is counted in sockets_full, never silently evicted.
- * Sized by user space (GLASSHOUSE_MAX_SOCKETS). */
+/* Byte counts per socket whose slot was taken. A plain hash, allocated as it fills (nothing
+ * to pre-allocate at start-up); a socket that finds it full is counted in sockets_full, never
+ * silently evicted. Sized by user space (GLASSHOUSE_MAX_SOCKETS). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -238,6 +238,18 @@ static __always_inline __u32 tid_in_ns(struct task_struct *t)
 	return pid_in_ns(BPF_CORE_READ(t, thread_pid));
 }
 
+/* The calling task's tgid and tid in glasshouse's namespace: t is the current task, a trusted
+ * pointer, so the common case (no pid namespace) is a direct load, not a helper call. */
+static __always_inline __u32 cur_tgid(struct task_struct *t)
+{
+	return ns_level == 0 ? t->tgid : tgid_in_ns(t);
+}
+
+static __always_inline __u32 cur_tid(struct task_struct *t)
+{
+	return ns_level == 0 ? t->pid : tid_in_ns(t);
+}
+
 /* A record's header (global: verified once, not on every path that makes a record). */
 __noinline int ev_init(struct scratch *s, __u32 kind, __u32 nr)
 {
@@ -250,13 +262,8 @@ __noinline int ev_init(struct scratch *s, __u32 kind, __u32 nr)
 	s->ev.nstr = 0;
 	s->ev.truncated = 0;
 	s->ev.syscall = nr;
-	if (ns_level == 0) { /* direct loads: t is a trusted pointer here */
-		s->ev.pid = t->tgid;
-		s->ev.tid = t->pid;
-	} else {
-		s->ev.pid = tgid_in_ns(t);
-		s->ev.tid = tid_in_ns(t);
-	}
+	s->ev.pid = cur_tgid(t);
+	s->ev.tid = cur_tid(t);
 	s->ev.ppid = 0;
 	s->ev.flags = 0;
 	s->ev.time_ns = 0; /* set when sent */
@@ -610,7 +617,7 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 	sl = &sock_slots[key & sock_slot_mask & (GH_SOCK_SLOTS - 1)];
 	if (sl->ino != key) {
 		if (sl->ino == 0 && __sync_val_compare_and_swap(&sl->ino, 0, key) == 0) {
-			sl->b.pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
+			sl->b.pid = cur_tgid(t);
 			sl->b.sock_type = sock->type;
 		} else if (sl->ino != key) {
 			sl = NULL; /* taken by another socket: the hash holds this one */
@@ -625,7 +632,7 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 		struct gh_sock_bytes first = {};
 		long e;
 
-		first.pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
+		first.pid = cur_tgid(t);
 		first.sock_type = sock->type;
 		if (received)
 			first.received = ret;
@@ -738,7 +745,7 @@ __noinline int open_cached(struct open_cache *c, long ret, long flags, long dfd,
 		return 0;
 	/* Every field is set below: the key has no padding to clear. */
 	k->dir_dentry = k->dir_mnt = 0;
-	k->pid = ns_level == 0 ? t->tgid : tgid_in_ns(t);
+	k->pid = cur_tgid(t);
 	k->result = ret < 0 ? ret : (flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
 	if ((buf[0] & 0xff) != '/' && open_dir(k, t, dfd))
 		return 0;
@@ -764,47 +771,82 @@ static __always_inline void open_result(struct scratch *s, struct task_struct *t
 		s->ev.flags2 |= GH_F_CREATED;
 }
 
-/* An open's name: the copy open_cached read into the cache's key when it has one, so the
- * record and the key cannot differ (user memory may change between two reads). Returns 1
- * when the name is the key's. */
-static __always_inline int open_name(struct scratch *s, const void *name)
-{
-	struct open_cache *c = bpf_task_storage_get(&thread_opens, bpf_get_current_task_btf(), 0, 0);
-	__u32 len = c ? c->cur.len : 0;
-
-	if (!len || len >= sizeof(c->cur.name) ||
-	    bpf_probe_read_kernel(str_begin(s), len & (sizeof(c->cur.name) - 1), c->cur.name)) {
-		put_user_str(s, name, GH_PATH_MAX + 1);
-		return 0;
-	}
-	str_end(s, len, 0);
-	return 1;
-}
-
-/* 1 if this exact open was sent before by its process (then it is only counted); else its
- * result flags are filled in. Either way a keyed open (its record's name is its key's) joins
- * its thread's cache of last opens. */
-static __always_inline int open_seen(struct scratch *s, long ret, int keyed)
+/*
+ * An open's record: its name, and whether it was sent before by its process (1: then it is
+ * only counted). The name is the copy open_cached read into the thread's key when there is
+ * one, so the record and the key cannot differ (user memory may change between two reads);
+ * such a keyed open is looked up in seen_opens and joins the thread's cache of last opens.
+ * An open without a key (it may create a file, or its name is too long or unreadable) is
+ * always sent. A sent open gets its result flags.
+ */
+static __always_inline int open_record(struct scratch *s, long ret, const void *name)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct open_cache *c = bpf_task_storage_get(&thread_opens, t, 0, 0);
-	struct open_key *k;
+	__u32 len = c ? c->cur.len : 0;
 	int seen = 0;
 	__u8 one = 1;
 
-	if (!keyed || !c || !c->cur.len || (s->ev.flags & O_CREAT) || s->ev.truncated)
+	if (!len || bpf_probe_read_kernel(str_begin(s), len & (sizeof(c->cur.name) - 1),
+					  c->cur.name)) {
+		put_user_str(s, name, GH_PATH_MAX + 1);
 		goto send;
-	k = &c->cur;
-	if (bpf_map_lookup_elem(&seen_opens, k))
+	}
+	str_end(s, len, 0);
+	if (bpf_map_lookup_elem(&seen_opens, &c->cur))
 		seen = 1;
 	else
-		bpf_map_update_elem(&seen_opens, k, &one, BPF_ANY);
-	__builtin_memcpy(&c->ent[c->next & (OPEN_CACHE - 1)], k, sizeof(*k));
+		bpf_map_update_elem(&seen_opens, &c->cur, &one, BPF_ANY);
+	__builtin_memcpy(&c->ent[c->next & (OPEN_CACHE - 1)], &c->cur, sizeof(c->cur));
 	c->next++;
 	if (seen)
 		return 1;
 send:
 	open_result(s, t, ret);
+	return 0;
+}
+
+/* The record kind of each syscall file_event reports (0: none). */
+static __always_inline __u16 file_kind(long nr)
+{
+	switch (nr) {
+	case __NR_open: case __NR_openat: case __NR_openat2: case __NR_creat:
+		return GH_EV_OPEN;
+	case __NR_unlink: case __NR_unlinkat: case __NR_rmdir:
+		return GH_EV_UNLINK;
+	case __NR_rename: case __NR_renameat: case __NR_renameat2:
+		return GH_EV_RENAME;
+	case __NR_mkdir: case __NR_mkdirat:
+		return GH_EV_MKDIR;
+	case __NR_symlink: case __NR_symlinkat:
+		return GH_EV_SYMLINK;
+	case __NR_link: case __NR_linkat:
+		return GH_EV_LINK;
+	case __NR_mknod: case __NR_mknodat:
+		return GH_EV_MKNOD;
+	case __NR_chdir: case __NR_fchdir:
+		return GH_EV_CWD;
+	case __NR_execve: case __NR_execveat:
+		return GH_EV_EXEC_FAIL; /* when it fails; a successful exec is sched_process_exec's */
+	}
+	return 0;
+}
+
+/* The record kind of each syscall net_event reports (0: none). */
+static __always_inline __u16 net_kind(long nr)
+{
+	switch (nr) {
+	case __NR_connect:
+		return GH_EV_CONNECT;
+	case __NR_sendto: case __NR_sendmsg:
+		return GH_EV_SENDTO;
+	case __NR_bind:
+		return GH_EV_BIND;
+	case __NR_listen:
+		return GH_EV_LISTEN;
+	case __NR_accept: case __NR_accept4:
+		return GH_EV_ACCEPT;
+	}
 	return 0;
 }
 
@@ -832,7 +874,7 @@ __noinline int file_names(struct scratch *s, struct names *nm)
 		return 0;
 	}
 	if (nm->kind == GH_EV_OPEN) {
-		if (open_seen(s, nm->ret, open_name(s, (const void *)nm->n0)))
+		if (open_record(s, nm->ret, (const void *)nm->n0))
 			return 1;
 	} else {
 		put_user_str(s, (const void *)nm->n0, GH_PATH_MAX + 1);
@@ -862,41 +904,11 @@ __noinline int file_event(struct sc_args *args)
 		return 0;
 	nr = args->nr, ret = args->ret;
 	a0 = args->a[0], a1 = args->a[1], a2 = args->a[2], a3 = args->a[3], a4 = args->a[4];
-	switch (nr) {
-	case __NR_open: case __NR_openat: case __NR_openat2: case __NR_creat:
-		kind = GH_EV_OPEN;
-		break;
-	case __NR_unlink: case __NR_unlinkat: case __NR_rmdir:
-		kind = GH_EV_UNLINK;
-		break;
-	case __NR_rename: case __NR_renameat: case __NR_renameat2:
-		kind = GH_EV_RENAME;
-		break;
-	case __NR_mkdir: case __NR_mkdirat:
-		kind = GH_EV_MKDIR;
-		break;
-	case __NR_symlink: case __NR_symlinkat:
-		kind = GH_EV_SYMLINK;
-		break;
-	case __NR_link: case __NR_linkat:
-		kind = GH_EV_LINK;
-		break;
-	case __NR_mknod: case __NR_mknodat:
-		kind = GH_EV_MKNOD;
-		break;
-	case __NR_chdir: case __NR_fchdir:
-		if (ret != 0)
-			return 0;
-		kind = GH_EV_CWD;
-		break;
-	case __NR_execve: case __NR_execveat:
-		if (ret == 0)
-			return 0; /* sched_process_exec reported it */
-		kind = GH_EV_EXEC_FAIL;
-		break;
-	default:
+	kind = file_kind(nr);
+	if (!kind || (kind == GH_EV_CWD && ret != 0))
 		return 0;
-	}
+	if (kind == GH_EV_EXEC_FAIL && ret == 0)
+		return 0; /* sched_process_exec reported it */
 	switch (nr) {
 	case __NR_open: /* (path, flags, mode) */
 		n0 = (void *)a0, flags = a1, mode = a2;
@@ -989,14 +1001,13 @@ __noinline int net_event(struct sc_args *args)
 	nr = args->nr, ret = args->ret;
 	a0 = args->a[0], a1 = args->a[1], a2 = args->a[2], a4 = args->a[4], a5 = args->a[5];
 
+	kind = net_kind(nr);
+	if (!kind)
+		return 0;
 	switch (nr) {
-	case __NR_connect:
-		kind = GH_EV_CONNECT;
-		break;
 	case __NR_sendto:
 		if (!a4)
 			return 0; /* no destination: a connected socket's traffic */
-		kind = GH_EV_SENDTO;
 		break;
 	case __NR_sendmsg: {
 		struct gh_msghdr m = {};
@@ -1005,22 +1016,12 @@ __noinline int net_event(struct sc_args *args)
 			return 0;
 		a4 = (long)m.msg_name;
 		a5 = m.msg_namelen;
-		kind = GH_EV_SENDTO;
 		break;
 	}
-	case __NR_bind:
-		kind = GH_EV_BIND;
-		break;
-	case __NR_listen:
-		kind = GH_EV_LISTEN;
-		break;
 	case __NR_accept: case __NR_accept4:
 		if (ret < 0)
 			return 0;
-		kind = GH_EV_ACCEPT;
 		break;
-	default:
-		return 0;
 	}
 	s = ev_begin(kind, nr);
 	if (!s)
@@ -1058,18 +1059,7 @@ __noinline int net_event(struct sc_args *args)
 /* The syscalls file_event and net_event report: the rest return before any call. */
 static __always_inline int reported(long nr)
 {
-	switch (nr) {
-	case __NR_open: case __NR_openat: case __NR_openat2: case __NR_creat:
-	case __NR_unlink: case __NR_unlinkat: case __NR_rmdir:
-	case __NR_rename: case __NR_renameat: case __NR_renameat2:
-	case __NR_mkdir: case __NR_mkdirat: case __NR_symlink: case __NR_symlinkat:
-	case __NR_link: case __NR_linkat: case __NR_mknod: case __NR_mknodat:
-	case __NR_chdir: case __NR_fchdir: case __NR_execve: case __NR_execveat:
-	case __NR_connect: case __NR_sendto: case __NR_sendmsg: case __NR_bind:
-	case __NR_listen: case __NR_accept: case __NR_accept4:
-		return 1;
-	}
-	return 0;
+	return file_kind(nr) || net_kind(nr);
 }
 
 /* The one syscall program: counts every syscall of the tree and reports the ones that touch
