@@ -296,9 +296,12 @@ int gh_collector_syscall_counts(struct gh_collector *c, uint64_t *counts, size_t
 		e = -errno;
 	for (k = 0; k < n && k < GH_SYSCALL_MAX; k++)
 		counts[k] = 0;
-	for (k = 0; !e && k < got; k++)
-		for (cpu = 0; keys[k] < n && cpu < (uint32_t)ncpu; cpu++)
+	for (k = 0; !e && k < got; k++) {
+		if (keys[k] >= n)
+			continue;
+		for (cpu = 0; cpu < (uint32_t)ncpu; cpu++)
 			counts[keys[k]] += per[(size_t)k * ncpu + cpu];
+	}
 	free(per);
 	return e;
 }

@@ -195,6 +195,36 @@ static int sink(void *ctx, const struct gh_event_view *v)
 	return 0;
 }
 
+/* The numeric options of collector.open and their bounds, also exported as collector.limits
+ * for callers that check settings of their own (the GLASSHOUSE_* environment). */
+static const struct {
+	const char *name;
+	lua_Integer lo, hi;
+	int pow2;
+} limits[] = {
+	{ "ring_kb", 4, 1 << 22, 1 },
+	{ "max_sockets", 1, 1 << 24, 0 },
+};
+enum { LIM_RING_KB, LIM_MAX_SOCKETS };
+
+/* Option limits[i] of the table at index 1, or 0 when absent; raises when out of bounds. */
+static lua_Integer opt_int(lua_State *L, int i)
+{
+	lua_Integer n = 0;
+
+	lua_getfield(L, 1, limits[i].name);
+	if (!lua_isnil(L, -1)) {
+		n = luaL_checkinteger(L, -1);
+		if (n < limits[i].lo || n > limits[i].hi || (limits[i].pow2 && (n & (n - 1))))
+			return luaL_error(L, "glasshouse.collector.open: %s must be %s from %d to %d, "
+					  "got %d", limits[i].name,
+					  limits[i].pow2 ? "a power of two" : "a whole number",
+					  (int)limits[i].lo, (int)limits[i].hi, (int)n);
+	}
+	lua_pop(L, 1);
+	return n;
+}
+
 /*
  * collector.open{ring_kb=16384, max_sockets=131072, capture_argv=true, bpf_dir=nil}
  *   -> collector | nil, msg, code
@@ -210,30 +240,14 @@ static int l_open(lua_State *L)
 
 	if (!lua_isnoneornil(L, 1)) {
 		luaL_checktype(L, 1, LUA_TTABLE);
-		lua_getfield(L, 1, "ring_kb");
-		if (!lua_isnil(L, -1)) {
-			lua_Integer kb = luaL_checkinteger(L, -1);
-
-			if (kb < 4 || kb > (1 << 22) || (kb & (kb - 1)))
-				return luaL_error(L, "glasshouse.collector.open: ring_kb must be a power "
-						  "of two from 4 to 4194304, got %d", (int)kb);
-			o.ring_bytes = (size_t)kb * 1024;
-		}
-		lua_getfield(L, 1, "max_sockets");
-		if (!lua_isnil(L, -1)) {
-			lua_Integer n = luaL_checkinteger(L, -1);
-
-			if (n < 1 || n > (1 << 24))
-				return luaL_error(L, "glasshouse.collector.open: max_sockets must be from 1 "
-						  "to 16777216, got %d", (int)n);
-			o.max_sockets = (unsigned)n;
-		}
+		o.ring_bytes = (size_t)opt_int(L, LIM_RING_KB) * 1024;
+		o.max_sockets = (unsigned)opt_int(L, LIM_MAX_SOCKETS);
 		lua_getfield(L, 1, "capture_argv");
 		if (!lua_isnil(L, -1))
 			o.capture_argv = lua_toboolean(L, -1);
 		lua_getfield(L, 1, "bpf_dir");
 		o.bpf_dir = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-		lua_pop(L, 4);
+		lua_pop(L, 2);
 	}
 	lc = lua_newuserdatauv(L, sizeof(*lc), UV_N);
 	memset(lc, 0, sizeof(*lc));
@@ -471,5 +485,17 @@ int luaopen_glasshouse_collector(lua_State *L)
 		{ NULL, NULL },
 	};
 
-	return gh_l_newclass(L, COLLECTOR_MT, meta, meth, funcs);
+	size_t i;
+
+	gh_l_newclass(L, COLLECTOR_MT, meta, meth, funcs);
+	lua_createtable(L, 0, 2); /* limits = {name = {lo =, hi =, pow2 =}} */
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		lua_createtable(L, 0, 3);
+		gh_l_setint(L, "lo", limits[i].lo);
+		gh_l_setint(L, "hi", limits[i].hi);
+		gh_l_setbool(L, "pow2", limits[i].pow2);
+		lua_setfield(L, -2, limits[i].name);
+	}
+	lua_setfield(L, -2, "limits");
+	return 1;
 }

@@ -77,18 +77,20 @@ end
 local function env_collector_options()
   local o = { capture_argv = os.getenv("GLASSHOUSE_CAPTURE_ARGV") ~= "0",
     bpf_dir = os.getenv("GLASSHOUSE_BPF_DIR") }
-  -- name=integer in [lo, hi] (and a power of two when pow2), else a usage error naming it.
-  local function int_setting(name, lo, hi, pow2, what)
-    local v = os.getenv(name)
+  -- Environment variable name, for collector option opt: an integer within the collector's
+  -- own bounds (collector.limits), else a usage error naming it.
+  local function int_setting(name, opt)
+    local v, lim = os.getenv(name), collector.limits[opt]
     if v == nil or v == "" then return nil end
     local n = math.tointeger(tonumber(v))
-    if not n or n < lo or n > hi or (pow2 and n & (n - 1) ~= 0) then
-      M.usage_error(string.format("%s must be %s from %d to %d, got '%s'", name, what, lo, hi, v))
+    if not n or n < lim.lo or n > lim.hi or (lim.pow2 and n & (n - 1) ~= 0) then
+      M.usage_error(string.format("%s must be %s from %d to %d, got '%s'", name,
+        lim.pow2 and "a power of two" or "a whole number", lim.lo, lim.hi, v))
     end
     return n
   end
-  o.ring_kb = int_setting("GLASSHOUSE_RING_KB", 4, 1 << 22, true, "a power of two")
-  o.max_sockets = int_setting("GLASSHOUSE_MAX_SOCKETS", 1, 1 << 24, false, "a whole number")
+  o.ring_kb = int_setting("GLASSHOUSE_RING_KB", "ring_kb")
+  o.max_sockets = int_setting("GLASSHOUSE_MAX_SOCKETS", "max_sockets")
   return o
 end
 
