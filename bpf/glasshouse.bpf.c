@@ -93,10 +93,14 @@ struct {
 
 struct open_key {
 	__u64 name[16];
-	__u64 dir_dentry, dir_mnt;	/* what a relative name resolves against */
+	__u64 start;	/* the process's start time: with pid, this process and no later one */
+	__u64 fs;	/* its fs_struct (cwd and root), and that struct's sequence number below */
+	__u64 cwd_dentry, cwd_mnt;	/* the cwd a relative name resolves against (0: absolute) */
 	__s64 result;	/* -errno, or the open's access class */
 	__u32 pid;
+	__u32 fs_seq;	/* moved by every chdir, fchdir and chroot of the processes sharing fs */
 	__u32 len;
+	__u32 pad;
 };
 
 /* Each thread's last opens, checked before anything else: a loop opening the same names is
@@ -672,10 +676,11 @@ int BPF_PROG(gh_sock_recv, struct sock *sk, int ret, int flags)
 }
 
 /*
- * Repeated opens collapse in the kernel: a process opening the same name, from the same
- * directory, with the same access and the same result as before adds nothing to the receipt,
- * so it is counted (syscalls.counts) and not sent. The key holds the whole
- * name (names of 128 bytes or more are always sent), so two different names never collapse.
+ * Repeated opens collapse in the kernel: a process opening the same name, from the same cwd
+ * and root, with the same access and the same result as before adds nothing to the receipt,
+ * so it is counted (syscalls.counts) and not sent. The key holds the whole name (names of
+ * 128 bytes or more are always sent), so two different names never collapse; opens relative
+ * to a dirfd are always sent (open_where says why).
  */
 
 struct {
@@ -686,38 +691,55 @@ struct {
 } seen_opens SEC(".maps");
 
 /* 1 if entry e is the open k whose name is in buf (k's name not filled in yet): the small
- * fields first, then the name word by word. */
-static __always_inline int open_key_eq(const struct open_key *k, const __u64 *buf,
+ * fields first, then the name's nw words (an entry's words past its name are zero, and equal
+ * lengths mean equal word counts). */
+static __always_inline int open_key_eq(const struct open_key *k, const __u64 *buf, __u32 nw,
 				       const struct open_key *e)
 {
 	int i;
 
 	if (e->len != k->len || e->result != k->result || e->pid != k->pid ||
-	    e->dir_dentry != k->dir_dentry || e->dir_mnt != k->dir_mnt)
+	    e->cwd_dentry != k->cwd_dentry || e->fs_seq != k->fs_seq || e->fs != k->fs ||
+	    e->start != k->start || e->cwd_mnt != k->cwd_mnt)
 		return 0;
-	for (i = 0; i < sizeof(e->name) / 8; i++)
+	for (i = 0; i < sizeof(e->name) / 8 && i < nw; i++)
 		if (e->name[i] != buf[i])
 			return 0;
 	return 1;
 }
 
-/* The directory a relative name resolves against: 0, or -1 when it cannot be known (then the
- * open has no key and is always sent). */
-static __always_inline int open_dir(struct open_key *k, struct task_struct *t, long dfd)
+/* fs_struct's sequence count: a seqlock_t since 6.8, a bare seqcount before. */
+struct fs_struct___seqcount {
+	seqcount_spinlock_t seq;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 fs_seq(struct fs_struct *fs)
 {
-	if ((int)dfd == AT_FDCWD) {
-		struct fs_struct *fs = t->fs;
+	struct fs_struct___seqcount *old = (void *)fs;
 
-		k->dir_dentry = (__u64)fs->pwd.dentry;
-		k->dir_mnt = (__u64)fs->pwd.mnt;
-	} else {
-		struct file *f = fd_file(t, (int)dfd); /* an int in a 64-bit register */
+	if (bpf_core_field_exists(old->seq.seqcount.sequence))
+		return BPF_CORE_READ(old, seq.seqcount.sequence);
+	return BPF_CORE_READ(fs, seq.seqcount.seqcount.sequence);
+}
 
-		if (!f)
-			return -1;
-		k->dir_dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
-		k->dir_mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
-	}
+/* Where the open's name resolves: the process (pid and start time), its fs_struct at its
+ * current sequence, and for a relative name its cwd. Keys hold kernel addresses, and an
+ * address can come back as another object once freed: the sequence moves with every change
+ * of cwd or root, so a later directory at a freed one's address never matches its keys.
+ * Returns -1 for a name relative to a dirfd: nothing the key could hold rules that reuse out
+ * for the dirfd's directory, so such an open has no key and is always sent. */
+static __always_inline int open_where(struct open_key *k, struct task_struct *t, long dfd,
+				      int relative)
+{
+	struct fs_struct *fs = t->fs;
+
+	if (relative && (int)dfd != AT_FDCWD)
+		return -1;
+	k->start = t->group_leader->start_time;
+	k->fs = (__u64)fs;
+	k->fs_seq = fs_seq(fs);
+	k->cwd_dentry = relative ? (__u64)fs->pwd.dentry : 0;
+	k->cwd_mnt = relative ? (__u64)fs->pwd.mnt : 0;
 	return 0;
 }
 
@@ -727,8 +749,9 @@ static __always_inline int open_dir(struct open_key *k, struct task_struct *t, l
 __noinline int open_cached(struct open_cache *c, long ret, long flags, long dfd, long name)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 buf[sizeof(c->cur.name) / 8] = {};
+	__u64 buf[sizeof(c->cur.name) / 8];
 	struct open_key *k;
+	__u32 nw;
 	long n;
 	int i;
 
@@ -738,22 +761,30 @@ __noinline int open_cached(struct open_cache *c, long ret, long flags, long dfd,
 	k->len = 0; /* no key, unless set below */
 	if (flags & O_CREAT)
 		return 0;
-	/* Read onto the stack, then copied: the kernel's hardened-usercopy check of the
-	 * destination costs far less for a stack buffer than for a heap object (the storage). */
+	/* Read onto the stack (not cleared first: only the name's words are used), then copied:
+	 * the kernel's hardened-usercopy check of the destination costs far less for a stack
+	 * buffer than for a heap object (the storage). */
 	n = bpf_probe_read_user_str(buf, sizeof(buf), (const void *)name);
 	if (n <= 1 || n >= sizeof(buf))
 		return 0;
-	/* Every field is set below: the key has no padding to clear. */
-	k->dir_dentry = k->dir_mnt = 0;
+	/* The name's words, NUL included; the last one's bytes past the NUL are cleared (the
+	 * kernel clears them when it copies by words, not when a fault made it copy by bytes). */
+	nw = (n + 7) / 8;
+	if (n & 7)
+		buf[(nw - 1) & (sizeof(buf) / 8 - 1)] &= (1ULL << ((n & 7) * 8)) - 1;
+	/* Every field is set below. */
+	if (open_where(k, t, dfd, (buf[0] & 0xff) != '/'))
+		return 0;
 	k->pid = cur_tgid(t);
 	k->result = ret < 0 ? ret : (flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
-	if ((buf[0] & 0xff) != '/' && open_dir(k, t, dfd))
-		return 0;
+	k->pad = 0;
 	k->len = n - 1;
 	for (i = 0; i < OPEN_CACHE; i++)
-		if (open_key_eq(k, buf, &c->ent[i]))
+		if (open_key_eq(k, buf, nw, &c->ent[i]))
 			return 1;
-	__builtin_memcpy(k->name, buf, sizeof(buf)); /* a miss: the key for open_seen */
+	/* A miss: the key for open_seen, its words past the name zero. */
+	for (i = 0; i < sizeof(buf) / 8; i++)
+		k->name[i] = i < nw ? buf[i] : 0;
 	return 0;
 }
 
@@ -806,48 +837,32 @@ send:
 	return 0;
 }
 
-/* The record kind of each syscall file_event reports (0: none). */
-static __always_inline __u16 file_kind(long nr)
-{
-	switch (nr) {
-	case __NR_open: case __NR_openat: case __NR_openat2: case __NR_creat:
-		return GH_EV_OPEN;
-	case __NR_unlink: case __NR_unlinkat: case __NR_rmdir:
-		return GH_EV_UNLINK;
-	case __NR_rename: case __NR_renameat: case __NR_renameat2:
-		return GH_EV_RENAME;
-	case __NR_mkdir: case __NR_mkdirat:
-		return GH_EV_MKDIR;
-	case __NR_symlink: case __NR_symlinkat:
-		return GH_EV_SYMLINK;
-	case __NR_link: case __NR_linkat:
-		return GH_EV_LINK;
-	case __NR_mknod: case __NR_mknodat:
-		return GH_EV_MKNOD;
-	case __NR_chdir: case __NR_fchdir:
-		return GH_EV_CWD;
-	case __NR_execve: case __NR_execveat:
-		return GH_EV_EXEC_FAIL; /* when it fails; a successful exec is sched_process_exec's */
-	}
-	return 0;
-}
+/* The record kind of each syscall reported (0: only counted). One table serves the prefilter
+ * and both handlers: kinds below GH_EV_CONNECT are file_event's, the rest net_event's. A load
+ * from .rodata, where a switch cost a chain of compares on every syscall. */
+static const __u8 sys_kind[GH_SYSCALL_MAX] = {
+	[__NR_open] = GH_EV_OPEN, [__NR_openat] = GH_EV_OPEN, [__NR_openat2] = GH_EV_OPEN,
+	[__NR_creat] = GH_EV_OPEN,
+	[__NR_unlink] = GH_EV_UNLINK, [__NR_unlinkat] = GH_EV_UNLINK, [__NR_rmdir] = GH_EV_UNLINK,
+	[__NR_rename] = GH_EV_RENAME, [__NR_renameat] = GH_EV_RENAME,
+	[__NR_renameat2] = GH_EV_RENAME,
+	[__NR_mkdir] = GH_EV_MKDIR, [__NR_mkdirat] = GH_EV_MKDIR,
+	[__NR_symlink] = GH_EV_SYMLINK, [__NR_symlinkat] = GH_EV_SYMLINK,
+	[__NR_link] = GH_EV_LINK, [__NR_linkat] = GH_EV_LINK,
+	[__NR_mknod] = GH_EV_MKNOD, [__NR_mknodat] = GH_EV_MKNOD,
+	[__NR_chdir] = GH_EV_CWD, [__NR_fchdir] = GH_EV_CWD,
+	/* when it fails; a successful exec is sched_process_exec's */
+	[__NR_execve] = GH_EV_EXEC_FAIL, [__NR_execveat] = GH_EV_EXEC_FAIL,
+	[__NR_connect] = GH_EV_CONNECT,
+	[__NR_sendto] = GH_EV_SENDTO, [__NR_sendmsg] = GH_EV_SENDTO,
+	[__NR_bind] = GH_EV_BIND,
+	[__NR_listen] = GH_EV_LISTEN,
+	[__NR_accept] = GH_EV_ACCEPT, [__NR_accept4] = GH_EV_ACCEPT,
+};
 
-/* The record kind of each syscall net_event reports (0: none). */
-static __always_inline __u16 net_kind(long nr)
+static __always_inline __u16 syscall_kind(long nr)
 {
-	switch (nr) {
-	case __NR_connect:
-		return GH_EV_CONNECT;
-	case __NR_sendto: case __NR_sendmsg:
-		return GH_EV_SENDTO;
-	case __NR_bind:
-		return GH_EV_BIND;
-	case __NR_listen:
-		return GH_EV_LISTEN;
-	case __NR_accept: case __NR_accept4:
-		return GH_EV_ACCEPT;
-	}
-	return 0;
+	return nr >= 0 && nr < GH_SYSCALL_MAX ? sys_kind[nr & (GH_SYSCALL_MAX - 1)] : 0;
 }
 
 /* A syscall's number, result and arguments, handed to the global (separately verified)
@@ -904,8 +919,8 @@ __noinline int file_event(struct sc_args *args)
 		return 0;
 	nr = args->nr, ret = args->ret;
 	a0 = args->a[0], a1 = args->a[1], a2 = args->a[2], a3 = args->a[3], a4 = args->a[4];
-	kind = file_kind(nr);
-	if (!kind || (kind == GH_EV_CWD && ret != 0))
+	kind = syscall_kind(nr);
+	if (!kind || kind >= GH_EV_CONNECT || (kind == GH_EV_CWD && ret != 0))
 		return 0;
 	if (kind == GH_EV_EXEC_FAIL && ret == 0)
 		return 0; /* sched_process_exec reported it */
@@ -1001,8 +1016,8 @@ __noinline int net_event(struct sc_args *args)
 	nr = args->nr, ret = args->ret;
 	a0 = args->a[0], a1 = args->a[1], a2 = args->a[2], a4 = args->a[4], a5 = args->a[5];
 
-	kind = net_kind(nr);
-	if (!kind)
+	kind = syscall_kind(nr);
+	if (kind < GH_EV_CONNECT)
 		return 0;
 	switch (nr) {
 	case __NR_sendto:
@@ -1056,12 +1071,6 @@ __noinline int net_event(struct sc_args *args)
 	return 0;
 }
 
-/* The syscalls file_event and net_event report: the rest return before any call. */
-static __always_inline int reported(long nr)
-{
-	return file_kind(nr) || net_kind(nr);
-}
-
 /* The one syscall program: counts every syscall of the tree and reports the ones that touch
  * files, processes and the network. (exit and exit_group never return: sched_process_exit
  * counts them.) */
@@ -1069,26 +1078,28 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct open_cache *c;
+	struct task_struct *t = bpf_get_current_task_btf(); /* inlined by the JIT: no call */
 	struct sc_args args;
+	__u16 kind;
 	long nr;
 
-	if (!tid_tracked((__u32)bpf_get_current_pid_tgid())) {
+	if (!tid_tracked(t->pid)) {
 		/* The command's first read is its gate's: it registers there, so nothing glasshouse's
 		 * child did to get ready is counted as the command's. */
 		if (pending_root && regs->orig_ax == __NR_read)
-			register_root(bpf_get_current_task_btf());
+			register_root(t);
 		return 0;
 	}
 	nr = regs->orig_ax;
 	/* A new child returns from clone too: the call is counted once, in the caller. */
 	if (ret != 0 || (nr != __NR_clone && nr != __NR_clone3 && nr != __NR_fork && nr != __NR_vfork))
 		count_syscall(nr);
-	if (!reported(nr))
-		return 0;
+	kind = syscall_kind(nr);
+	if (!kind)
+		return 0; /* only counted */
 	/* The commonest call of all, first: a repeated open ends here. */
 	if (nr == __NR_openat || nr == __NR_open) {
-		c = bpf_task_storage_get(&thread_opens, bpf_get_current_task_btf(), 0,
-					 BPF_LOCAL_STORAGE_GET_F_CREATE);
+		c = bpf_task_storage_get(&thread_opens, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (nr == __NR_openat && open_cached(c, ret, regs->dx, regs->di, regs->si))
 			return 0;
 		if (nr == __NR_open && open_cached(c, ret, regs->si, AT_FDCWD, regs->di))
@@ -1102,8 +1113,10 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 	args.a[3] = regs->r10;
 	args.a[4] = regs->r8;
 	args.a[5] = regs->r9;
-	file_event(&args);
-	net_event(&args);
+	if (kind < GH_EV_CONNECT)
+		file_event(&args);
+	else
+		net_event(&args);
 	return 0;
 }
 

@@ -165,7 +165,7 @@ jq_eq "a thread's exec: the new program and its write are seen" "$T/threadexec.j
 	'["/bin/sh",0,1]'
 
 # --- collapse never drops a name: more names than a thread's cache, one relative name from two
-# directories, the same file opened read-write through ".."
+# directories, the same file opened read-write through "..", each opened twice
 C=$T/cycle
 mkdir -p "$C/a" "$C/b" && touch "$C/a/f" "$C/b/f" "$C"/c0 "$C"/c1 "$C"/c2 "$C"/c3 "$C"/c4 "$C"/c5
 (cd "$C" && "$GH" run -o "$T/cycle.json" -- "$W" cycle 1000)
@@ -173,9 +173,20 @@ jq_eq "1000 rounds of 9 opens: every name read, once" "$T/cycle.json" \
 	"[.filesystem.reads[] | select(startswith(\"$C/\"))]" \
 	"[\"$C/a/f\",\"$C/b/f\",\"$C/c0\",\"$C/c1\",\"$C/c2\",\"$C/c3\",\"$C/c4\",\"$C/c5\"]"
 jq_eq "the read-write open through .. is a write too" "$T/cycle.json" '.filesystem.writes' "[\"$C/b/f\"]"
-jq_eq "9000 opens counted (plus the loader's), only first opens and the 3000 chdirs sent" \
-	"$T/cycle.json" "[.syscalls.counts.openat - ([.filesystem.reads[] | select(startswith(\"$C/\") | not)] | length), .syscalls.counts.chdir, .collector.events < 3040, .collector.lost]" \
-	'[9000,3000,true,0]'
+# A chdir starts the process's keys afresh (open_where): per round, the first of each pair
+# of opens is sent, the second collapses; with the 3 chdirs, 12 records a round.
+jq_eq "18000 opens counted (plus the loader's), only each first open and the 3000 chdirs sent" \
+	"$T/cycle.json" "[.syscalls.counts.openat - ([.filesystem.reads[] | select(startswith(\"$C/\") | not)] | length), .syscalls.counts.chdir, .collector.events >= 12000 and .collector.events < 12040, .collector.lost]" \
+	'[18000,3000,true,0]'
+
+# --- a freed directory's kernel address is reused by later ones: no open collapses into an
+# earlier directory's (each is removed while open, so its dentry is freed at once)
+mkdir -p "$T/reuse"
+(cd "$T/reuse" && "$GH" run -o "$T/reuse.json" -- "$W" reuse 2000)
+jq_eq "2000 directories, a missing name in each through a dirfd and as the cwd: 4000 failures" \
+	"$T/reuse.json" \
+	"[(.filesystem.failed | length), ([.filesystem.failed[] | select(.path == \"$T/reuse/d1999/x\" or .path == \"$T/reuse/d1999/y\")] | length), (.filesystem.directories | length), .syscalls.counts.openat - ([.filesystem.reads[] | select(startswith(\"$T/reuse/\") | not)] | length), .syscalls.counts.fchdir]" \
+	'[4000,2,2000,6000,2000]'
 
 # --- sockets past the fast slots (128 here, keyed by inode number) are counted exactly in the hash
 cc -O2 -o "$T/netloop" "$ROOT/bench/netloop.c"

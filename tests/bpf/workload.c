@@ -362,22 +362,49 @@ static int threadexec(void)
 static int cycle(int n)
 {
 	char name[8];
-	int i, k;
+	int i, k, pass;
 
 	for (i = 0; i < n; i++) {
-		for (k = 0; k < 6; k++) {
-			snprintf(name, sizeof(name), "c%d", k);
-			close(open(name, O_RDONLY));
-		}
+		for (pass = 0; pass < 2; pass++) /* more names than a thread's cache holds */
+			for (k = 0; k < 6; k++) {
+				snprintf(name, sizeof(name), "c%d", k);
+				close(open(name, O_RDONLY));
+			}
 		if (chdir("a"))
 			return 1;
+		close(open("f", O_RDONLY));
 		close(open("f", O_RDONLY));
 		if (chdir("../b"))
 			return 1;
 		close(open("f", O_RDONLY));
+		close(open("f", O_RDONLY));
 		if (chdir(".."))
 			return 1;
 		close(open("a/../b/f", O_RDWR));
+		close(open("a/../b/f", O_RDWR));
+	}
+	return 0;
+}
+
+/* Directories made, used and removed while still open, n times: each one's dentry is freed
+ * when its last user lets go, and a later directory may get the same kernel address. Through
+ * a dirfd and as the cwd, each opens a missing name: every one must be in the receipt. */
+static int reuse(int n)
+{
+	char name[16];
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		if (mkdir(name, 0755) || (fd = open(name, O_RDONLY | O_DIRECTORY)) < 0)
+			return 1;
+		close(openat(fd, "x", O_RDONLY));
+		if (fchdir(fd))
+			return 1;
+		close(open("y", O_RDONLY));
+		if (chdir("..") || rmdir(name))
+			return 1;
+		close(fd);
 	}
 	return 0;
 }
@@ -406,6 +433,8 @@ int main(int argc, char **argv)
 		return threadexec();
 	if (!strcmp(cmd, "cycle"))
 		return cycle(argc > 2 ? atoi(argv[2]) : 1000);
+	if (!strcmp(cmd, "reuse"))
+		return reuse(argc > 2 ? atoi(argv[2]) : 2000);
 	if (!strcmp(cmd, "burst"))
 		return burst(argc > 2 ? atoi(argv[2]) : 100000);
 	if (!strcmp(cmd, "bigargv"))
