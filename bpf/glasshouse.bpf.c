@@ -713,13 +713,14 @@ struct fs_struct___seqcount {
 	seqcount_spinlock_t seq;
 } __attribute__((preserve_access_index));
 
+/* Plain loads through the trusted pointer (a probe-read helper call costs far more). */
 static __always_inline __u32 fs_seq(struct fs_struct *fs)
 {
 	struct fs_struct___seqcount *old = (void *)fs;
 
 	if (bpf_core_field_exists(old->seq.seqcount.sequence))
-		return BPF_CORE_READ(old, seq.seqcount.sequence);
-	return BPF_CORE_READ(fs, seq.seqcount.seqcount.sequence);
+		return old->seq.seqcount.sequence;
+	return fs->seq.seqcount.seqcount.sequence;
 }
 
 /* Where the open's name resolves: the process (pid and start time), its fs_struct at its
