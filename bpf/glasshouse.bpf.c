@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * glasshouse's kernel side: raw (tp_btf) tracepoints on syscall entry and exit and on process
- * fork, exec and exit. Only processes in the `tracked` set (the command's tree, keyed by global
+ * glasshouse's kernel side: raw tracepoints on syscall exit, on process fork, exec and exit,
+ * and on socket sends and receives. They are raw_tp, not tp_btf: libbpf then needs no kernel
+ * BTF of its own (parsing it and searching it for each CO-RE type was most of start-up), and
+ * relocates against the small BTF user space cuts from the kernel's (src/btf_min.c). The
+ * tasks involved are the current one, read through bpf_get_current_task_btf(). Only processes in the `tracked` set (the command's tree, keyed by global
  * tgid) produce anything: the set starts with the command, registered before it runs, and
  * grows on fork. Records go to one ring buffer without a wakeup each; user space polls on a
  * short timer and is woken early only when the ring passes a fill threshold.
@@ -430,16 +433,18 @@ static __always_inline void put_cwd(struct scratch *s, struct task_struct *t)
 	put_path(s, &fs->pwd);
 }
 
-/* fd's struct file in task t. Plain loads through the task's BTF pointers (the verifier makes
- * them fault-safe), far cheaper than a probe-read helper call per step. */
-static __always_inline struct file *fd_file(struct task_struct *t, long fd)
+/* fd's struct file in the current task. Read with probe reads, not loads through the task's
+ * BTF pointer: the verifier looks up how far trust carries for each pointer loaded from a
+ * trusted one (a scan of the kernel's BTF, about 2 ms of load time each), and this is called
+ * only for records that are sent. */
+static __always_inline struct file *fd_file(long fd)
 {
-	struct fdtable *fdt = t->files->fdt;
-	struct file **arr, *f = NULL;
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **arr = BPF_CORE_READ(fdt, fd), *f = NULL;
 
-	if (fd < 0 || fd >= fdt->max_fds)
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
 		return NULL;
-	arr = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
 	return f;
 }
@@ -458,7 +463,7 @@ __noinline int put_dirfd(struct scratch *s, long dfd, long name)
 		put_empty(s);
 		return 0;
 	}
-	f = fd_file(bpf_get_current_task_btf(), (int)dfd); /* an int in a 64-bit register */
+	f = fd_file((int)dfd); /* an int in a 64-bit register */
 	if (!f) {
 		put_empty(s);
 		return 0;
@@ -471,7 +476,7 @@ __noinline int put_dirfd(struct scratch *s, long dfd, long name)
  * its address, an inode number is not reused soon after the socket is freed). */
 static __always_inline struct socket *fd_socket(long fd, __u64 *ino)
 {
-	struct file *f = fd_file(bpf_get_current_task_btf(), fd);
+	struct file *f = fd_file(fd);
 	struct inode *in;
 
 	if (!f)
@@ -610,11 +615,11 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 
 	if (ret <= 0 || !is_tracked(t))
 		return;
-	/* Direct loads through the tracepoint's BTF pointer: no helper call per step. */
-	sock = sk->sk_socket;
-	if (!sock || !sock->file || !sock->file->f_inode)
+	/* A raw tracepoint's sk is a plain address: read through it, only for tracked tasks. */
+	sock = BPF_CORE_READ(sk, sk_socket);
+	if (!sock)
 		return;
-	key = sock->file->f_inode->i_ino;
+	key = BPF_CORE_READ(sock, file, f_inode, i_ino);
 	if (!key)
 		return;
 	/* Its slot first: plain loads and one compare-and-swap, no map call. */
@@ -622,7 +627,7 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 	if (sl->ino != key) {
 		if (sl->ino == 0 && __sync_val_compare_and_swap(&sl->ino, 0, key) == 0) {
 			sl->b.pid = cur_tgid(t);
-			sl->b.sock_type = sock->type;
+			sl->b.sock_type = BPF_CORE_READ(sock, type);
 		} else if (sl->ino != key) {
 			sl = NULL; /* taken by another socket: the hash holds this one */
 		}
@@ -637,7 +642,7 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 		long e;
 
 		first.pid = cur_tgid(t);
-		first.sock_type = sock->type;
+		first.sock_type = BPF_CORE_READ(sock, type);
 		if (received)
 			first.received = ret;
 		else
@@ -660,14 +665,14 @@ add:
 		__sync_fetch_and_add(&b->sent, ret);
 }
 
-SEC("tp_btf/sock_send_length")
+SEC("raw_tp/sock_send_length")
 int BPF_PROG(gh_sock_send, struct sock *sk, int ret, int flags)
 {
 	sock_add_bytes(sk, ret, 0);
 	return 0;
 }
 
-SEC("tp_btf/sock_recv_length")
+SEC("raw_tp/sock_recv_length")
 int BPF_PROG(gh_sock_recv, struct sock *sk, int ret, int flags)
 {
 	if (!(flags & MSG_PEEK)) /* peeked bytes are received again by the next read */
@@ -683,9 +688,12 @@ int BPF_PROG(gh_sock_recv, struct sock *sk, int ret, int flags)
  * to a dirfd are always sent (open_where says why).
  */
 
+/* Every open sent, per process. An LRU hash is allocated whole when it is made, so it is kept
+ * small for start-up: an open evicted from it is only sent again when repeated, and the
+ * receipt's sets take it once. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 32768);
+	__uint(max_entries, 8192);
 	__type(key, struct open_key);
 	__type(value, __u8);
 } seen_opens SEC(".maps");
@@ -794,7 +802,7 @@ static __always_inline void open_result(struct scratch *s, struct task_struct *t
 {
 	struct file *f;
 
-	if (ret < 0 || !(f = fd_file(t, ret)))
+	if (ret < 0 || !(f = fd_file(ret)))
 		return;
 	if (!(s->ev.flags & (O_WRONLY | O_RDWR)) && /* a directory opens read-only */
 	    (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFDIR)
@@ -1075,11 +1083,12 @@ __noinline int net_event(struct sc_args *args)
 /* The one syscall program: counts every syscall of the tree and reports the ones that touch
  * files, processes and the network. (exit and exit_group never return: sched_process_exit
  * counts them.) */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
+SEC("raw_tp/sys_exit")
+int BPF_PROG(gh_sys_exit, struct pt_regs *unused, long ret)
 {
 	struct open_cache *c;
 	struct task_struct *t = bpf_get_current_task_btf(); /* inlined by the JIT: no call */
+	struct pt_regs *regs;
 	struct sc_args args;
 	__u16 kind;
 	long nr;
@@ -1087,10 +1096,13 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 	if (!tid_tracked(t->pid)) {
 		/* The command's first read is its gate's: it registers there, so nothing glasshouse's
 		 * child did to get ready is counted as the command's. */
-		if (pending_root && regs->orig_ax == __NR_read)
+		if (pending_root &&
+		    ((struct pt_regs *)bpf_task_pt_regs(t))->orig_ax == __NR_read)
 			register_root(t);
 		return 0;
 	}
+	/* The saved registers as a BTF pointer (the tracepoint's own is a plain address). */
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	nr = regs->orig_ax;
 	/* A new child returns from clone too: the call is counted once, in the caller. */
 	if (ret != 0 || (nr != __NR_clone && nr != __NR_clone3 && nr != __NR_fork && nr != __NR_vfork))
@@ -1121,17 +1133,19 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(gh_fork, struct task_struct *parent, struct task_struct *child)
+/* The parent is the current task (the tracepoint fires in kernel_clone, in the caller). */
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(gh_fork, struct task_struct *unused, struct task_struct *child)
 {
+	struct task_struct *parent = bpf_get_current_task_btf();
 	__u32 nstgid;
 	struct scratch *s;
 
 	if (!is_tracked(parent))
 		return 0;
 	/* Threads are tracked too; only processes are reported. */
-	track(child);
-	if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
+	tid_mark(BPF_CORE_READ(child, pid));
+	if (BPF_CORE_READ(child, tgid) == parent->tgid)
 		return 0;
 	nstgid = tid_in_ns(child); /* the child leads its group */
 	s = ev_begin(GH_EV_FORK, 0xffff);
@@ -1145,9 +1159,11 @@ int BPF_PROG(gh_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
+/* The task is the current one, which has just exec'd. */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(gh_exec, struct task_struct *unused, pid_t old_pid, struct linux_binprm *bprm)
 {
+	struct task_struct *t = bpf_get_current_task_btf();
 	unsigned long start, end, len;
 	struct scratch *s;
 	__u8 *p;
@@ -1189,9 +1205,11 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(gh_exit, struct task_struct *t)
+/* The task is the current one, in do_exit. */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(gh_exit, struct task_struct *unused)
 {
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct pt_regs *regs;
 	struct scratch *s;
 	long nr;

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "btf_min.h"
 #include "collector.h"
 #include "glasshouse.skel.h" /* bpftool gen skeleton: the BPF object, embedded */
 
@@ -17,6 +19,7 @@ struct gh_collector {
 	struct ring_buffer *rb;
 	struct bpf_link *links[GH_PROBES];
 	void *file_bytes;	/* the object read from GLASSHOUSE_BPF_DIR, if that was used */
+	int core_btf;		/* memfd: the CO-RE target BTF (btf_min.c), until loaded */
 	gh_sink_fn sink;
 	void *ctx;
 	uint64_t events, malformed, truncated;
@@ -25,8 +28,8 @@ struct gh_collector {
 /* The probes, by section name. sys_exit is the one glasshouse cannot do without: it registers
  * the command. The others are attached when the kernel has them (sock_*_length: 6.4+). */
 static const char *const probe_names[GH_PROBES] = {
-	"tp_btf/sys_exit",		 "tp_btf/sched_process_fork", "tp_btf/sched_process_exec",
-	"tp_btf/sched_process_exit", "tp_btf/sock_send_length",   "tp_btf/sock_recv_length",
+	"raw_tp/sys_exit",		 "raw_tp/sched_process_fork", "raw_tp/sched_process_exec",
+	"raw_tp/sched_process_exit", "raw_tp/sock_send_length",   "raw_tp/sock_recv_length",
 };
 
 /* libbpf's own messages: kept (the last one names what failed), never printed by the core. */
@@ -104,11 +107,34 @@ static void *read_file(const char *path, size_t *size)
 	return buf;
 }
 
+static const char vmlinux_btf[] = "/sys/kernel/btf/vmlinux";
+
+/* The CO-RE target: the kernel's definitions of just the types the object names, in a memfd
+ * that libbpf reads by path when it loads (the path is fixed at open, before the object's own
+ * BTF can be read). libbpf then never parses the whole kernel BTF: the programs are raw_tp,
+ * which need none of it. */
+static int core_btf_write(struct gh_collector *c)
+{
+	const struct btf *local = bpf_object__btf(c->skel->obj);
+
+	if (!local)
+		return -ENOENT;
+	return gh_btf_min_write(vmlinux_btf, local, c->core_btf, NULL);
+}
+
 static int open_skel(struct gh_collector *c, const char *dir, char *err, size_t errlen)
 {
-	char path[4096];
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char path[4096], btf_path[64];
 	size_t size = 0;
 	int e;
+
+	c->core_btf = memfd_create("glasshouse-core-btf", MFD_CLOEXEC);
+	if (c->core_btf < 0)
+		return fail(err, errlen, errno, "collector: cannot make a file for the CO-RE BTF: %s",
+			    strerror(errno));
+	snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", c->core_btf);
+	opts.btf_custom_path = btf_path;
 
 	c->skel = calloc(1, sizeof(*c->skel));
 	if (!c->skel)
@@ -127,9 +153,13 @@ static int open_skel(struct gh_collector *c, const char *dir, char *err, size_t 
 		c->skel->skeleton->data = c->file_bytes;
 		c->skel->skeleton->data_sz = size;
 	}
-	e = bpf_object__open_skeleton(c->skel->skeleton, NULL);
+	e = bpf_object__open_skeleton(c->skel->skeleton, &opts);
 	if (e)
 		return fail(err, errlen, e, "collector: cannot open the BPF object: %s", strerror(-e));
+	e = core_btf_write(c);
+	if (e)
+		return fail(err, errlen, e, "collector: cannot read the kernel's types from %s: %s",
+			    vmlinux_btf, strerror(-e));
 	return 0;
 }
 
@@ -146,10 +176,10 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 		return fail(err, errlen, EINVAL,
 			    "collector: ring buffer size %zu is not a power of two of at least 4096",
 			    ring);
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
+	if (access(vmlinux_btf, R_OK))
 		return fail(err, errlen, errno,
-			    "collector: no kernel BTF at /sys/kernel/btf/vmlinux (%s): the kernel needs "
-			    "CONFIG_DEBUG_INFO_BTF=y", strerror(errno));
+			    "collector: no kernel BTF at %s (%s): the kernel needs "
+			    "CONFIG_DEBUG_INFO_BTF=y", vmlinux_btf, strerror(errno));
 	e = pidns_of_self(&inum);
 	if (e)
 		return fail(err, errlen, e, "collector: cannot read /proc/self (is /proc mounted?): %s",
@@ -163,6 +193,7 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return fail(err, errlen, ENOMEM, "collector: out of memory");
+	c->core_btf = -1;
 	c->sink = o->sink;
 	c->ctx = o->ctx;
 	e = open_skel(c, o->bpf_dir, err, errlen);
@@ -189,6 +220,8 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 		goto out;
 	}
 	e = glasshouse_bpf__load(c->skel);
+	close(c->core_btf); /* read by the load */
+	c->core_btf = -1;
 	if (e) {
 		if (e == -EPERM || e == -EACCES)
 			fail(err, errlen, e, "collector: the kernel refused to load BPF programs (%s): "
@@ -237,6 +270,8 @@ void gh_collector_close(struct gh_collector *c)
 	if (c->skel)
 		glasshouse_bpf__destroy(c->skel);
 	free(c->file_bytes);
+	if (c->core_btf >= 0)
+		close(c->core_btf);
 	free(c);
 }
 
