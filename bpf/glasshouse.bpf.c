@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * glasshouse's kernel side: raw tracepoints on syscall exit, on process fork, exec and exit,
- * and on socket sends and receives. They are raw_tp, not tp_btf: libbpf then needs no kernel
- * BTF of its own (parsing it and searching it for each CO-RE type was most of start-up), and
- * relocates against the small BTF user space cuts from the kernel's (src/btf_min.c). The
- * tasks involved are the current one, read through bpf_get_current_task_btf(). Only processes in the `tracked` set (the command's tree, keyed by global
+ * glasshouse's kernel side: raw (tp_btf) tracepoints on syscall exit, on process fork, exec and
+ * exit, and on socket sends and receives. Their typed arguments (the saved registers, the
+ * socket) are read with plain loads: a helper call per syscall would cost more than the rest
+ * of a syscall that reports nothing. CO-RE relocates against the small BTF user space cuts
+ * from the kernel's (src/btf_min.c). Only processes in the `tracked` set (the command's tree, keyed by global
  * tgid) produce anything: the set starts with the command, registered before it runs, and
  * grows on fork. Records go to one ring buffer without a wakeup each; user space polls on a
  * short timer and is woken early only when the ring passes a fill threshold.
@@ -615,11 +615,11 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 
 	if (ret <= 0 || !is_tracked(t))
 		return;
-	/* A raw tracepoint's sk is a plain address: read through it, only for tracked tasks. */
-	sock = BPF_CORE_READ(sk, sk_socket);
-	if (!sock)
+	/* Direct loads through the tracepoint's BTF pointer: no helper call per step. */
+	sock = sk->sk_socket;
+	if (!sock || !sock->file || !sock->file->f_inode)
 		return;
-	key = BPF_CORE_READ(sock, file, f_inode, i_ino);
+	key = sock->file->f_inode->i_ino;
 	if (!key)
 		return;
 	/* Its slot first: plain loads and one compare-and-swap, no map call. */
@@ -627,7 +627,7 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 	if (sl->ino != key) {
 		if (sl->ino == 0 && __sync_val_compare_and_swap(&sl->ino, 0, key) == 0) {
 			sl->b.pid = cur_tgid(t);
-			sl->b.sock_type = BPF_CORE_READ(sock, type);
+			sl->b.sock_type = sock->type;
 		} else if (sl->ino != key) {
 			sl = NULL; /* taken by another socket: the hash holds this one */
 		}
@@ -642,7 +642,7 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 		long e;
 
 		first.pid = cur_tgid(t);
-		first.sock_type = BPF_CORE_READ(sock, type);
+		first.sock_type = sock->type;
 		if (received)
 			first.received = ret;
 		else
@@ -665,14 +665,14 @@ add:
 		__sync_fetch_and_add(&b->sent, ret);
 }
 
-SEC("raw_tp/sock_send_length")
+SEC("tp_btf/sock_send_length")
 int BPF_PROG(gh_sock_send, struct sock *sk, int ret, int flags)
 {
 	sock_add_bytes(sk, ret, 0);
 	return 0;
 }
 
-SEC("raw_tp/sock_recv_length")
+SEC("tp_btf/sock_recv_length")
 int BPF_PROG(gh_sock_recv, struct sock *sk, int ret, int flags)
 {
 	if (!(flags & MSG_PEEK)) /* peeked bytes are received again by the next read */
@@ -1083,12 +1083,11 @@ __noinline int net_event(struct sc_args *args)
 /* The one syscall program: counts every syscall of the tree and reports the ones that touch
  * files, processes and the network. (exit and exit_group never return: sched_process_exit
  * counts them.) */
-SEC("raw_tp/sys_exit")
-int BPF_PROG(gh_sys_exit, struct pt_regs *unused, long ret)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct open_cache *c;
 	struct task_struct *t = bpf_get_current_task_btf(); /* inlined by the JIT: no call */
-	struct pt_regs *regs;
 	struct sc_args args;
 	__u16 kind;
 	long nr;
@@ -1096,13 +1095,10 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *unused, long ret)
 	if (!tid_tracked(t->pid)) {
 		/* The command's first read is its gate's: it registers there, so nothing glasshouse's
 		 * child did to get ready is counted as the command's. */
-		if (pending_root &&
-		    ((struct pt_regs *)bpf_task_pt_regs(t))->orig_ax == __NR_read)
+		if (pending_root && regs->orig_ax == __NR_read)
 			register_root(t);
 		return 0;
 	}
-	/* The saved registers as a BTF pointer (the tracepoint's own is a plain address). */
-	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	nr = regs->orig_ax;
 	/* A new child returns from clone too: the call is counted once, in the caller. */
 	if (ret != 0 || (nr != __NR_clone && nr != __NR_clone3 && nr != __NR_fork && nr != __NR_vfork))
@@ -1133,19 +1129,17 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *unused, long ret)
 	return 0;
 }
 
-/* The parent is the current task (the tracepoint fires in kernel_clone, in the caller). */
-SEC("raw_tp/sched_process_fork")
-int BPF_PROG(gh_fork, struct task_struct *unused, struct task_struct *child)
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(gh_fork, struct task_struct *parent, struct task_struct *child)
 {
-	struct task_struct *parent = bpf_get_current_task_btf();
 	__u32 nstgid;
 	struct scratch *s;
 
 	if (!is_tracked(parent))
 		return 0;
 	/* Threads are tracked too; only processes are reported. */
-	tid_mark(BPF_CORE_READ(child, pid));
-	if (BPF_CORE_READ(child, tgid) == parent->tgid)
+	track(child);
+	if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
 		return 0;
 	nstgid = tid_in_ns(child); /* the child leads its group */
 	s = ev_begin(GH_EV_FORK, 0xffff);
@@ -1159,11 +1153,9 @@ int BPF_PROG(gh_fork, struct task_struct *unused, struct task_struct *child)
 	return 0;
 }
 
-/* The task is the current one, which has just exec'd. */
-SEC("raw_tp/sched_process_exec")
-int BPF_PROG(gh_exec, struct task_struct *unused, pid_t old_pid, struct linux_binprm *bprm)
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
 	unsigned long start, end, len;
 	struct scratch *s;
 	__u8 *p;
@@ -1205,11 +1197,9 @@ int BPF_PROG(gh_exec, struct task_struct *unused, pid_t old_pid, struct linux_bi
 	return 0;
 }
 
-/* The task is the current one, in do_exit. */
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(gh_exit, struct task_struct *unused)
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gh_exit, struct task_struct *t)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct pt_regs *regs;
 	struct scratch *s;
 	long nr;

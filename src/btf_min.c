@@ -346,7 +346,20 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd, unsigned *types)
+/* Records the ids of the typedefs m asks for (tp_btf attach points are typedefs). */
+static void find_typedef(const struct kbtf *k, unsigned id, const struct btf_type *t,
+			 struct gh_btf_min *m)
+{
+	const char *name = kname(k, t->name_off);
+	unsigned i;
+
+	for (i = 0; m && m->typedefs && m->typedefs[i]; i++)
+		if (m->ids[i] < 0 && !strcmp(name, m->typedefs[i]))
+			m->ids[i] = id;
+}
+
+int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd,
+		     struct gh_btf_min *m)
 {
 	struct names ns = {0};
 	struct kbtf k = {0};
@@ -356,6 +369,8 @@ int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd, un
 	__u32 size;
 	int e;
 
+	for (i = 0; m && m->typedefs && m->typedefs[i]; i++)
+		m->ids[i] = -ENOENT;
 	if ((e = names_of(local, &ns)) || (e = kbtf_load(&k, kernel_btf)))
 		goto out;
 	keep = calloc(k.n, sizeof(*keep));
@@ -369,6 +384,8 @@ int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd, un
 		const struct btf_type *t = ktype(&k, i);
 		const char *name;
 
+		if (btf_is_typedef(t))
+			find_typedef(&k, i, t, m);
 		if (!btf_is_composite(t) || !t->name_off)
 			continue;
 		name = kname(&k, t->name_off);
@@ -392,8 +409,8 @@ int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd, un
 	}
 	raw = btf__raw_data(out, &size);
 	e = raw ? write_all(fd, raw, size) : -ENOMEM;
-	if (!e && types)
-		*types = next - 1;
+	if (!e && m)
+		m->types = next - 1;
 out:
 	btf__free(out);
 	kbtf_free(&k);

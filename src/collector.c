@@ -28,8 +28,8 @@ struct gh_collector {
 /* The probes, by section name. sys_exit is the one glasshouse cannot do without: it registers
  * the command. The others are attached when the kernel has them (sock_*_length: 6.4+). */
 static const char *const probe_names[GH_PROBES] = {
-	"raw_tp/sys_exit",		 "raw_tp/sched_process_fork", "raw_tp/sched_process_exec",
-	"raw_tp/sched_process_exit", "raw_tp/sock_send_length",   "raw_tp/sock_recv_length",
+	"tp_btf/sys_exit",		 "tp_btf/sched_process_fork", "tp_btf/sched_process_exec",
+	"tp_btf/sched_process_exit", "tp_btf/sock_send_length",   "tp_btf/sock_recv_length",
 };
 
 /* libbpf's own messages: kept (the last one names what failed), never printed by the core. */
@@ -109,17 +109,86 @@ static void *read_file(const char *path, size_t *size)
 
 static const char vmlinux_btf[] = "/sys/kernel/btf/vmlinux";
 
+/*
+ * tp_btf programs without libbpf parsing the kernel's BTF. libbpf 1.1 reads and parses all of
+ * it (about 20 ms here) only to look up each program's attach point, and it needs it for no
+ * other program type. So a SEC("tp_btf/") handler of our own declares them raw tracepoints
+ * and, just before each one loads, makes it tp_btf again with the attach id that btf_min.c
+ * found in its own walk of the kernel's BTF (libbpf calls prog_prepare_load_fn before it
+ * reads the program's type). The ids are process-wide: collectors are opened one at a time.
+ */
+static const char *const probe_typedefs[GH_PROBES + 1] = {
+	"btf_trace_sys_exit",	      "btf_trace_sched_process_fork",
+	"btf_trace_sched_process_exec", "btf_trace_sched_process_exit",
+	"btf_trace_sock_send_length",   "btf_trace_sock_recv_length",
+	NULL,
+};
+static int probe_ids[GH_PROBES];
+
+static int probe_index(const struct bpf_program *prog)
+{
+	int i;
+
+	for (i = 0; i < GH_PROBES; i++)
+		if (!strcmp(bpf_program__section_name(prog), probe_names[i]))
+			return i;
+	return -1;
+}
+
+static int tp_btf_prepare(struct bpf_program *prog, struct bpf_prog_load_opts *opts,
+			  long cookie)
+{
+	int i = probe_index(prog);
+
+	if (i < 0 || probe_ids[i] <= 0)
+		return -ENOENT;
+	opts->expected_attach_type = BPF_TRACE_RAW_TP;
+	opts->attach_btf_obj_fd = 0; /* vmlinux */
+	opts->attach_btf_id = probe_ids[i];
+	return bpf_program__set_type(prog, BPF_PROG_TYPE_TRACING);
+}
+
+static int tp_btf_attach(const struct bpf_program *prog, long cookie, struct bpf_link **link)
+{
+	*link = bpf_program__attach_trace(prog);
+	return *link ? 0 : -errno;
+}
+
+/* Registered once, before the first open; 0 when libbpf refused (it then parses the kernel's
+ * BTF itself). */
+static int tp_btf_handler(void)
+{
+	static int id;
+	LIBBPF_OPTS(libbpf_prog_handler_opts, ho, .prog_prepare_load_fn = tp_btf_prepare,
+		    .prog_attach_fn = tp_btf_attach);
+
+	if (!id)
+		id = libbpf_register_prog_handler("tp_btf/", BPF_PROG_TYPE_RAW_TRACEPOINT,
+						  BPF_TRACE_RAW_TP, &ho);
+	return id > 0;
+}
+
 /* The CO-RE target: the kernel's definitions of just the types the object names, in a memfd
  * that libbpf reads by path when it loads (the path is fixed at open, before the object's own
- * BTF can be read). libbpf then never parses the whole kernel BTF: the programs are raw_tp,
- * which need none of it. */
+ * BTF can be read), so libbpf searches a few hundred types for each relocated one, not the
+ * kernel's 126k. The same walk finds the probes' attach ids; a probe the kernel lacks is not
+ * loaded, and is reported missing. */
 static int core_btf_write(struct gh_collector *c)
 {
 	const struct btf *local = bpf_object__btf(c->skel->obj);
+	struct gh_btf_min m = { .typedefs = probe_typedefs, .ids = probe_ids };
+	struct bpf_program *p;
+	int e, i;
 
 	if (!local)
 		return -ENOENT;
-	return gh_btf_min_write(vmlinux_btf, local, c->core_btf, NULL);
+	e = gh_btf_min_write(vmlinux_btf, local, c->core_btf, &m);
+	if (e)
+		return e;
+	bpf_object__for_each_program(p, c->skel->obj)
+		if ((i = probe_index(p)) > 0 && probe_ids[i] < 0) /* sys_exit is never optional */
+			bpf_program__set_autoload(p, false);
+	return 0;
 }
 
 static int open_skel(struct gh_collector *c, const char *dir, char *err, size_t errlen)
@@ -135,6 +204,7 @@ static int open_skel(struct gh_collector *c, const char *dir, char *err, size_t 
 			    strerror(errno));
 	snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", c->core_btf);
 	opts.btf_custom_path = btf_path;
+	tp_btf_handler();
 
 	c->skel = calloc(1, sizeof(*c->skel));
 	if (!c->skel)
@@ -237,7 +307,7 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 		bpf_object__for_each_program(p, c->skel->obj)
 			if (!strcmp(bpf_program__section_name(p), probe_names[i]))
 				break;
-		c->links[i] = p ? bpf_program__attach(p) : NULL;
+		c->links[i] = p && bpf_program__autoload(p) ? bpf_program__attach(p) : NULL;
 		if (i == 0 && !c->links[i]) { /* nothing is scoped without it */
 			e = p ? -errno : -ENOENT;
 			fail(err, errlen, e ? e : -EINVAL, "collector: cannot attach %s: %s",

@@ -21,6 +21,7 @@
  * = 1 }
  */
 static char kernel_path[64];
+static int trace_id;
 
 static int kernel_setup(void **state)
 {
@@ -64,6 +65,7 @@ static int kernel_setup(void **state)
 	assert_true(task > 0);
 	btf__add_struct(k, "unrelated", 4);
 	btf__add_field(k, "x", 1, 0, 0);
+	trace_id = btf__add_typedef(k, "btf_trace_sys_exit", pi);
 	raw = btf__raw_data(k, &size);
 	strcpy(kernel_path, "/tmp/gh-test-btf-XXXXXX");
 	fd = mkstemp(kernel_path);
@@ -86,6 +88,7 @@ static struct btf *cut(const char *const *names, unsigned *types)
 {
 	struct btf *local = btf__new_empty(), *out;
 	int fd = memfd_create("test", 0), i;
+	struct gh_btf_min m = { 0 };
 	char path[64];
 
 	btf__add_int(local, "int", 4, BTF_INT_SIGNED);
@@ -93,7 +96,8 @@ static struct btf *cut(const char *const *names, unsigned *types)
 		btf__add_struct(local, names[i], 4);
 		btf__add_field(local, "pid", 1, 0, 0);
 	}
-	assert_int_equal(gh_btf_min_write(kernel_path, local, fd, types), 0);
+	assert_int_equal(gh_btf_min_write(kernel_path, local, fd, &m), 0);
+	*types = m.types;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	out = btf__parse(path, NULL);
 	assert_non_null(out);
@@ -184,6 +188,22 @@ static void gh_btf_min_write__nested_struct__embedded_kept_pointee_dropped(void 
 	btf__free(b);
 }
 
+static void gh_btf_min_write__typedefs_asked__kernel_ids_or_enoent(void **state)
+{
+	const char *const want[] = { "btf_trace_sys_exit", "btf_trace_sock_send_length", NULL };
+	int ids[2] = { 0, 0 }, fd = memfd_create("test", 0);
+	struct gh_btf_min m = { .typedefs = want, .ids = ids };
+	struct btf *local = btf__new_empty();
+
+	assert_int_equal(gh_btf_min_write(kernel_path, local, fd, &m), 0);
+	assert_true(trace_id > 0);
+	assert_int_equal(ids[0], trace_id);
+	assert_int_equal(ids[1], -ENOENT);
+	assert_int_equal(m.types, 0); /* the local BTF names nothing */
+	close(fd);
+	btf__free(local);
+}
+
 static void gh_btf_min_write__no_kernel_btf__enoent(void **state)
 {
 	struct btf *local = btf__new_empty();
@@ -214,6 +234,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(gh_btf_min_write__flavoured_name__struct_and_embedded_types_kept),
 		cmocka_unit_test(gh_btf_min_write__nested_struct__embedded_kept_pointee_dropped),
+		cmocka_unit_test(gh_btf_min_write__typedefs_asked__kernel_ids_or_enoent),
 		cmocka_unit_test(gh_btf_min_write__no_kernel_btf__enoent),
 		cmocka_unit_test(gh_btf_min_write__not_btf__error_nothing_written),
 	};
