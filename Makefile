@@ -59,6 +59,12 @@ $(OBJ)/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $(OBJ)/vmlinux.h
 	llvm-strip -g $@.tmp -o $@ 2>/dev/null || mv $@.tmp $@
 	rm -f $@.tmp
 
+# The same object with a one-slot table of tracked threads' registers, so that the eBPF suite
+# tests its fallback to the tid bitmap (GLASSHOUSE_BPF_DIR loads it).
+$(BUILD)/tests/rslots1/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $(OBJ)/vmlinux.h
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -DGH_RSLOTS=1 -c $< -o $@
+
 $(OBJ)/glasshouse.skel.h: $(OBJ)/glasshouse.bpf.o
 	bpftool gen skeleton $< name glasshouse_bpf > $@.tmp && mv $@.tmp $@
 

@@ -83,6 +83,22 @@ jq_eq "every thread's file" "$R" '.filesystem.writes' \
 	"[\"$D/thread-0\",\"$D/thread-1\",\"$D/thread-2\",\"$D/thread-3\"]"
 jq_eq "clone counted" "$R" '.syscalls.counts.clone3 // .syscalls.counts.clone' 4
 
+# The syscall program finds tracked threads by where their registers are, in a table; when
+# it is full, the tid bitmap answers. With one slot, every thread but the first is found there.
+make -s -C "$ROOT" build/tests/rslots1/glasshouse.bpf.o >/dev/null 2>&1 || not_ok "build the one-slot object"
+for w in threads doublefork; do
+	mkdir -p "$T/rs-$w"
+	(cd "$T/rs-$w" && GLASSHOUSE_BPF_DIR=$ROOT/build/tests/rslots1 "$GH" run -o "$T/rs-$w.json" -- "$W" $w >/dev/null 2>&1)
+done
+jq_eq "a full registers table: every thread's file" "$T/rs-threads.json" '.filesystem.writes' \
+	"[\"$T/rs-threads/thread-0\",\"$T/rs-threads/thread-1\",\"$T/rs-threads/thread-2\",\"$T/rs-threads/thread-3\"]"
+jq_eq "a full registers table: every thread's syscalls counted" "$T/rs-threads.json" \
+	'[.syscalls.counts.clone3 // .syscalls.counts.clone, .syscalls.counts.openat, .collector.complete]' \
+	"$(jq -c '[.syscalls.counts.clone3 // .syscalls.counts.clone, .syscalls.counts.openat, .collector.complete]' "$T/threads.json")"
+jq_eq "a full registers table: the double fork's orphan and its file" "$T/rs-doublefork.json" \
+	'[[.process_tree[]|.argv[-1]], .filesystem.writes]' \
+	"[[\"doublefork\",\"doublefork\",\"orphan\"],[\"$T/rs-doublefork/orphan-was-here\"]]"
+
 # --- files
 wl longnames longnames
 long=$(printf 'a%.0s' $(seq 199))
