@@ -90,11 +90,19 @@ done
 for w in ${WORKLOADS:-openloop spawn build net}; do
 	ratios=() bares=() ghs=() cmds=() cratios=()
 	for r in $(seq 1 "$ROUNDS"); do
-		[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
-		b=$(timed bash -c "${CMD[$w]}")
+		# Bare first in odd rounds, traced first in even ones: this VM's speed drifts by up
+		# to 20% over seconds, and a fixed order would hand the drift to one side.
+		if [ $((r % 2)) = 1 ]; then
+			[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+			b=$(timed bash -c "${CMD[$w]}")
+		fi
 		[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
 		g=$(timed "$GH" run -o "$W/$w.json" -- bash -c "${CMD[$w]}")
 		c=$(jq '.timing.duration_ms / 1000' "$W/$w.json")
+		if [ $((r % 2)) = 0 ]; then
+			[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+			b=$(timed bash -c "${CMD[$w]}")
+		fi
 		bares+=("$b") ghs+=("$g") cmds+=("$c")
 		ratios+=("$(echo "$g / $b" | bc -l)")
 		cratios+=("$(echo "$c / $b" | bc -l)")
