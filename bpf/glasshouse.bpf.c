@@ -489,21 +489,34 @@ static __always_inline void put_cwd(struct scratch *s, struct task_struct *t)
 	put_path(s, &fs->pwd);
 }
 
-/* fd's struct file in the current task. Read with probe reads, not loads through the task's
- * BTF pointer: the verifier looks up how far trust carries for each pointer loaded from a
- * trusted one (a scan of the kernel's BTF, about 2 ms of load time each), and this is called
- * only for records that are sent. */
-static __always_inline struct file *fd_file(long fd)
+/* fd's struct file in the current task (0 if none). Plain loads down to the fd array: the
+ * verifier's scan of the kernel's BTF for how far the task's trust carries (about 2 ms of
+ * load time per pointer loaded from it) is paid once, in this global function, where a
+ * probe read per step cost about 60 ns each time. */
+__noinline long fd_file(long fd)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **arr = BPF_CORE_READ(fdt, fd), *f = NULL;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
+	struct file *f = NULL;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
-	return f;
+	if (fd < 0 || fd >= fdt->max_fds)
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+	return (long)f;
 }
+
+/* A kernel object's leading bytes, read at once: its fields are then picked from the copy at
+ * their relocated offsets (a field past the copy is read alone). One probe read where a
+ * BPF_CORE_READ per field cost one each. */
+#define GH_HEAD 128
+#define HEAD_GET(h, obj, type, field, out)						\
+	do {										\
+		if (bpf_core_field_offset(type, field) + sizeof(out) <= GH_HEAD)	\
+			__builtin_memcpy(&(out), &(h)[bpf_core_field_offset(type, field)],	\
+					 sizeof(out));					\
+		else									\
+			BPF_CORE_READ_INTO(&(out), (type *)(obj), field);		\
+	} while (0)
 
 /* The directory a *at() call resolves a relative name against, when it is not the cwd. */
 __noinline int put_dirfd(struct scratch *s, long dfd, long name)
@@ -519,7 +532,7 @@ __noinline int put_dirfd(struct scratch *s, long dfd, long name)
 		put_empty(s);
 		return 0;
 	}
-	f = fd_file((int)dfd); /* an int in a 64-bit register */
+	f = (struct file *)fd_file((int)dfd); /* an int in a 64-bit register */
 	if (!f) {
 		put_empty(s);
 		return 0;
@@ -528,65 +541,90 @@ __noinline int put_dirfd(struct scratch *s, long dfd, long name)
 	return 0;
 }
 
-/* The socket behind fd, and its inode number: the socket's identity for byte counts (unlike
- * its address, an inode number is not reused soon after the socket is freed). */
-static __always_inline struct socket *fd_socket(long fd, __u64 *ino)
-{
-	struct file *f = fd_file(fd);
-	struct inode *in;
+/* The socket behind fd: its inode number (its identity for byte counts: unlike its address,
+ * an inode number is not reused soon after the socket is freed), type and struct sock. */
+struct sock_ref {
+	__u64 ino;
+	long sk;
+	short type;
+};
 
-	if (!f)
-		return NULL;
-	in = BPF_CORE_READ(f, f_inode);
-	if ((BPF_CORE_READ(in, i_mode) & S_IFMT) != S_IFSOCK)
-		return NULL;
-	*ino = BPF_CORE_READ(in, i_ino);
-	return BPF_CORE_READ(f, private_data);
+static __always_inline int fd_socket(long fd, struct sock_ref *r)
+{
+	struct file *f = (void *)fd_file(fd);
+	struct inode *in = NULL;
+	struct socket *sock = NULL;
+	umode_t mode = 0;
+	__u8 h[GH_HEAD];
+
+	if (!f || bpf_probe_read_kernel(h, sizeof(h), f))
+		return 0;
+	HEAD_GET(h, f, struct file, f_inode, in);
+	HEAD_GET(h, f, struct file, private_data, sock);
+	if (!in || !sock || bpf_probe_read_kernel(h, sizeof(h), in))
+		return 0;
+	HEAD_GET(h, in, struct inode, i_mode, mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	HEAD_GET(h, in, struct inode, i_ino, r->ino);
+	if (bpf_probe_read_kernel(h, sizeof(h), sock))
+		return 0;
+	HEAD_GET(h, sock, struct socket, type, r->type);
+	HEAD_GET(h, sock, struct socket, sk, r->sk);
+	return r->sk != 0;
 }
 
 /* The record names its socket; the socket's byte counts join it by that inode number (their
  * sock_bytes entry is made by the first byte, in sock_add_bytes). */
-static __always_inline void sock_note(struct scratch *s, struct socket *sock, __u64 ino)
+static __always_inline void sock_note(struct scratch *s, const struct sock_ref *r)
 {
-	if (!sock)
+	if (!r->sk)
 		return;
-	s->ev.sock = ino;
-	s->ev.sock_type = BPF_CORE_READ(sock, type);
+	s->ev.sock = r->ino;
+	s->ev.sock_type = r->type;
 }
 
-/* A socket's own address (local) or its peer's, as a struct sockaddr. */
-__noinline int put_sock_addr(struct scratch *s, long sockp, int peer) /* global: checked once */
+/* A socket's own address (local) or its peer's, as a struct sockaddr, from its struct sock
+ * (skp), read once. */
+__noinline int put_sock_addr(struct scratch *s, long skp, int peer) /* global: checked once */
 {
-	struct socket *sock = (void *)sockp;
-	struct sock_common *sk;
+	struct sock_common *sk = (void *)skp;
+	__u16 family = 0, dport = 0, num = 0;
+	__u32 daddr = 0, saddr = 0;
+	__u8 h[GH_HEAD];
+	__u8 *p;
 
 	if (!s)
 		return 0;
-	sk = (void *)BPF_CORE_READ(sock, sk);
-	__u16 family = BPF_CORE_READ(sk, skc_family);
-	__u8 *p = str_begin(s);
-
+	p = str_begin(s);
+	if (bpf_probe_read_kernel(h, sizeof(h), sk)) {
+		put_empty(s);
+		return 0;
+	}
+	HEAD_GET(h, sk, struct sock_common, skc_family, family);
+	HEAD_GET(h, sk, struct sock_common, skc_dport, dport);
+	HEAD_GET(h, sk, struct sock_common, skc_num, num);
 	if (family == AF_INET) {
 		struct gh_sockaddr_in *a = (void *)p;
-		__u16 port = peer ? bpf_ntohs(BPF_CORE_READ(sk, skc_dport)) : BPF_CORE_READ(sk, skc_num);
 
+		HEAD_GET(h, sk, struct sock_common, skc_daddr, daddr);
+		HEAD_GET(h, sk, struct sock_common, skc_rcv_saddr, saddr);
 		a->sin_family = AF_INET;
-		a->sin_port = bpf_htons(port);
-		a->sin_addr = peer ? BPF_CORE_READ(sk, skc_daddr) : BPF_CORE_READ(sk, skc_rcv_saddr);
+		a->sin_port = peer ? dport : bpf_htons(num);
+		a->sin_addr = peer ? daddr : saddr;
 		__builtin_memset(a->sin_zero, 0, sizeof(a->sin_zero));
 		str_end(s, sizeof(*a), 0);
 	} else if (family == AF_INET6) {
 		struct gh_sockaddr_in6 *a = (void *)p;
-		__u16 port = peer ? bpf_ntohs(BPF_CORE_READ(sk, skc_dport)) : BPF_CORE_READ(sk, skc_num);
 
 		a->sin6_family = AF_INET6;
-		a->sin6_port = bpf_htons(port);
+		a->sin6_port = peer ? dport : bpf_htons(num);
 		a->sin6_flowinfo = 0;
 		a->sin6_scope_id = 0;
 		if (peer)
-			BPF_CORE_READ_INTO(&a->sin6_addr, sk, skc_v6_daddr);
+			HEAD_GET(h, sk, struct sock_common, skc_v6_daddr, a->sin6_addr);
 		else
-			BPF_CORE_READ_INTO(&a->sin6_addr, sk, skc_v6_rcv_saddr);
+			HEAD_GET(h, sk, struct sock_common, skc_v6_rcv_saddr, a->sin6_addr);
 		str_end(s, sizeof(*a), 0);
 	} else if (family == AF_UNIX) {
 		struct unix_sock *u = (void *)sk;
@@ -860,7 +898,7 @@ static __always_inline void open_result(struct scratch *s, struct task_struct *t
 {
 	struct file *f;
 
-	if (ret < 0 || !(f = fd_file(ret)))
+	if (ret < 0 || !(f = (struct file *)fd_file(ret)))
 		return;
 	if (!(s->ev.flags & (O_WRONLY | O_RDWR)) && /* a directory opens read-only */
 	    (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFDIR)
@@ -1073,9 +1111,8 @@ __noinline int file_event(struct sc_args *args)
 __noinline int net_event(struct sc_args *args)
 {
 	long nr, ret, a0, a1, a2, a4, a5;
-	struct socket *sock;
+	struct sock_ref ref = {};
 	struct scratch *s;
-	__u64 ino = 0;
 	__u16 kind;
 
 	if (!args)
@@ -1109,8 +1146,8 @@ __noinline int net_event(struct sc_args *args)
 	if (!s)
 		return 0;
 	s->ev.ret = ret;
-	sock = fd_socket(kind == GH_EV_ACCEPT ? ret : a0, &ino);
-	sock_note(s, sock, ino);
+	fd_socket(kind == GH_EV_ACCEPT ? ret : a0, &ref);
+	sock_note(s, &ref);
 	switch (kind) {
 	case GH_EV_CONNECT: case GH_EV_BIND: /* (fd, addr, len) */
 		put_user_bytes(s, (void *)a1, a2);
@@ -1119,15 +1156,15 @@ __noinline int net_event(struct sc_args *args)
 		put_user_bytes(s, (void *)a4, a5);
 		break;
 	case GH_EV_LISTEN:
-		if (sock)
-			put_sock_addr(s, (long)sock, 0);
+		if (ref.sk)
+			put_sock_addr(s, ref.sk, 0);
 		else
 			put_empty(s);
 		break;
 	case GH_EV_ACCEPT:
-		if (sock) {
-			put_sock_addr(s, (long)sock, 1);
-			put_sock_addr(s, (long)sock, 0);
+		if (ref.sk) {
+			put_sock_addr(s, ref.sk, 1);
+			put_sock_addr(s, ref.sk, 0);
 		} else {
 			put_empty(s);
 			put_empty(s);
