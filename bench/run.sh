@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# `make bench`: each workload bare and under `glasshouse run`, alternating, ROUNDS times (5);
+# `make bench`: each workload under `glasshouse run` between two bare runs, ROUNDS times (9);
 # the ratio is the median of the per-round ratios. Also strace -f (and bpftrace when
 # installed) side by side, events delivered and lost, glasshouse's peak RSS, start-up time of
 # `glasshouse run -- /bin/true`, and openloop under a script with a Lua filter hook.
@@ -10,7 +10,7 @@ set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 GH=$ROOT/glasshouse
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-9} # this VM's speed moves by 10-20% run to run: 5 rounds left medians ±5%
 B=$ROOT/build/bench
 mkdir -p "$B"
 cc -O2 -o "$B/openloop" bench/openloop.c
@@ -66,7 +66,7 @@ PREP[build]="make -s -C $W/proj clean"
 CMD[net]="$B/netloop 10000"
 
 cat <<EOF
-glasshouse bench: $(uname -r), $(nproc) CPUs, $ROUNDS alternating rounds, median ratios
+glasshouse bench: $(uname -r), $(nproc) CPUs, $ROUNDS rounds (bare, traced, bare), median ratios
 Two ratios per workload, both medians of per-round ratios against the bare run:
   command: the command's own wall time inside the traced run (the receipt's timing.duration_ms)
   whole:   the whole \`glasshouse run\` (start-up, BPF load, receipt), timed from outside
@@ -90,19 +90,16 @@ done
 for w in ${WORKLOADS:-openloop spawn build net}; do
 	ratios=() bares=() ghs=() cmds=() cratios=()
 	for r in $(seq 1 "$ROUNDS"); do
-		# Bare first in odd rounds, traced first in even ones: this VM's speed drifts by up
-		# to 20% over seconds, and a fixed order would hand the drift to one side.
-		if [ $((r % 2)) = 1 ]; then
-			[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
-			b=$(timed bash -c "${CMD[$w]}")
-		fi
+		# Each traced run between two bare ones, against their mean: this VM's speed drifts
+		# by 10-20% over seconds, and one bare run beside it would hand the drift to one side.
+		[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+		b1=$(timed bash -c "${CMD[$w]}")
 		[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
 		g=$(timed "$GH" run -o "$W/$w.json" -- bash -c "${CMD[$w]}")
 		c=$(jq '.timing.duration_ms / 1000' "$W/$w.json")
-		if [ $((r % 2)) = 0 ]; then
-			[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
-			b=$(timed bash -c "${CMD[$w]}")
-		fi
+		[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+		b2=$(timed bash -c "${CMD[$w]}")
+		b=$(echo "($b1 + $b2) / 2" | bc -l)
 		bares+=("$b") ghs+=("$g") cmds+=("$c")
 		ratios+=("$(echo "$g / $b" | bc -l)")
 		cratios+=("$(echo "$c / $b" | bc -l)")
@@ -161,13 +158,14 @@ fi
 # glasshouse traces a sleep, against openloop with nothing traced.
 ratios=()
 for r in $(seq 1 "$ROUNDS"); do
-	b=$(timed "$B/openloop" 200000)
+	b1=$(timed "$B/openloop" 200000)
 	"$GH" run -o "$W/sleep.json" -- sleep 30 >/dev/null 2>&1 &
 	gpid=$!
 	sleep 0.3 # loaded and attached
 	g=$(timed "$B/openloop" 200000)
 	kill -INT "$gpid" 2>/dev/null
 	wait "$gpid" 2>/dev/null
+	b=$(echo "($b1 + $(timed "$B/openloop" 200000)) / 2" | bc -l)
 	ratios+=("$(echo "$g / $b" | bc -l)")
 done
 printf 'openloop outside the traced tree, while glasshouse traces another command: median ratio %.2f\n' \
@@ -188,8 +186,9 @@ return 0
 EOF
 ratios=() cratios=()
 for r in $(seq 1 "$ROUNDS"); do
-	b=$(timed "$B/openloop" 200000)
+	b1=$(timed "$B/openloop" 200000)
 	g=$(OUT=$W/filter.json timed "$GH" script "$W/filter.lua" -- "$B/openloop" 200000)
+	b=$(echo "($b1 + $(timed "$B/openloop" 200000)) / 2" | bc -l)
 	ratios+=("$(echo "$g / $b" | bc -l)")
 	cratios+=("$(echo "$(jq '.timing.duration_ms / 1000' "$W/filter.json") / $b" | bc -l)")
 done

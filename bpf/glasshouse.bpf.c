@@ -489,22 +489,6 @@ static __always_inline void put_cwd(struct scratch *s, struct task_struct *t)
 	put_path(s, &fs->pwd);
 }
 
-/* fd's struct file in the current task (0 if none). Plain loads down to the fd array: the
- * verifier's scan of the kernel's BTF for how far the task's trust carries (about 2 ms of
- * load time per pointer loaded from it) is paid once, in this global function, where a
- * probe read per step cost about 60 ns each time. */
-__noinline long fd_file(long fd)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct fdtable *fdt = t->files->fdt;
-	struct file *f = NULL;
-
-	if (fd < 0 || fd >= fdt->max_fds)
-		return 0;
-	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
-	return (long)f;
-}
-
 /* A kernel object's leading bytes, read at once: its fields are then picked from the copy at
  * their relocated offsets (a field past the copy is read alone). One probe read where a
  * BPF_CORE_READ per field cost one each. */
@@ -517,6 +501,31 @@ __noinline long fd_file(long fd)
 		else									\
 			BPF_CORE_READ_INTO(&(out), (type *)(obj), field);		\
 	} while (0)
+
+/* fd's struct file in the current task (0 if none), with probe reads at field addresses: a
+ * pointer loaded from the trusted task pointer would cost the verifier four scans of the
+ * kernel's BTF (about 3 ms of start-up); this runs only for records that are sent. */
+__noinline long fd_file(long fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct files_struct *files = NULL;
+	struct fdtable *fdt = NULL;
+	struct file **arr = NULL, *f = NULL;
+	unsigned int max_fds = 0;
+	__u8 h[GH_HEAD];
+
+	if (fd < 0 || bpf_probe_read_kernel(&files, sizeof(files), &t->files) || !files)
+		return 0;
+	fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt || bpf_probe_read_kernel(h, sizeof(h), fdt))
+		return 0;
+	HEAD_GET(h, fdt, struct fdtable, max_fds, max_fds);
+	HEAD_GET(h, fdt, struct fdtable, fd, arr);
+	if (fd >= max_fds)
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return (long)f;
+}
 
 /* The directory a *at() call resolves a relative name against, when it is not the cwd. */
 __noinline int put_dirfd(struct scratch *s, long dfd, long name)
@@ -701,6 +710,22 @@ static __always_inline void count_syscall(long nr)
 
 /* Bytes through a tracked process's sockets, from the kernel's own socket send and receive
  * tracepoints (6.4+): nothing runs for reads and writes of files. */
+/* sk's socket and that socket's inode number; -1 if it has none. */
+static __always_inline int sock_ino(struct sock *sk, struct socket **sock, __u64 *ino)
+{
+	char *in;
+
+	*sock = NULL;
+	*ino = 0;
+	if (bpf_probe_read_kernel(sock, sizeof(*sock), &sk->sk_socket) || !*sock)
+		return -1;
+	in = (char *)*sock - bpf_core_field_offset(struct socket_alloc, socket) +
+	     bpf_core_field_offset(struct socket_alloc, vfs_inode);
+	if (bpf_probe_read_kernel(ino, sizeof(*ino), in + bpf_core_field_offset(struct inode, i_ino)))
+		return -1;
+	return *ino ? 0 : -1;
+}
+
 static __always_inline void sock_add_bytes(struct sock *sk, int ret, int received)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -711,19 +736,17 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 
 	if (ret <= 0 || !is_tracked(t))
 		return;
-	/* Direct loads through the tracepoint's BTF pointer: no helper call per step. */
-	sock = sk->sk_socket;
-	if (!sock || !sock->file || !sock->file->f_inode)
-		return;
-	key = sock->file->f_inode->i_ino;
-	if (!key)
+	/* Probe reads at field addresses, not loads: a pointer loaded from the tracepoint's
+	 * trusted sk costs the verifier four scans of the kernel's BTF (about 3 ms of start-up
+	 * in each of the two programs). A socket's inode is allocated with it (socket_alloc). */
+	if (sock_ino(sk, &sock, &key))
 		return;
 	/* Its slot first: plain loads and one compare-and-swap, no map call. */
 	sl = &sock_slots[key & sock_slot_mask & (GH_SOCK_SLOTS - 1)];
 	if (sl->ino != key) {
 		if (sl->ino == 0 && __sync_val_compare_and_swap(&sl->ino, 0, key) == 0) {
 			sl->b.pid = cur_tgid(t);
-			sl->b.sock_type = sock->type;
+			sl->b.sock_type = BPF_CORE_READ(sock, type);
 		} else if (sl->ino != key) {
 			sl = NULL; /* taken by another socket: the hash holds this one */
 		}
@@ -738,7 +761,7 @@ static __always_inline void sock_add_bytes(struct sock *sk, int ret, int receive
 		long e;
 
 		first.pid = cur_tgid(t);
-		first.sock_type = sock->type;
+		first.sock_type = BPF_CORE_READ(sock, type);
 		if (received)
 			first.received = ret;
 		else
