@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "btf_min.h"
+#include "buf.h"
 
 /* The object's struct and union names, "___flavour" cut off: an open-addressed set. */
 struct names {
@@ -330,22 +331,6 @@ static int copy_type(struct btf *out, const struct kbtf *k, const struct btf_typ
 	}
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p = (const char *)p + w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Records the ids of the typedefs m asks for (tp_btf attach points are typedefs). */
 static void find_typedef(const struct kbtf *k, unsigned id, const struct btf_type *t,
 			 struct gh_btf_min *m)
@@ -408,7 +393,7 @@ int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd,
 		}
 	}
 	raw = btf__raw_data(out, &size);
-	e = raw ? write_all(fd, raw, size) : -ENOMEM;
+	e = raw ? gh_write_all(fd, raw, size) : -ENOMEM;
 	if (!e && m)
 		m->types = next - 1;
 out:

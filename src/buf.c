@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Growable byte buffer. */
+/* Growable byte buffer, and writing bytes out whole. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -49,4 +50,20 @@ void gh_buf_free(struct gh_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+int gh_write_all(int fd, const void *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p = (const char *)p + w;
+		n -= (size_t)w;
+	}
+	return 0;
 }

@@ -18,4 +18,8 @@ int gh_buf_putc(struct gh_buf *b, char c);
 void gh_buf_reset(struct gh_buf *b);
 void gh_buf_free(struct gh_buf *b);
 
+/* Writes all n bytes of p to fd, through short writes and EINTR: 0 or -errno (-EIO when a
+ * write makes no progress). */
+int gh_write_all(int fd, const void *p, size_t n);
+
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "buf.h"
 #include "hash.h"
 #include "lglasshouse.h"
 
@@ -186,27 +187,17 @@ static int l_core_getpid(lua_State *L)
 static int l_core_write_file_atomic(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
-	size_t n, off = 0;
+	size_t n;
 	const char *data = luaL_checklstring(L, 2, &n);
 	char tmp[PATH_MAX];
-	ssize_t w;
-	int fd, err = 0;
+	int fd, err;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
 		return gh_l_fail(L, path, ENAMETOOLONG);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return gh_l_fail(L, lua_pushfstring(L, "cannot write %s", path), errno);
-	while (off < n) {
-		w = write(fd, data + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			err = errno;
-			break;
-		}
-		off += (size_t)w;
-	}
+	err = -gh_write_all(fd, data, n);
 	if (close(fd) && !err)
 		err = errno;
 	if (!err && rename(tmp, path))
