@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * glasshouse's kernel side: raw (tp_btf) tracepoints on syscall exit, on process fork, exec and
- * exit, and on socket sends and receives. Their typed arguments (the saved registers, the
- * socket) are read with plain loads: a helper call per syscall would cost more than the rest
+ * exit, and on socket sends and receives. The syscall program's typed argument, the saved
+ * registers, is read with plain loads: a helper call per syscall would cost more than the rest
  * of a syscall that reports nothing. CO-RE relocates against the small BTF user space cuts
- * from the kernel's (src/btf_min.c). Only processes in the `tracked` set (the command's tree, keyed by global
- * tgid) produce anything: the set starts with the command, registered before it runs, and
- * grows on fork. Records go to one ring buffer without a wakeup each; user space polls on a
- * short timer and is woken early only when the ring passes a fill threshold.
+ * from the kernel's (src/btf_min.c). Only the `tracked` threads (the command's tree) produce
+ * anything: the set starts with the command, registered before it runs, and grows on fork.
+ * Records go to one ring buffer without a wakeup each; user space polls on a short timer and
+ * is woken early only when the ring passes a fill threshold.
  *
  * Syscall arguments are read at syscall exit: on x86-64 the saved registers still hold them,
  * so no enter/exit pairing map is needed and a record carries the result with the arguments.
@@ -183,8 +183,12 @@ static __always_inline __u64 *rslot(__u64 key, int k)
 
 static __always_inline int regs_tracked(__u64 key)
 {
-	return *rslot(key, 0) == key || *rslot(key, 1) == key || *rslot(key, 2) == key ||
-	       *rslot(key, 3) == key;
+	int k;
+
+	for (k = 0; k < GH_RPROBE; k++)
+		if (*rslot(key, k) == key)
+			return 1;
+	return 0;
 }
 
 static __always_inline void regs_add(__u64 key)
@@ -708,8 +712,6 @@ static __always_inline void count_syscall(long nr)
 		*cnt += 1;
 }
 
-/* Bytes through a tracked process's sockets, from the kernel's own socket send and receive
- * tracepoints (6.4+): nothing runs for reads and writes of files. */
 /* sk's socket and that socket's inode number; -1 if it has none. */
 static __always_inline int sock_ino(struct sock *sk, struct socket **sock, __u64 *ino)
 {
@@ -726,6 +728,8 @@ static __always_inline int sock_ino(struct sock *sk, struct socket **sock, __u64
 	return *ino ? 0 : -1;
 }
 
+/* Bytes through a tracked process's sockets, from the kernel's own socket send and receive
+ * tracepoints (6.4+): nothing runs for reads and writes of files. */
 static __always_inline void sock_add_bytes(struct sock *sk, int ret, int received)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
