@@ -236,6 +236,7 @@ static int open_skel(struct gh_collector *c, const char *dir, char *err, size_t 
 int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts *o, char *err,
 		      size_t errlen)
 {
+	struct bpf_program *p;
 	struct gh_collector *c;
 	unsigned inum = 0;
 	size_t ring = o->ring_bytes ? o->ring_bytes : 16u << 20;
@@ -301,19 +302,18 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 			     strerror(-e), last_msg[0] ? " — " : "", last_msg);
 		goto out;
 	}
-	for (i = 0; i < GH_PROBES; i++) {
-		struct bpf_program *p;
-
-		bpf_object__for_each_program(p, c->skel->obj)
-			if (!strcmp(bpf_program__section_name(p), probe_names[i]))
-				break;
-		c->links[i] = p && bpf_program__autoload(p) ? bpf_program__attach(p) : NULL;
-		if (i == 0 && !c->links[i]) { /* nothing is scoped without it */
-			e = p ? -errno : -ENOENT;
-			fail(err, errlen, e ? e : -EINVAL, "collector: cannot attach %s: %s",
-			     probe_names[0], strerror(e ? -e : EINVAL));
-			goto out;
-		}
+	e = -ENOENT; /* unless sys_exit's program is found */
+	bpf_object__for_each_program(p, c->skel->obj) {
+		if ((i = probe_index(p)) < 0 || !bpf_program__autoload(p))
+			continue;
+		c->links[i] = bpf_program__attach(p);
+		if (i == 0)
+			e = c->links[0] ? 0 : -errno;
+	}
+	if (!c->links[0]) { /* nothing is scoped without it */
+		fail(err, errlen, e ? e : -EINVAL, "collector: cannot attach %s: %s", probe_names[0],
+		     strerror(e ? -e : EINVAL));
+		goto out;
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
 	if (!c->rb) {
