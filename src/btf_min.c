@@ -343,8 +343,7 @@ static void find_typedef(const struct kbtf *k, unsigned id, const struct btf_typ
 			m->ids[i] = id;
 }
 
-int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd,
-		     struct gh_btf_min *m)
+int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd, struct gh_btf_min *m)
 {
 	struct names ns = {0};
 	struct kbtf k = {0};

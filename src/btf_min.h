@@ -7,9 +7,9 @@
 
 /* What gh_btf_min_write also finds and reports. */
 struct gh_btf_min {
-	const char *const *typedefs;	/* in: kernel typedefs to find (NULL-terminated), or NULL */
-	int *ids;			/* out: each one's type id in the kernel BTF, or -ENOENT */
-	unsigned types;			/* out: the number of types written */
+	const char *const *typedefs; /* in: kernel typedefs to find (NULL-terminated), or NULL */
+	int *ids;		     /* out: each one's type id in the kernel BTF, or -ENOENT */
+	unsigned types;		     /* out: the number of types written */
 };
 
 /*
@@ -21,7 +21,6 @@ struct gh_btf_min {
  * (/sys/kernel/btf/vmlinux), mapped when the kernel allows it (6.16+), else read. m may be
  * NULL. Returns 0 or -errno.
  */
-int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd,
-		     struct gh_btf_min *m);
+int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd, struct gh_btf_min *m);
 
 #endif

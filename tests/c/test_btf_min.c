@@ -88,7 +88,7 @@ static struct btf *cut(const char *const *names, unsigned *types)
 {
 	struct btf *local = btf__new_empty(), *out;
 	int fd = memfd_create("test", 0), i;
-	struct gh_btf_min m = { 0 };
+	struct gh_btf_min m = {0};
 	char path[64];
 
 	btf__add_int(local, "int", 4, BTF_INT_SIGNED);
@@ -190,9 +190,9 @@ static void gh_btf_min_write__nested_struct__embedded_kept_pointee_dropped(void 
 
 static void gh_btf_min_write__typedefs_asked__kernel_ids_or_enoent(void **state)
 {
-	const char *const want[] = { "btf_trace_sys_exit", "btf_trace_sock_send_length", NULL };
-	int ids[2] = { 0, 0 }, fd = memfd_create("test", 0);
-	struct gh_btf_min m = { .typedefs = want, .ids = ids };
+	const char *const want[] = {"btf_trace_sys_exit", "btf_trace_sock_send_length", NULL};
+	int ids[2] = {0, 0}, fd = memfd_create("test", 0);
+	struct gh_btf_min m = {.typedefs = want, .ids = ids};
 	struct btf *local = btf__new_empty();
 
 	assert_int_equal(gh_btf_min_write(kernel_path, local, fd, &m), 0);
