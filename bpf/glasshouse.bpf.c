@@ -554,6 +554,32 @@ __noinline int put_dirfd(struct scratch *s, long dfd, long name)
 	return 0;
 }
 
+/* What a record needs of an open file, from the leading bytes of its struct file and inode
+ * (two probe reads). */
+struct file_facts {
+	struct inode *inode;
+	void *private_data;
+	fmode_t f_mode;
+	umode_t i_mode;
+	__u64 i_ino;
+};
+
+static __always_inline int file_facts(struct file *f, struct file_facts *ff)
+{
+	__u8 h[GH_HEAD];
+
+	if (!f || bpf_probe_read_kernel(h, sizeof(h), f))
+		return -1;
+	HEAD_GET(h, f, struct file, f_inode, ff->inode);
+	HEAD_GET(h, f, struct file, private_data, ff->private_data);
+	HEAD_GET(h, f, struct file, f_mode, ff->f_mode);
+	if (!ff->inode || bpf_probe_read_kernel(h, sizeof(h), ff->inode))
+		return -1;
+	HEAD_GET(h, ff->inode, struct inode, i_mode, ff->i_mode);
+	HEAD_GET(h, ff->inode, struct inode, i_ino, ff->i_ino);
+	return 0;
+}
+
 /* The socket behind fd: its inode number (its identity for byte counts: unlike its address,
  * an inode number is not reused soon after the socket is freed), type and struct sock. */
 struct sock_ref {
@@ -564,23 +590,15 @@ struct sock_ref {
 
 static __always_inline int fd_socket(long fd, struct sock_ref *r)
 {
-	struct file *f = (void *)fd_file(fd);
-	struct inode *in = NULL;
-	struct socket *sock = NULL;
-	umode_t mode = 0;
+	struct file_facts ff = {};
+	struct socket *sock;
 	__u8 h[GH_HEAD];
 
-	if (!f || bpf_probe_read_kernel(h, sizeof(h), f))
+	if (file_facts((struct file *)fd_file(fd), &ff) || (ff.i_mode & S_IFMT) != S_IFSOCK)
 		return 0;
-	HEAD_GET(h, f, struct file, f_inode, in);
-	HEAD_GET(h, f, struct file, private_data, sock);
-	if (!in || !sock || bpf_probe_read_kernel(h, sizeof(h), in))
-		return 0;
-	HEAD_GET(h, in, struct inode, i_mode, mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return 0;
-	HEAD_GET(h, in, struct inode, i_ino, r->ino);
-	if (bpf_probe_read_kernel(h, sizeof(h), sock))
+	sock = ff.private_data;
+	r->ino = ff.i_ino;
+	if (!sock || bpf_probe_read_kernel(h, sizeof(h), sock))
 		return 0;
 	HEAD_GET(h, sock, struct socket, type, r->type);
 	HEAD_GET(h, sock, struct socket, sk, r->sk);
@@ -921,16 +939,16 @@ __noinline int open_cached(struct open_cache *c, long ret, long flags, long dfd,
 }
 
 /* What the open made: a directory listing, a created file (GH_F_IS_DIR, GH_F_CREATED). */
-static __always_inline void open_result(struct scratch *s, struct task_struct *t, long ret)
+static __always_inline void open_result(struct scratch *s, long ret)
 {
-	struct file *f;
+	struct file_facts ff = {};
 
-	if (ret < 0 || !(f = (struct file *)fd_file(ret)))
+	if (ret < 0 || file_facts((struct file *)fd_file(ret), &ff))
 		return;
 	if (!(s->ev.flags & (O_WRONLY | O_RDWR)) && /* a directory opens read-only */
-	    (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFDIR)
+	    (ff.i_mode & S_IFMT) == S_IFDIR)
 		s->ev.flags2 |= GH_F_IS_DIR;
-	if ((s->ev.flags & O_CREAT) && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED))
+	if ((s->ev.flags & O_CREAT) && (ff.f_mode & FMODE_CREATED))
 		s->ev.flags2 |= GH_F_CREATED;
 }
 
@@ -965,7 +983,7 @@ static __always_inline int open_record(struct scratch *s, long ret, const void *
 	if (seen)
 		return 1;
 send:
-	open_result(s, t, ret);
+	open_result(s, ret);
 	return 0;
 }
 
