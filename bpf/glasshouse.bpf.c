@@ -106,23 +106,41 @@ struct open_key {
 	__u32 pad;
 };
 
-/* Each thread's last opens, checked before anything else: a loop opening the same names is
- * recognised with a few compares, no hashing and no record built. `cur` is the open being
- * handled, and the key of seen_opens when the cache misses. */
-#define OPEN_CACHE 4
-struct open_cache {
-	struct open_key cur;
-	struct open_key ent[OPEN_CACHE];
+/*
+ * The last opens sent from each CPU, checked before anything else: a loop opening the same
+ * names is recognised with a few compares, no hashing, no helper call and no record built.
+ * Per CPU rather than per thread: a thread's task storage cost a helper call on every open
+ * (about 30 ns here), and a key names its process, so entries of different processes never
+ * match each other. Only the tasks of one CPU use its entries (the program cannot migrate).
+ * Like the scratch area, the cache does not rely on the program being run with preemption
+ * disabled: readers take no lock and check a sequence count that a writer (one at a time, by
+ * `wbusy`) holds odd while it writes; a reader that saw it odd, or saw it move, misses and
+ * asks seen_opens.
+ */
+#define OPEN_HITS 4
+struct open_hits {
+	__u32 seq;
+	__u32 wbusy;
 	__u32 next;
+	__u32 pad;
+	struct open_key ent[OPEN_HITS];
 };
 
-/* Each tracked thread's cache of last opens, in its task-local storage (made at its first
- * open). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct open_hits);
+} open_hits SEC(".maps");
+
+/* The open being handled by each thread, when it missed open_hits: the key open_record looks
+ * up in seen_opens (len 0: the open has none), in task-local storage made at the thread's
+ * first such open. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct open_cache);
+	__type(value, struct open_key);
 } thread_opens SEC(".maps");
 
 /* The tracked set: one bit per thread, indexed by its global thread id (below PID_MAX_LIMIT,
@@ -839,11 +857,9 @@ struct {
 	__type(value, __u8);
 } seen_opens SEC(".maps");
 
-/* 1 if entry e is the open k whose name is in buf (k's name not filled in yet): the small
- * fields first, then the name's nw words (an entry's words past its name are zero, and equal
- * lengths mean equal word counts). */
-static __always_inline int open_key_eq(const struct open_key *k, const __u64 *buf, __u32 nw,
-				       const struct open_key *e)
+/* 1 if entry e is the open k, whose name is nw words (an entry's words past its name are zero,
+ * and equal lengths mean equal word counts): the small fields first, then the name. */
+static __always_inline int open_key_eq(const struct open_key *k, __u32 nw, const struct open_key *e)
 {
 	int i;
 
@@ -852,9 +868,55 @@ static __always_inline int open_key_eq(const struct open_key *k, const __u64 *bu
 	    e->start != k->start || e->cwd_mnt != k->cwd_mnt)
 		return 0;
 	for (i = 0; i < sizeof(e->name) / 8 && i < nw; i++)
-		if (e->name[i] != buf[i])
+		if (e->name[i] != k->name[i])
 			return 0;
 	return 1;
+}
+
+/* An access the compiler may not merge, split or move across gh_barrier(): open_hits's
+ * sequence count. */
+#define GH_ONCE(x) (*(volatile typeof(x) *)&(x))
+#define gh_barrier() asm volatile("" ::: "memory")
+
+/* 1 if open k (nw name words) is one of this CPU's last opens sent. */
+static __always_inline int open_hit(const struct open_key *k, __u32 nw)
+{
+	__u32 zero = 0, seq;
+	struct open_hits *h = bpf_map_lookup_elem(&open_hits, &zero);
+	int i;
+
+	if (!h)
+		return 0;
+	seq = GH_ONCE(h->seq);
+	gh_barrier();
+	if (seq & 1)
+		return 0; /* a preempted writer is halfway */
+	for (i = 0; i < OPEN_HITS; i++)
+		if (open_key_eq(k, nw, &h->ent[i])) {
+			gh_barrier();
+			return GH_ONCE(h->seq) == seq;
+		}
+	return 0;
+}
+
+/* Adds sent (or seen) open k to this CPU's last opens, unless another task on this CPU is
+ * adding one (the cache only saves work: a miss asks seen_opens). */
+static __always_inline void open_hit_add(const struct open_key *k)
+{
+	__u32 zero = 0;
+	struct open_hits *h = bpf_map_lookup_elem(&open_hits, &zero);
+
+	if (!h)
+		return;
+	if (__sync_fetch_and_add(&h->wbusy, 1) == 0) {
+		GH_ONCE(h->seq) = h->seq + 1; /* odd: readers miss */
+		gh_barrier();
+		__builtin_memcpy(&h->ent[h->next & (OPEN_HITS - 1)], k, sizeof(*k));
+		h->next++;
+		gh_barrier();
+		GH_ONCE(h->seq) = h->seq + 1;
+	}
+	__sync_fetch_and_add(&h->wbusy, -1);
 }
 
 /* fs_struct's sequence count: a seqlock_t since 6.8, a bare seqcount before. */
@@ -893,48 +955,58 @@ static __always_inline int open_where(struct open_key *k, struct task_struct *t,
 	return 0;
 }
 
-/* 1 if this open repeats one of the thread's last opens (then it is only counted). Else the
- * open's key is left in the cache's `cur` for open_seen (len 0 when it has none: a name too
- * long or unreadable, or an open that may create a file, is always sent). */
-__noinline int open_cached(struct open_cache *c, long ret, long flags, long dfd, long name)
+/* 1 if this open repeats one of this CPU's last opens (then it is only counted). Else the
+ * open's key is left in the thread's thread_opens for open_record (len 0 when it has none: a
+ * name too long or unreadable, a name relative to a dirfd, or an open that may create a file
+ * is always sent). */
+__noinline int open_cached(long ret, long flags, long dfd, long name)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 buf[sizeof(c->cur.name) / 8];
-	struct open_key *k;
+	struct open_key k, *c;
 	__u32 nw;
 	long n;
 	int i;
 
-	if (!c)
-		return 0;
-	k = &c->cur;
-	k->len = 0; /* no key, unless set below */
 	if (flags & O_CREAT)
-		return 0;
-	/* Read onto the stack (not cleared first: only the name's words are used), then copied:
-	 * the kernel's hardened-usercopy check of the destination costs far less for a stack
-	 * buffer than for a heap object (the storage). */
-	n = bpf_probe_read_user_str(buf, sizeof(buf), (const void *)name);
-	if (n <= 1 || n >= sizeof(buf))
-		return 0;
+		goto nokey;
+	/* Read onto the stack (not cleared first: only the name's words are used): the kernel's
+	 * hardened-usercopy check of the destination costs less there than for a map value. */
+	n = bpf_probe_read_user_str(k.name, sizeof(k.name), (const void *)name);
+	if (n <= 1 || n >= sizeof(k.name))
+		goto nokey;
 	/* The name's words, NUL included; the last one's bytes past the NUL are cleared (the
 	 * kernel clears them when it copies by words, not when a fault made it copy by bytes). */
 	nw = (n + 7) / 8;
 	if (n & 7)
-		buf[(nw - 1) & (sizeof(buf) / 8 - 1)] &= (1ULL << ((n & 7) * 8)) - 1;
-	/* Every field is set below. */
-	if (open_where(k, t, dfd, (buf[0] & 0xff) != '/'))
-		return 0;
-	k->pid = cur_tgid(t);
-	k->result = ret < 0 ? ret : (flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
-	k->pad = 0;
-	k->len = n - 1;
-	for (i = 0; i < OPEN_CACHE; i++)
-		if (open_key_eq(k, buf, nw, &c->ent[i]))
-			return 1;
-	/* A miss: the key for open_seen, its words past the name zero. */
-	for (i = 0; i < sizeof(buf) / 8; i++)
-		k->name[i] = i < nw ? buf[i] : 0;
+		k.name[(nw - 1) & (sizeof(k.name) / 8 - 1)] &= (1ULL << ((n & 7) * 8)) - 1;
+	if (open_where(&k, t, dfd, (k.name[0] & 0xff) != '/'))
+		goto nokey;
+	k.pid = cur_tgid(t);
+	k.result = ret < 0 ? ret : (flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
+	k.pad = 0;
+	k.len = n - 1;
+	if (open_hit(&k, nw))
+		return 1;
+	/* A miss: the key for open_record, its words past the name zero. */
+	c = bpf_task_storage_get(&thread_opens, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c)
+		return 0; /* then open_record finds no key and sends the open */
+	c->start = k.start;
+	c->fs = k.fs;
+	c->cwd_dentry = k.cwd_dentry;
+	c->cwd_mnt = k.cwd_mnt;
+	c->result = k.result;
+	c->pid = k.pid;
+	c->fs_seq = k.fs_seq;
+	c->pad = 0;
+	c->len = k.len;
+	for (i = 0; i < sizeof(k.name) / 8; i++)
+		c->name[i] = i < nw ? k.name[i] : 0;
+	return 0;
+nokey:
+	c = bpf_task_storage_get(&thread_opens, t, 0, 0);
+	if (c)
+		c->len = 0;
 	return 0;
 }
 
@@ -956,30 +1028,29 @@ static __always_inline void open_result(struct scratch *s, long ret)
  * An open's record: its name, and whether it was sent before by its process (1: then it is
  * only counted). The name is the copy open_cached read into the thread's key when there is
  * one, so the record and the key cannot differ (user memory may change between two reads);
- * such a keyed open is looked up in seen_opens and joins the thread's cache of last opens.
- * An open without a key (it may create a file, or its name is too long or unreadable) is
- * always sent. A sent open gets its result flags.
+ * such a keyed open is looked up in seen_opens and joins this CPU's last opens. An open
+ * without a key (it may create a file, or its name is too long or unreadable) is always sent.
+ * A sent open gets its result flags.
  */
 static __always_inline int open_record(struct scratch *s, long ret, const void *name)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct open_cache *c = bpf_task_storage_get(&thread_opens, t, 0, 0);
-	__u32 len = c ? c->cur.len : 0;
+	struct open_key *c = bpf_task_storage_get(&thread_opens, t, 0, 0);
+	__u32 len = c ? c->len : 0;
 	int seen = 0;
 	__u8 one = 1;
 
-	if (!len || bpf_probe_read_kernel(str_begin(s), len & (sizeof(c->cur.name) - 1),
-					  c->cur.name)) {
+	if (!len ||
+	    bpf_probe_read_kernel(str_begin(s), len & (sizeof(c->name) - 1), c->name)) {
 		put_user_str(s, name, GH_PATH_MAX + 1);
 		goto send;
 	}
 	str_end(s, len, 0);
-	if (bpf_map_lookup_elem(&seen_opens, &c->cur))
+	if (bpf_map_lookup_elem(&seen_opens, c))
 		seen = 1;
 	else
-		bpf_map_update_elem(&seen_opens, &c->cur, &one, BPF_ANY);
-	__builtin_memcpy(&c->ent[c->next & (OPEN_CACHE - 1)], &c->cur, sizeof(c->cur));
-	c->next++;
+		bpf_map_update_elem(&seen_opens, c, &one, BPF_ANY);
+	open_hit_add(c);
 	if (seen)
 		return 1;
 send:
@@ -1126,12 +1197,9 @@ __noinline int file_event(struct sc_args *args)
 		d0 = a0, n0 = (void *)a1, flags = a4;
 		break;
 	}
-	/* A repeat of one of this thread's last opens: counted, no record built. (gh_sys_exit
+	/* A repeat of one of this CPU's last opens: counted, no record built. (gh_sys_exit
 	 * checked open and openat already.) */
-	if ((nr == __NR_creat || nr == __NR_openat2) &&
-	    open_cached(bpf_task_storage_get(&thread_opens, bpf_get_current_task_btf(), 0,
-					     BPF_LOCAL_STORAGE_GET_F_CREATE), ret,
-			flags, d0, (long)n0))
+	if ((nr == __NR_creat || nr == __NR_openat2) && open_cached(ret, flags, d0, (long)n0))
 		return 0;
 	s = ev_begin(kind, nr);
 	if (!s)
@@ -1226,8 +1294,6 @@ __noinline int net_event(struct sc_args *args)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct open_cache *c;
-	struct task_struct *t;
 	struct sc_args args;
 	__u16 kind;
 	long nr;
@@ -1247,13 +1313,11 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 	kind = syscall_kind(nr);
 	if (!kind)
 		return 0; /* only counted */
-	t = bpf_get_current_task_btf();
 	/* The commonest call of all, first: a repeated open ends here. */
 	if (nr == __NR_openat || nr == __NR_open) {
-		c = bpf_task_storage_get(&thread_opens, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (nr == __NR_openat && open_cached(c, ret, regs->dx, regs->di, regs->si))
+		if (nr == __NR_openat && open_cached(ret, regs->dx, regs->di, regs->si))
 			return 0;
-		if (nr == __NR_open && open_cached(c, ret, regs->si, AT_FDCWD, regs->di))
+		if (nr == __NR_open && open_cached(ret, regs->si, AT_FDCWD, regs->di))
 			return 0;
 	}
 	args.nr = nr;

@@ -180,8 +180,9 @@ jq_eq "a thread's exec: the new program and its write are seen" "$T/threadexec.j
 	'[.process_tree[0].exe, .process_tree[0].exit_code, (.filesystem.writes | map(select(endswith("/threadexec/out"))) | length)]' \
 	'["/bin/sh",0,1]'
 
-# --- collapse never drops a name: more names than a thread's cache, one relative name from two
-# directories, the same file opened read-write through "..", each opened twice
+# --- collapse never drops a name: more names than the cache of a CPU's last opens, one
+# relative name from two directories, the same file opened read-write through "..", each
+# opened twice
 C=$T/cycle
 mkdir -p "$C/a" "$C/b" && touch "$C/a/f" "$C/b/f" "$C"/c0 "$C"/c1 "$C"/c2 "$C"/c3 "$C"/c4 "$C"/c5
 (cd "$C" && "$GH" run -o "$T/cycle.json" -- "$W" cycle 1000)
@@ -194,6 +195,32 @@ jq_eq "the read-write open through .. is a write too" "$T/cycle.json" '.filesyst
 jq_eq "18000 opens counted (plus the loader's), only each first open and the 3000 chdirs sent" \
 	"$T/cycle.json" "[.syscalls.counts.openat - ([.filesystem.reads[] | select(startswith(\"$C/\") | not)] | length), .syscalls.counts.chdir, .collector.events >= 12000 and .collector.events < 12040, .collector.lost]" \
 	'[18000,3000,true,0]'
+
+# --- the cache of last opens is per CPU: two processes sharing cwd and root (CLONE_FS) take
+# turns on one CPU opening the same name; each gets its first open sent once (a filter hook
+# counts the records per pid)
+mkdir -p "$T/procs" && echo x >"$T/procs/f"
+cat >"$T/procs.lua" <<'EOF'
+local gh = require "glasshouse"
+local per, pids = {}, {}
+gh.run(gh.command, { output = os.getenv("OUT"), filter = function(ev)
+	if ev.kind == "open" and ev.path == os.getenv("F") then
+		if not per[ev.pid] then pids[#pids + 1] = ev.pid end
+		per[ev.pid] = (per[ev.pid] or 0) + 1
+	end
+	return true
+end })
+local f = assert(io.open(os.getenv("COUNTS"), "w"))
+for _, pid in ipairs(pids) do f:write(per[pid], "\n") end
+f:close()
+return 0
+EOF
+(cd "$T/procs" && OUT=$T/procs.json F=$T/procs/f COUNTS=$T/procs.counts "$GH" script "$T/procs.lua" -- "$W" procs 1000 >/dev/null 2>&1)
+expect_eq "two processes, 1000 opens each on one CPU: one record each" "1 1 " \
+	"$(tr '\n' ' ' <"$T/procs.counts" 2>&1)"
+jq_eq "and all 2000 opens counted" "$T/procs.json" \
+	"[.syscalls.counts.openat - ([.filesystem.reads[] | select(. != \"$T/procs/f\")] | length), (.process_tree | length), .collector.lost]" \
+	'[2000,2,0]'
 
 # --- a freed directory's kernel address is reused by later ones: no open collapses into an
 # earlier directory's (each is removed while open, so its dentry is freed at once)

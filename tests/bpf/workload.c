@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,16 +357,17 @@ static int threadexec(void)
 	return 1;
 }
 
-/* n rounds of: six names in turn (more than a thread's cache of last opens holds), then the
- * same relative name "f" from two directories, and a name through "..": every name must be
- * in the receipt once however the repeats collapse. Needs c0..c5, a/f and b/f in the cwd. */
+/* n rounds of: six names in turn, twice (more than the kernel's cache of a CPU's last opens
+ * holds), then the same relative name "f" from two directories, and a name through "..":
+ * every name must be in the receipt once however the repeats collapse. Needs c0..c5, a/f and
+ * b/f in the cwd. */
 static int cycle(int n)
 {
 	char name[8];
 	int i, k, pass;
 
 	for (i = 0; i < n; i++) {
-		for (pass = 0; pass < 2; pass++) /* more names than a thread's cache holds */
+		for (pass = 0; pass < 2; pass++) /* more names than the cache holds */
 			for (k = 0; k < 6; k++) {
 				snprintf(name, sizeof(name), "c%d", k);
 				close(open(name, O_RDONLY));
@@ -384,6 +386,42 @@ static int cycle(int n)
 		close(open("a/../b/f", O_RDWR));
 	}
 	return 0;
+}
+
+/* Two processes on one CPU take turns (a pipe each way) opening the same name "f" n times
+ * each: the kernel's cache of last opens is shared by the CPU's tasks, and each process's first
+ * open must still be sent, once. They share their cwd and root (CLONE_FS), so only the process
+ * in the key tells their opens apart. Needs f in the cwd. */
+static int procs(int n)
+{
+	int ab[2], ba[2], i, st;
+	cpu_set_t one;
+	char c = 0;
+	pid_t pid;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) /* the child inherits it */
+		die("sched_setaffinity");
+	if (pipe(ab) || pipe(ba))
+		die("pipe");
+	pid = (pid_t)syscall(SYS_clone, CLONE_FS | SIGCHLD, 0, 0, 0, 0); /* a fork sharing fs */
+	if (pid < 0)
+		die("clone");
+	for (i = 0; i < n; i++) {
+		if (pid == 0 && read(ab[0], &c, 1) != 1)
+			_exit(1);
+		close(open("f", O_RDONLY));
+		if (pid == 0) {
+			if (write(ba[1], &c, 1) != 1)
+				_exit(1);
+		} else if (write(ab[1], &c, 1) != 1 || read(ba[0], &c, 1) != 1) {
+			return 1;
+		}
+	}
+	if (pid == 0)
+		_exit(0);
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 /* Directories made, used and removed while still open, n times: each one's dentry is freed
@@ -433,6 +471,8 @@ int main(int argc, char **argv)
 		return threadexec();
 	if (!strcmp(cmd, "cycle"))
 		return cycle(argc > 2 ? atoi(argv[2]) : 1000);
+	if (!strcmp(cmd, "procs"))
+		return procs(argc > 2 ? atoi(argv[2]) : 1000);
 	if (!strcmp(cmd, "reuse"))
 		return reuse(argc > 2 ? atoi(argv[2]) : 2000);
 	if (!strcmp(cmd, "burst"))
