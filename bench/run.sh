@@ -155,8 +155,11 @@ fi
 
 # Bystanders: what observing a command costs the machine's other processes (every syscall of
 # the machine passes the kernel-side scope check). openloop outside the traced tree, while
-# glasshouse traces a sleep, against openloop with nothing traced.
-ratios=()
+# glasshouse traces a sleep, against openloop with nothing traced. That is also the floor any
+# syscall-tracepoint program costs (the kernel's slow syscall path and the program's entry,
+# for every process), so each round also runs openloop traced: the difference of the two, in
+# the same round, is what glasshouse's own work costs the command above that floor.
+ratios=() tratios=() own=()
 for r in $(seq 1 "$ROUNDS"); do
 	b1=$(timed "$B/openloop" 200000)
 	"$GH" run -o "$W/sleep.json" -- sleep 30 >/dev/null 2>&1 &
@@ -165,11 +168,17 @@ for r in $(seq 1 "$ROUNDS"); do
 	g=$(timed "$B/openloop" 200000)
 	kill -INT "$gpid" 2>/dev/null
 	wait "$gpid" 2>/dev/null
+	"$GH" run -o "$W/own.json" -- "$B/openloop" 200000 >/dev/null 2>&1
+	t=$(jq '.timing.duration_ms / 1000' "$W/own.json")
 	b=$(echo "($b1 + $(timed "$B/openloop" 200000)) / 2" | bc -l)
 	ratios+=("$(echo "$g / $b" | bc -l)")
+	tratios+=("$(echo "$t / $b" | bc -l)")
+	own+=("$(echo "($t - $g) / $b" | bc -l)")
 done
 printf 'openloop outside the traced tree, while glasshouse traces another command: median ratio %.2f\n' \
 	"$(printf '%s\n' "${ratios[@]}" | median)"
+printf '  in the same rounds, openloop traced: %.2f; glasshouse'"'"'s own share above that floor: %+.2f\n' \
+	"$(printf '%s\n' "${tratios[@]}" | median)" "$(printf '%s\n' "${own[@]}" | median)"
 
 # Start-up: glasshouse run -- /bin/true
 st=()
