@@ -991,17 +991,10 @@ __noinline int open_cached(long ret, long flags, long dfd, long name)
 	c = bpf_task_storage_get(&thread_opens, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!c)
 		return 0; /* then open_record finds no key and sends the open */
-	c->start = k.start;
-	c->fs = k.fs;
-	c->cwd_dentry = k.cwd_dentry;
-	c->cwd_mnt = k.cwd_mnt;
-	c->result = k.result;
-	c->pid = k.pid;
-	c->fs_seq = k.fs_seq;
-	c->pad = 0;
-	c->len = k.len;
 	for (i = 0; i < sizeof(k.name) / 8; i++)
-		c->name[i] = i < nw ? k.name[i] : 0;
+		if (i >= nw)
+			k.name[i] = 0;
+	__builtin_memcpy(c, &k, sizeof(k));
 	return 0;
 nokey:
 	c = bpf_task_storage_get(&thread_opens, t, 0, 0);
