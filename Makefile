@@ -24,7 +24,7 @@ BPF_CFLAGS := -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OBJ) -Ibpf
 	-I/usr/include/$(MULTIARCH)
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-CORE_SRCS := buf.c json.c hash.c btf_min.c backend.c backend_process.c backend_firecracker.c guest.c \
+CORE_SRCS := buf.c outfile.c signals.c json.c hash.c btf_min.c backend.c backend_process.c backend_firecracker.c guest.c \
 	event.c path.c map.c aggregator.c collector.c
 LUA_SRCS := lcore.c ljson.c lbackend.c lglasshouse.c lcollector.c laggregator.c
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))

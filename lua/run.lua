@@ -60,6 +60,8 @@ local receipt, werr = gh.run(cmd, {
   backend = opts.backend,
   backend_options = opts.backend_options,
 })
+-- A command that could not start (a missing program, a backend setting) says why in one line.
+if not gh.last.started then io.stderr:write("glasshouse: ", receipt.outcome.error, "\n") end
 if werr then
   io.stderr:write("glasshouse: ", werr, "\n")
   return 125

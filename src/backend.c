@@ -68,7 +68,7 @@ int gh_backend_start(struct gh_backend *b, char *const argv[])
 		return misuse(b, "start", "backend was already started");
 	if (b->state == GH_BACKEND_NEW && (err = gh_backend_prepare(b)))
 		return err;
-	if (!argv || !argv[0] || !argv[0][0])
+	if (!argv || !argv[0])
 		return misuse(b, "start", "no command given");
 	b->errmsg[0] = '\0';
 	err = b->ops->start(b, argv);

@@ -36,6 +36,8 @@ struct gh_result {
 	int64_t cpu_time_us;		/* user + system of the command and its waited-for children */
 	long max_rss_kb;
 	uint64_t stdout_bytes, stderr_bytes;
+	int stdout_reader_closed;	/* writing it on failed with EPIPE: the pipe was closed */
+	int stderr_reader_closed;
 	char stdout_hash[GH_SHA256_HEX_LEN + 1];
 	char stderr_hash[GH_SHA256_HEX_LEN + 1];
 };

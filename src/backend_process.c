@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "signals.h"
 
 struct stream {
 	int fd;			/* read end of the command's pipe; -1 once closed */
 	int out;		/* where the bytes are passed through */
 	int out_broken;		/* passing through failed; hashing goes on */
+	int *reader_closed;	/* result flag: the reader went away (EPIPE) */
 	uint64_t bytes;
 	struct gh_sha256 hash;
 };
@@ -63,10 +65,14 @@ static int proc_prepare(struct gh_backend *b)
 	return 0;
 }
 
+/* What the signalfd takes: SIGCHLD, and the forwarded signals unless the signal thread
+ * (signals.c) takes those from the start of main. */
 static void handled_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGCHLD);
+	if (gh_signals_active())
+		return;
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
@@ -88,8 +94,8 @@ static void child(struct proc *p, const int gate[2], const int ex[2], const int 
 	close(ex[0]);
 	close(out[0]);
 	close(errp[0]);
-	signal(SIGPIPE, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &p->oldmask, NULL);
+	/* The mask glasshouse was started with; dispositions are as inherited. */
+	sigprocmask(SIG_SETMASK, gh_signals_active() ? gh_signals_oldmask() : &p->oldmask, NULL);
 	if (dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
 		goto fail;
 	if (read(gate_r, &go, 1) != 1)
@@ -144,8 +150,10 @@ static int proc_start(struct gh_backend *b, char *const argv[])
 	gate[1] = -1;
 	p->exec_r = ex[0];
 	ex[0] = -1;
-	p->s[0] = (struct stream){ .fd = out[0], .out = 1, .hash = p->s[0].hash };
-	p->s[1] = (struct stream){ .fd = errp[0], .out = 2, .hash = p->s[1].hash };
+	p->s[0] = (struct stream){ .fd = out[0], .out = 1, .hash = p->s[0].hash,
+				   .reader_closed = &b->result.stdout_reader_closed };
+	p->s[1] = (struct stream){ .fd = errp[0], .out = 2, .hash = p->s[1].hash,
+				   .reader_closed = &b->result.stderr_reader_closed };
 	out[0] = errp[0] = -1;
 	for (i = 0; i < 2; i++)
 		fcntl(p->s[i].fd, F_SETFL, fcntl(p->s[i].fd, F_GETFL) | O_NONBLOCK);
@@ -209,10 +217,17 @@ static void pass_through(struct stream *s)
 		gh_sha256_update(&s->hash, buf, (size_t)n);
 		for (off = 0; !s->out_broken && off < n; off += w) {
 			w = write(s->out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
+			if (w < 0 && errno == EINTR) {
 				w = 0;
-			else if (w < 0)
+			} else if (w < 0 && errno == EPIPE) {
+				/* As in a plain pipeline: the command's next write gets EPIPE or
+				 * SIGPIPE once nobody reads its pipe. */
+				*s->reader_closed = 1;
+				close_fd(&s->fd);
+				return;
+			} else if (w < 0) {
 				s->out_broken = 1;
+			}
 		}
 	}
 }
@@ -260,37 +275,53 @@ static void reap(struct gh_backend *b)
 	}
 }
 
-static void on_signal(struct gh_backend *b, const struct signalfd_siginfo *si)
+static void on_signal(struct gh_backend *b, int signo, int code)
 {
 	struct proc *p = b->priv;
 
-	if (si->ssi_signo == SIGCHLD) {
+	if (signo == SIGCHLD) {
 		reap(b);
 		return;
 	}
 	if (!b->result.received_signal)
-		b->result.received_signal = (int)si->ssi_signo;
+		b->result.received_signal = signo;
 	/* A terminal's Ctrl-C already reached the command's process group; send only what a
 	 * process sent to us alone, so the command never gets the same signal twice. */
-	if (si->ssi_code != SI_KERNEL && !p->reaped)
-		kill(p->pid, (int)si->ssi_signo);
+	if (code != SI_KERNEL && !p->reaped)
+		kill(p->pid, signo);
+}
+
+/* Everything queued on the signalfd and by the signal thread. */
+static void take_signals(struct gh_backend *b)
+{
+	struct proc *p = b->priv;
+	struct signalfd_siginfo si;
+	struct gh_signal gs;
+
+	while (read(p->sfd, &si, sizeof(si)) == sizeof(si))
+		on_signal(b, (int)si.ssi_signo, si.ssi_code);
+	while (gh_signals_take(&gs))
+		on_signal(b, gs.signo, gs.code);
 }
 
 static int proc_wait(struct gh_backend *b, const struct gh_pollable *pl)
 {
 	struct proc *p = b->priv;
-	struct signalfd_siginfo si;
-	struct pollfd fds[4];
+	struct pollfd fds[5];
 	int use_pl = pl && pl->ready, i, n, timeout;
 
-	reap(b); /* a child that died before we got here sent its SIGCHLD already */
+	/* A signal that came before the command existed is forwarded now; a child that died
+	 * before we got here sent its SIGCHLD already. */
+	take_signals(b);
+	reap(b);
 	while (!p->reaped) {
 		fds[0] = (struct pollfd){ .fd = p->sfd, .events = POLLIN };
 		fds[1] = (struct pollfd){ .fd = p->s[0].fd, .events = POLLIN };
 		fds[2] = (struct pollfd){ .fd = p->s[1].fd, .events = POLLIN };
 		fds[3] = (struct pollfd){ .fd = use_pl ? pl->fd : -1, .events = POLLIN };
+		fds[4] = (struct pollfd){ .fd = gh_signals_fd(), .events = POLLIN };
 		timeout = use_pl && pl->interval_ms > 0 ? pl->interval_ms : -1;
-		n = poll(fds, 4, timeout);
+		n = poll(fds, 5, timeout);
 		if (n < 0 && errno != EINTR) {
 			snprintf(b->errmsg, sizeof(b->errmsg), "process backend: poll: %s",
 				 strerror(errno));
@@ -301,8 +332,7 @@ static int proc_wait(struct gh_backend *b, const struct gh_pollable *pl)
 				pass_through(&p->s[i]);
 		if (use_pl && (n == 0 || (n > 0 && fds[3].revents)) && pl->ready(pl->ctx) < 0)
 			use_pl = 0;
-		while (read(p->sfd, &si, sizeof(si)) == sizeof(si))
-			on_signal(b, &si);
+		take_signals(b);
 	}
 	/* What the command wrote before it exited is in the pipes; anything a surviving
 	 * background process writes later is not the command's output. */

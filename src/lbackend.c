@@ -128,7 +128,8 @@ static int l_backend_start(lua_State *L)
 	}
 	err = gh_backend_release(b);
 	if (err)
-		return gh_l_fail_msg(L, lua_pushfstring(L, "%s: %s", argv[0], b->errmsg), err);
+		return gh_l_fail_msg(L, lua_pushfstring(L, "%s: %s", *argv[0] ? argv[0] :
+							 "(empty command name)", b->errmsg), err);
 	lua_pushinteger(L, b->result.pid);
 	return 1;
 }
@@ -175,6 +176,8 @@ static void push_result(lua_State *L, const struct gh_result *r)
 	gh_l_setint(L, "max_rss_kb", r->max_rss_kb);
 	gh_l_setint(L, "stdout_bytes", (lua_Integer)r->stdout_bytes);
 	gh_l_setint(L, "stderr_bytes", (lua_Integer)r->stderr_bytes);
+	gh_l_setbool(L, "stdout_reader_closed", r->stdout_reader_closed);
+	gh_l_setbool(L, "stderr_reader_closed", r->stderr_reader_closed);
 }
 
 /*

@@ -136,13 +136,18 @@ static int call_hook(struct lcollector *lc, int uv, int ud_idx)
 		return 1;
 	}
 	lua_pushvalue(L, -2);
-	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-		const char *msg = lua_tostring(L, -1);
+	if (gh_l_pcall_user(L, 1, 1) != LUA_OK) {
+		/* Interrupts and os.exit stay tables, for gh.run to raise once the receipt is
+		 * written; other errors become a message. */
+		if (!gh_l_is_control(L, -1)) {
+			const char *msg = lua_tostring(L, -1);
 
-		lua_pushfstring(L, "%s hook failed: %s", uv == UV_FILTER ? "filter" : "on_event",
-				msg ? msg : "(error object is not a string)");
+			lua_pushfstring(L, "%s hook failed: %s",
+					uv == UV_FILTER ? "filter" : "on_event",
+					msg ? msg : "(error object is not a string)");
+		}
 		lua_setiuservalue(L, ud_idx, UV_ERROR);
-		lua_pop(L, 1);
+		lua_settop(L, ud_idx + 1);
 		lc->hook_failed = 1;
 		return -1;
 	}
@@ -371,7 +376,14 @@ static int l_stats(lua_State *L)
 	gh_l_setint(L, "sockets_full", (lua_Integer)st.sockets_full);
 	gh_l_setint(L, "filtered", (lua_Integer)lc->dropped);
 	gh_l_setbool(L, "root_registered", st.root_registered);
+	/* hook_error: the message; hook_raise: an interrupt or os.exit, to raise after the run */
 	lua_getiuservalue(L, 1, UV_ERROR);
+	if (gh_l_is_control(L, -1)) {
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, "hook_raise");
+		luaL_tolstring(L, -1, NULL);
+		lua_remove(L, -2);
+	}
 	lua_setfield(L, -2, "hook_error");
 	return 1;
 }

@@ -15,6 +15,8 @@
 #include "buf.h"
 #include "hash.h"
 #include "lglasshouse.h"
+#include "outfile.h"
+#include "signals.h"
 
 #ifndef GH_VERSION
 #define GH_VERSION "0.3.0"
@@ -178,36 +180,227 @@ static int l_core_getpid(lua_State *L)
 	return 1;
 }
 
+/* Options table at idx (may be absent) for core.write_file. */
+static void outfile_opts(lua_State *L, int idx, struct gh_outfile_opts *o)
+{
+	*o = (struct gh_outfile_opts){ .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	if (lua_isnoneornil(L, idx))
+		return;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	if (lua_getfield(L, idx, "mode") != LUA_TNIL)
+		o->mode = (mode_t)luaL_checkinteger(L, -1) & 0777;
+	if (lua_getfield(L, idx, "exclusive") != LUA_TNIL)
+		o->exclusive = lua_toboolean(L, -1);
+	if (lua_getfield(L, idx, "uid") != LUA_TNIL)
+		o->uid = (uid_t)luaL_checkinteger(L, -1);
+	if (lua_getfield(L, idx, "gid") != LUA_TNIL)
+		o->gid = (gid_t)luaL_checkinteger(L, -1);
+	lua_pop(L, 4);
+}
+
 /*
- * core.write_file_atomic(path, data) -> true | nil, msg, code
- * Writes a temporary file beside path and renames it over path, so a reader sees the old file or
- * the whole new one, never a part. No fsync: it costs a disk flush per run (milliseconds on a VM)
- * and guards only against the machine crashing in the next seconds.
+ * core.write_file(path, data [, {mode=, exclusive=, uid=, gid=}]) -> true | nil, msg, code
+ * The whole file at once, safely (see outfile.h): a reader sees the old file or the whole new
+ * one. No fsync: it costs a disk flush per run (milliseconds on a VM) and guards only against
+ * the machine crashing in the next seconds.
  */
-static int l_core_write_file_atomic(lua_State *L)
+static int l_core_write_file(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	size_t n;
 	const char *data = luaL_checklstring(L, 2, &n);
-	char tmp[PATH_MAX];
-	int fd, err;
+	struct gh_outfile_opts o;
+	char msg[512];
+	int err;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return gh_l_fail(L, path, ENAMETOOLONG);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return gh_l_fail(L, lua_pushfstring(L, "cannot write %s", path), errno);
-	err = -gh_write_all(fd, data, n);
-	if (close(fd) && !err)
-		err = errno;
-	if (!err && rename(tmp, path))
-		err = errno;
-	if (err) {
-		unlink(tmp);
-		return gh_l_fail(L, lua_pushfstring(L, "cannot write %s", path), err);
-	}
+	outfile_opts(L, 3, &o);
+	err = gh_outfile_replace(path, data, n, &o, msg, sizeof(msg));
+	if (err)
+		return gh_l_fail_msg(L, msg, err);
 	lua_pushboolean(L, 1);
 	return 1;
+}
+
+/*
+ * Interrupting scripts. A signal sets a hook on the main Lua thread, as lua.c does for Ctrl-C;
+ * the hook raises {glasshouse_signal = N} in user code. While glasshouse's own flow runs
+ * (guard > 0) the signal is left for the wait loop to forward to the command instead, so a run
+ * that has started a command always waits for it and writes its receipt.
+ */
+static lua_State *interrupt_L;
+static int guard;
+
+static int l_interrupt_tostring(lua_State *L)
+{
+	lua_getfield(L, 1, "glasshouse_signal");
+	lua_pushfstring(L, "interrupted by %s", gh_signal_name((int)lua_tointeger(L, -1)));
+	return 1;
+}
+
+static void push_interrupt(lua_State *L, int sig)
+{
+	lua_createtable(L, 0, 1);
+	lua_pushinteger(L, sig);
+	lua_setfield(L, -2, "glasshouse_signal");
+	if (luaL_newmetatable(L, "glasshouse.Interrupt")) {
+		lua_pushcfunction(L, l_interrupt_tostring);
+		lua_setfield(L, -2, "__tostring");
+	}
+	lua_setmetatable(L, -2);
+}
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+	int sig;
+
+	(void)ar;
+	lua_sethook(L, NULL, 0, 0);
+	if (guard > 0)
+		return;
+	sig = gh_signals_claim();
+	if (!sig)
+		return;
+	push_interrupt(L, sig);
+	lua_error(L);
+}
+
+static void arm_interrupt(int signo, void *ctx)
+{
+	(void)signo;
+	lua_sethook(ctx, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+void gh_l_interrupts_init(lua_State *L, int guarded)
+{
+	lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+	interrupt_L = lua_tothread(L, -1);
+	lua_pop(L, 1);
+	guard = guarded;
+	gh_signals_on_arrival(arm_interrupt, interrupt_L);
+	if (gh_signals_pending())
+		arm_interrupt(0, interrupt_L);
+}
+
+static void set_guard(int g)
+{
+	guard = g;
+	if (!guard && interrupt_L && gh_signals_pending())
+		arm_interrupt(0, interrupt_L);
+}
+
+/* Message handler: a traceback for errors; tables (interrupts, exits, usage) pass through. */
+int gh_l_traceback(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (!msg && lua_istable(L, 1))
+		return 1;
+	if (!msg) {
+		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+			return 1;
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	}
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+int gh_l_pcall_user(lua_State *L, int nargs, int nresults)
+{
+	int saved = guard, status;
+
+	set_guard(0);
+	status = lua_pcall(L, nargs, nresults, 0);
+	guard = saved;
+	return status;
+}
+
+int gh_l_is_control(lua_State *L, int idx)
+{
+	int top = lua_gettop(L), yes = 0;
+
+	idx = lua_absindex(L, idx);
+	if (lua_istable(L, idx))
+		yes = lua_getfield(L, idx, "glasshouse_signal") == LUA_TNUMBER ||
+		      lua_getfield(L, idx, "glasshouse_exit") == LUA_TNUMBER;
+	lua_settop(L, top);
+	return yes;
+}
+
+/* core.call_user(f, ...) -> true, ... | false, err: pcall for user code (hooks), which a signal
+ * may interrupt even inside glasshouse's flow. */
+static int l_core_call_user(lua_State *L)
+{
+	int status;
+
+	luaL_checkany(L, 1);
+	status = gh_l_pcall_user(L, lua_gettop(L) - 1, LUA_MULTRET);
+	lua_pushboolean(L, status == LUA_OK);
+	lua_insert(L, 1);
+	return lua_gettop(L);
+}
+
+/* core.is_control(v) -> whether v is an interrupt or os.exit object, to be raised on */
+static int l_core_is_control(lua_State *L)
+{
+	lua_pushboolean(L, gh_l_is_control(L, 1));
+	return 1;
+}
+
+static int l_guard_close(lua_State *L)
+{
+	int *held = luaL_checkudata(L, 1, "glasshouse.SignalGuard");
+
+	if (*held) {
+		*held = 0;
+		set_guard(guard - 1);
+	}
+	return 0;
+}
+
+/* core.defer_signals() -> a to-be-closed guard: until it is closed, a signal waits for the
+ * command (forwarded to it) instead of interrupting the script. */
+static int l_core_defer_signals(lua_State *L)
+{
+	int *held = lua_newuserdatauv(L, sizeof(int), 0);
+
+	*held = 1;
+	guard++;
+	if (luaL_newmetatable(L, "glasshouse.SignalGuard")) {
+		lua_pushcfunction(L, l_guard_close);
+		lua_setfield(L, -2, "__close");
+		lua_pushcfunction(L, l_guard_close);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, -2);
+	return 1;
+}
+
+static int l_exit_tostring(lua_State *L)
+{
+	lua_getfield(L, 1, "glasshouse_exit");
+	lua_pushfstring(L, "os.exit(%d)", (int)lua_tointeger(L, -1));
+	return 1;
+}
+
+/* os.exit([code]) in glasshouse's scripts: raises {glasshouse_exit = code}, so a run under way
+ * still waits for its command and writes its receipt before glasshouse exits with code. */
+static int l_core_exit(lua_State *L)
+{
+	lua_Integer code = 0;
+
+	if (lua_isboolean(L, 1))
+		code = lua_toboolean(L, 1) ? 0 : 1;
+	else if (!lua_isnoneornil(L, 1))
+		code = luaL_checkinteger(L, 1);
+	lua_createtable(L, 0, 1);
+	lua_pushinteger(L, code & 0xff);
+	lua_setfield(L, -2, "glasshouse_exit");
+	if (luaL_newmetatable(L, "glasshouse.Exit")) {
+		lua_pushcfunction(L, l_exit_tostring);
+		lua_setfield(L, -2, "__tostring");
+	}
+	lua_setmetatable(L, -2);
+	return lua_error(L);
 }
 
 int luaopen_glasshouse_core(lua_State *L)
@@ -225,7 +418,11 @@ int luaopen_glasshouse_core(lua_State *L)
 		{ "uname", l_core_uname },
 		{ "getcwd", l_core_getcwd },
 		{ "getpid", l_core_getpid },
-		{ "write_file_atomic", l_core_write_file_atomic },
+		{ "write_file", l_core_write_file },
+		{ "call_user", l_core_call_user },
+		{ "is_control", l_core_is_control },
+		{ "defer_signals", l_core_defer_signals },
+		{ "exit", l_core_exit },
 		{ NULL, NULL },
 	};
 

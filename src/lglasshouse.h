@@ -28,6 +28,16 @@ void gh_l_setbool(lua_State *L, const char *k, int b);
 int gh_l_newclass(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods,
 		  const luaL_Reg *funcs);
 
+/* Interrupts by signal (see signals.h): arm them on L's main thread; guarded: glasshouse's own
+ * flow runs first (the `run` subcommand), so a signal waits for the command. */
+void gh_l_interrupts_init(lua_State *L, int guarded);
+/* lua_pcall for user code (hooks): interruptible by a signal even inside glasshouse's flow. */
+int gh_l_pcall_user(lua_State *L, int nargs, int nresults);
+/* Whether the value at idx is an interrupt or os.exit object ({glasshouse_signal|exit = n}). */
+int gh_l_is_control(lua_State *L, int idx);
+/* Message handler: a traceback for errors; tables (interrupts, exits, usage) pass through. */
+int gh_l_traceback(lua_State *L);
+
 /* "ENOENT" for ENOENT; "E<n>" for numbers without a name. */
 const char *gh_errno_name(int err);
 

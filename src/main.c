@@ -11,6 +11,7 @@
 
 #include "lglasshouse.h"
 #include "repl.h"
+#include "signals.h"
 
 #define EXIT_USAGE 2
 #define EXIT_FAILURE_GH 125 /* glasshouse itself failed: a script error, an unwritable receipt */
@@ -45,20 +46,23 @@ static int usage_error(const char *msg)
 	return EXIT_USAGE;
 }
 
-/* Message handler: a traceback for errors, usage errors passed through untouched. */
-static int msghandler(lua_State *L)
+/* The exit status for the error object on the stack top, with its message printed. */
+static int error_status(lua_State *L)
 {
-	const char *msg = lua_tostring(L, 1);
+	int t = lua_gettop(L);
 
-	if (!msg && lua_istable(L, 1))
-		return 1;
-	if (!msg) {
-		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-			return 1;
-		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	if (lua_istable(L, t)) {
+		if (lua_getfield(L, t, "glasshouse_usage") == LUA_TSTRING)
+			return usage_error(lua_tostring(L, -1));
+		if (lua_getfield(L, t, "glasshouse_exit") == LUA_TNUMBER)
+			return (int)lua_tointeger(L, -1); /* os.exit(n): no message */
+		if (lua_getfield(L, t, "glasshouse_signal") == LUA_TNUMBER) {
+			fprintf(stderr, "glasshouse: %s\n", luaL_tolstring(L, t, NULL));
+			return 128 + (int)lua_tointeger(L, -2);
+		}
 	}
-	luaL_traceback(L, L, msg, 1);
-	return 1;
+	fprintf(stderr, "glasshouse: %s\n", luaL_tolstring(L, t, NULL));
+	return EXIT_FAILURE_GH;
 }
 
 /* Push the list argv[from..to) as a table. */
@@ -93,6 +97,13 @@ static int run_chunk(lua_State *L, const char *name, char **argv, int from, int 
 			lua_tostring(L, -1));
 		return EXIT_FAILURE_GH;
 	}
+	if (!lua_istable(L, -1)) {
+		fprintf(stderr,
+			"glasshouse: cannot load the glasshouse module: it returned a %s, not a "
+			"table (check GLASSHOUSE_LUA_PATH's glasshouse/init.lua)\n",
+			luaL_typename(L, -1));
+		return EXIT_FAILURE_GH;
+	}
 	if (has_cmd)
 		push_list(L, argv, split + 1, argc);
 	else
@@ -101,15 +112,11 @@ static int run_chunk(lua_State *L, const char *name, char **argv, int from, int 
 	lua_pop(L, 1);
 
 	base = lua_gettop(L);
-	lua_pushcfunction(L, msghandler);
+	lua_pushcfunction(L, gh_l_traceback);
 	lua_insert(L, base);
 	status = lua_pcall(L, 0, 1, base);
-	if (status != LUA_OK) {
-		if (lua_istable(L, -1) && lua_getfield(L, -1, "glasshouse_usage") == LUA_TSTRING)
-			return usage_error(lua_tostring(L, -1));
-		fprintf(stderr, "glasshouse: %s\n", lua_tostring(L, -1));
-		return EXIT_FAILURE_GH;
-	}
+	if (status != LUA_OK)
+		return error_status(L);
 	if (lua_isinteger(L, -1))
 		code = (int)lua_tointeger(L, -1);
 	else if (lua_isboolean(L, -1))
@@ -117,18 +124,20 @@ static int run_chunk(lua_State *L, const char *name, char **argv, int from, int 
 	return code;
 }
 
-static void note_signal(int sig)
-{
-	(void)sig; /* outside a run the signal is only noted: the receipt still gets written */
-}
 
 int main(int argc, char **argv)
 {
-	const char *lua_dir = getenv("GLASSHOUSE_LUA_PATH");
-	struct sigaction sa = { .sa_handler = note_signal };
+	const char *lua_dir;
 	lua_State *L;
-	int status, split, code;
+	int status, split, code, err;
 
+	/* First of all, so no signal sent to glasshouse is lost before the command exists; the
+	 * REPL keeps SIGINT for itself (Ctrl-C stops the running chunk, not the prompt). */
+	err = argc > 1 && !strcmp(argv[1], "repl") ? 0 : gh_signals_start();
+	if (err)
+		fprintf(stderr, "glasshouse: cannot start the signal thread (%s); signals that "
+			"arrive before the command starts are lost\n", strerror(-err));
+	lua_dir = getenv("GLASSHOUSE_LUA_PATH");
 	if (lua_dir && !*lua_dir)
 		lua_dir = NULL;
 	if (argc < 2)
@@ -151,12 +160,6 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "script") && argc < 3)
 		return usage_error("script: no script file given");
 
-	/* A signal between runs must not kill us before the receipt is written. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
 	L = luaL_newstate();
 	if (!L) {
 		fprintf(stderr, "glasshouse: cannot create a Lua state: out of memory\n");
@@ -164,6 +167,16 @@ int main(int argc, char **argv)
 	}
 	luaL_openlibs(L);
 	gh_lua_preload(L, lua_dir);
+	/* os.exit in a script or hook ends the way a script does: a run under way is waited for
+	 * and its receipt written first. */
+	if (strcmp(argv[1], "repl") &&
+	    luaL_dostring(L, "os.exit = require('glasshouse.core').exit") != LUA_OK) {
+		fprintf(stderr, "glasshouse: %s\n", lua_tostring(L, -1));
+		lua_close(L);
+		return EXIT_FAILURE_GH;
+	}
+	/* The standard flow is glasshouse itself: a signal waits for the command it starts. */
+	gh_l_interrupts_init(L, !strcmp(argv[1], "run"));
 
 	if (!strcmp(argv[1], "repl")) {
 		if (argc > 2) {

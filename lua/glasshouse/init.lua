@@ -68,9 +68,9 @@ local function make_backend(hooks)
   return b
 end
 
---- write(receipt, path) -> true | nil, msg, code: encoded and replaced atomically.
+--- write(receipt, path) -> true | nil, msg, code: encoded and written safely (core.write_file).
 function M.write(r, path)
-  return core.write_file_atomic(path, json.encode(r) .. "\n")
+  return core.write_file(path, json.encode(r) .. "\n")
 end
 
 -- Settings from the environment, as the old tool read them.
@@ -169,6 +169,9 @@ function M.run(argv, hooks)
         type(hooks[k])), 2)
     end
   end
+  -- From here a signal waits for the command (forwarded to it) instead of interrupting us, so
+  -- a started command is always waited for and its receipt written; hooks stay interruptible.
+  local _signals <close> = core.defer_signals()
   local errors = {}
   local b = make_backend(hooks)
   local fallback_start = core.now()
@@ -205,6 +208,7 @@ function M.run(argv, hooks)
     agg:root(child, core.getpid(), cwd, nil)
   end)
   local started = pid ~= nil
+  M.last = { started = started }
   if not started then errors[#errors + 1] = serr end
 
   if started then
@@ -215,7 +219,7 @@ function M.run(argv, hooks)
   local result = b:cleanup()
   local md = b:metadata() -- guest-mode failures stay in execution.guest.errors: not fatal
 
-  local observed, cinfo
+  local observed, cinfo, raise
   if col then
     -- Everything the kernel already wrote is read before the receipt is built.
     col:drain()
@@ -223,10 +227,11 @@ function M.run(argv, hooks)
     local st = col:stats()
     st.started = started
     if st.hook_error then errors[#errors + 1] = st.hook_error end
+    raise = st.hook_raise
     observed = agg:result()
     observed.syscall_counts = col:syscall_counts()
     cinfo = collector_info(col, nil, st, col:probes(), hooks.filter ~= nil)
-    M.last = { events = col:events(), stats = st, aggregate = observed }
+    M.last = { events = col:events(), stats = st, aggregate = observed, started = started }
     if debug_on("GLASSHOUSE_DEBUG_COUNTS") then
       local names = {}
       for name in pairs(observed.syscall_counts) do names[#names + 1] = name end
@@ -238,7 +243,7 @@ function M.run(argv, hooks)
     col:close()
   else
     cinfo = collector_info(nil, open_err)
-    M.last = { events = nil }
+    M.last = { events = nil, started = started }
   end
 
   local info = {
@@ -258,18 +263,24 @@ function M.run(argv, hooks)
   local r = receipt.build(info)
   M.last.receipt = r
   if hooks.extend then
-    local eok, eerr = pcall(hooks.extend, r)
+    local eok, eerr = core.call_user(hooks.extend, r)
     if not eok then
+      if core.is_control(eerr) then raise = raise or eerr end
       local msg = "extend hook failed: " .. tostring(eerr)
       r.outcome.error = r.outcome.error == json.null and msg or (r.outcome.error .. "; " .. msg)
     end
   end
+  local werr
   if hooks.output ~= false then
-    local path = hooks.output or "receipt.json"
-    local wok, werr = M.write(r, path)
-    if not wok then return r, werr end
+    local _
+    _, werr = M.write(r, hooks.output or "receipt.json")
   end
-  return r
+  -- A signal or os.exit that stopped a hook ends the script now that the receipt is written.
+  if raise then
+    if werr then io.stderr:write("glasshouse: ", werr, "\n") end
+    error(raise, 0)
+  end
+  return r, werr
 end
 
 --- exit_status(receipt) -> the status glasshouse exits with for this receipt.

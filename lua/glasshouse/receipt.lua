@@ -6,7 +6,7 @@ local json = require "glasshouse.json"
 
 local M = {}
 
-M.VERSION = "v0.3"
+M.VERSION = "v0.4"
 
 local obj, arr = json.object, json.array
 local null = json.null
@@ -212,7 +212,10 @@ function M.build(info)
     artifacts = obj({
       stdout_hash = r.stdout_hash, stderr_hash = r.stderr_hash,
       stdout_bytes = r.stdout_bytes or 0, stderr_bytes = r.stderr_bytes or 0,
-    }, { "stdout_hash", "stderr_hash", "stdout_bytes", "stderr_bytes" }),
+      stdout_reader_closed = r.stdout_reader_closed or false,
+      stderr_reader_closed = r.stderr_reader_closed or false,
+    }, { "stdout_hash", "stderr_hash", "stdout_bytes", "stderr_bytes", "stdout_reader_closed",
+      "stderr_reader_closed" }),
     exit_code = status,
     duration_ms = duration_ms,
     processes = legacy,

@@ -269,8 +269,9 @@ jq_eq "a busy unrelated process is not in the receipt" "$T/scope.json" \
 # --- in a PID namespace
 mkdir -p "$T/pidns"
 (cd "$T/pidns" && unshare --pid --fork --mount-proc "$GH" run -o "$T/pidns.json" -- sh -c 'echo x > f; sh -c true')
+# pid 1 is glasshouse and 2 its signal thread, so the command is 3
 jq_eq "inside a PID namespace: pids as glasshouse sees them" "$T/pidns.json" \
-	'[.process_tree[]|[.pid,.ppid,.exe]]' '[[2,1,"/usr/bin/sh"],[3,2,"/usr/bin/sh"]]'
+	'[.process_tree[]|[.pid,.ppid,.exe]]' '[[3,1,"/usr/bin/sh"],[4,3,"/usr/bin/sh"]]'
 jq_eq "inside a PID namespace: files" "$T/pidns.json" '[.filesystem.writes,.collector.status]' \
 	"[[\"$T/pidns/f\"],\"ok\"]"
 

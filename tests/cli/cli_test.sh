@@ -84,8 +84,12 @@ expect_eq "SIGTERM to glasshouse: forwarded, exit 143" 143 "$rc"
 jq_eq "SIGTERM: receipt written with both signals" receipt.json '[.outcome.signal,.outcome.received_signal]' '["SIGTERM","SIGTERM"]'
 
 rm -f receipt.json
+# With job control, so the background job does not start with SIGINT ignored (glasshouse, like
+# any program, keeps an ignored signal ignored, and so does its command).
+set -m
 "$GH" run -- sh -c 'trap "exit 3" INT; sleep 5 & wait' >/dev/null 2>&1 &
 ghpid=$!
+set +m
 sleep 0.5
 kill -INT $ghpid
 wait $ghpid
