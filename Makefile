@@ -98,7 +98,7 @@ bpf-objects: $(OBJ)/glasshouse.bpf.o
 # The Lua files are assembled into this object with .incbin.
 $(OBJ)/lglasshouse.o $(ASAN)/obj/lglasshouse.o: $(LUA_FILES)
 
-glasshouse: $(OBJ)/main.o $(OBJ)/repl.o $(CORE_OBJS) $(LUA_OBJS)
+glasshouse: $(addprefix $(OBJ)/,$(BIN_SRCS:.c=.o))
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lreadline
 
 asan: $(ASAN)/glasshouse
