@@ -11,8 +11,9 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
-ALL_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fPIC -D_GNU_SOURCE \
+GH_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fPIC -D_GNU_SOURCE \
 	-DGH_VERSION='"$(VERSION)"' -I$(OBJ) -Isrc $(LUA_CFLAGS)
+ALL_CFLAGS := $(CFLAGS) $(GH_CFLAGS)
 LIBS := $(LUA_LIBS) -lbpf -lelf -lz -lcrypto -lm
 NATIVE_LIBS := -lbpf -lelf -lz -lcrypto -lm
 
@@ -29,6 +30,7 @@ CORE_SRCS := buf.c outfile.c signals.c json.c hash.c btf_min.c backend.c backend
 LUA_SRCS := lcore.c ljson.c lbackend.c lglasshouse.c lcollector.c laggregator.c
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
+BIN_SRCS := main.c repl.c $(CORE_SRCS) $(LUA_SRCS)
 LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
 C_TESTS := test_json test_btf_min test_backend test_guest test_firecracker test_event
@@ -38,18 +40,29 @@ C_TESTS := test_json test_btf_min test_backend test_guest test_firecracker test_
 SAN_SRCS := $(addprefix src/,event.c path.c map.c aggregator.c buf.c)
 SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-.PHONY: fuzz bpf-objects all deps test test-c test-c-build test-lua test-cli demo bench install clean format check-format
+# The whole binary under ASan/UBSan (`make asan`), from the same sources into its own folder;
+# the cli and eBPF suites run it again as asan-cli and asan-bpf. With clang, whose one runtime
+# writes UBSan's reports to log_path too (gcc's separate libubsan prints them on stderr, where
+# run-all.sh cannot collect them).
+ASAN := $(BUILD)/asan
+ASAN_CC ?= clang
+ASAN_OBJS := $(addprefix $(ASAN)/obj/,$(BIN_SRCS:.c=.o))
+
+.PHONY: fuzz bpf-objects all asan deps test test-c test-c-build test-lua test-cli demo bench install clean format check-format
 
 all: glasshouse $(BUILD)/lib/glasshouse/native.so
 
 deps:
 	@sh scripts/install-deps.sh
 
-$(OBJ) $(BUILD)/lib/glasshouse $(BUILD)/tests:
+$(OBJ) $(ASAN)/obj $(BUILD)/lib/glasshouse $(BUILD)/tests:
 	@mkdir -p $@
 
 $(OBJ)/%.o: src/%.c $(wildcard src/*.h) bpf/glasshouse.h | $(OBJ)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(ASAN)/obj/%.o: src/%.c $(wildcard src/*.h) bpf/glasshouse.h | $(ASAN)/obj
+	$(ASAN_CC) $(SAN_FLAGS) $(GH_CFLAGS) -c $< -o $@
 
 $(OBJ)/vmlinux.h: | $(OBJ)
 	bpftool btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
@@ -68,7 +81,7 @@ $(BUILD)/tests/rslots1/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $
 $(OBJ)/glasshouse.skel.h: $(OBJ)/glasshouse.bpf.o
 	bpftool gen skeleton $< name glasshouse_bpf > $@.tmp && mv $@.tmp $@
 
-$(OBJ)/collector.o: $(OBJ)/glasshouse.skel.h
+$(OBJ)/collector.o $(ASAN)/obj/collector.o: $(OBJ)/glasshouse.skel.h
 
 # Syscall names for syscalls.counts, from the kernel headers of this architecture.
 $(OBJ)/syscall_names.h: | $(OBJ)
@@ -78,15 +91,20 @@ $(OBJ)/syscall_names.h: | $(OBJ)
 	{ echo 'static const char *const gh_syscall_names[] = {'; cat $@.body; echo '};'; } > $@
 	rm -f $@.body
 
-$(OBJ)/event.o: $(OBJ)/syscall_names.h
+$(OBJ)/event.o $(ASAN)/obj/event.o: $(OBJ)/syscall_names.h
 
 bpf-objects: $(OBJ)/glasshouse.bpf.o
 
 # The Lua files are assembled into this object with .incbin.
-$(OBJ)/lglasshouse.o: $(LUA_FILES)
+$(OBJ)/lglasshouse.o $(ASAN)/obj/lglasshouse.o: $(LUA_FILES)
 
-glasshouse: $(OBJ)/main.o $(OBJ)/repl.o $(CORE_OBJS) $(LUA_OBJS)
+glasshouse: $(addprefix $(OBJ)/,$(BIN_SRCS:.c=.o))
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lreadline
+
+asan: $(ASAN)/glasshouse
+
+$(ASAN)/glasshouse: $(ASAN_OBJS)
+	$(ASAN_CC) $(SAN_FLAGS) $(GH_CFLAGS) -o $@ $^ $(LIBS) -lreadline
 
 # The same objects as a Lua C module, so busted specs drive them from a stock lua5.4.
 $(BUILD)/lib/glasshouse/native.so: $(CORE_OBJS) $(LUA_OBJS) | $(BUILD)/lib/glasshouse
@@ -99,7 +117,7 @@ $(BUILD)/tests/%: tests/c/%.c $(CORE_OBJS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all asan
 	@bash tests/run-all.sh
 
 $(BUILD)/tests/test_event_san: tests/c/test_event.c $(SAN_SRCS) $(OBJ)/syscall_names.h | $(BUILD)/tests

@@ -391,7 +391,8 @@ const char *gh_collector_probe(struct gh_collector *c, int i, int *attached)
 int gh_collector_syscall_counts(struct gh_collector *c, uint64_t *counts, size_t n)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(c->skel->maps.syscall_counts), e = 0;
-	uint32_t keys[GH_SYSCALL_MAX], out = 0, k, cpu, got = GH_SYSCALL_MAX;
+	/* Zeroed though the kernel fills them: valgrind cannot tell what a batch lookup writes. */
+	uint32_t keys[GH_SYSCALL_MAX] = {0}, out = 0, k, cpu, got = GH_SYSCALL_MAX;
 	uint64_t *per = calloc((size_t)ncpu * GH_SYSCALL_MAX, sizeof(*per));
 
 	if (!per)
@@ -417,8 +418,9 @@ int gh_collector_sock_bytes(struct gh_collector *c,
 {
 	enum { BATCH = 4096 };
 	int fd = bpf_map__fd(c->skel->maps.sock_bytes), e = 0;
-	uint64_t *keys = malloc(BATCH * sizeof(*keys)), in = 0, out = 0;
-	struct gh_sock_bytes *vals = malloc(BATCH * sizeof(*vals));
+	/* calloc: valgrind does not know that the batch lookup fills them. */
+	uint64_t *keys = calloc(BATCH, sizeof(*keys)), in = 0, out = 0;
+	struct gh_sock_bytes *vals = calloc(BATCH, sizeof(*vals));
 	void *pin = NULL;
 	uint32_t i, got;
 	int done = 0;

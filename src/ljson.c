@@ -164,7 +164,8 @@ static void encode_object(struct enc *e, int idx)
 		}
 		rest[nrest++] = lua_tostring(L, -1); /* anchored by the table being encoded */
 	}
-	qsort(rest, nrest, sizeof(*rest), cmp_keys);
+	if (nrest) /* qsort's base may not be NULL, even for no items */
+		qsort(rest, nrest, sizeof(*rest), cmp_keys);
 	for (i = 0; i < nrest; i++)
 		encode_member(e, idx, rest[i], strlen(rest[i]), &first);
 	free(rest);

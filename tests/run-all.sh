@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Runs the suites (all, or those named: c lua cli bpf), each speaking TAP, and ends with one line
-# "N passed, N failed". Exits non-zero when anything failed or a suite died.
+# Runs the suites (all, or those named: c lua cli bpf asan-cli asan-bpf), each speaking TAP, and
+# ends with one line "N passed, N failed". Exits non-zero when anything failed or a suite died.
 set -u
 cd "$(dirname "$0")/.."
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(c lua cli bpf)
+[ ${#suites[@]} -eq 0 ] && suites=(c lua cli bpf asan-cli asan-bpf)
 
 passed=0 failed=0 broken=()
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+san=$(mktemp -d /tmp/gh-san-XXXXXX)
+trap 'rm -rf "$log" "$san"' EXIT
 
 # Run one TAP producer, echo its output, and add up its ok / not ok lines.
 tally() {
@@ -30,6 +31,30 @@ tally() {
 	if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then
 		broken+=("$name (ran no test)")
 	fi
+}
+
+# The asan suites run the cli and eBPF suites on build/asan/glasshouse. A report stops the
+# process with status 86 and is written to $san/NAME.PID, not to stderr: some tests do not look
+# at every status (a workload's, or the REPL's inside tmux), so the reports themselves are the
+# verdict. The folder is open to all: the eBPF suite also runs glasshouse as nobody.
+# LeakSanitizer stays on and nothing is suppressed: main closes the Lua state on every path, which
+# destroys the collectors and with them libbpf's objects.
+san_env=(GLASSHOUSE_BIN="$PWD/build/asan/glasshouse"
+	ASAN_OPTIONS="halt_on_error=1:exitcode=86:detect_leaks=1:log_path=$san/asan"
+	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$san/ubsan")
+chmod 1777 "$san"
+
+# sanitizer_reports NAME: one TAP line, failing with the reports the suite's processes left.
+sanitizer_reports() {
+	local reports=("$san"/*)
+	if [ ! -e "${reports[0]}" ]; then
+		echo "ok 1 - $1: no ASan, UBSan or LeakSanitizer report"
+	else
+		echo "not ok 1 - $1: ${#reports[@]} sanitizer report(s)"
+		sed 's/^/#   /' "${reports[@]}"
+		rm -f "${reports[@]}"
+	fi
+	echo "1..1"
 }
 
 for s in "${suites[@]}"; do
@@ -53,12 +78,24 @@ for s in "${suites[@]}"; do
 	cli)
 		tally "cli" bash tests/cli/cli_test.sh
 		tally "cli/repl" bash tests/cli/repl_test.sh
+		tally "cli/valgrind" bash tests/cli/valgrind_test.sh
 		;;
 	bpf)
 		[ -f tests/bpf/bpf_test.sh ] && tally "bpf" bash tests/bpf/bpf_test.sh
 		;;
+	asan-cli)
+		make -s asan || broken+=("asan: build failed")
+		tally "asan-cli" env "${san_env[@]}" bash tests/cli/cli_test.sh
+		tally "asan-cli/repl" env "${san_env[@]}" bash tests/cli/repl_test.sh
+		tally "asan-cli/reports" sanitizer_reports asan-cli
+		;;
+	asan-bpf)
+		make -s asan || broken+=("asan: build failed")
+		tally "asan-bpf" env "${san_env[@]}" bash tests/bpf/bpf_test.sh
+		tally "asan-bpf/reports" sanitizer_reports asan-bpf
+		;;
 	*)
-		echo "run-all: unknown suite '$s' (known: c lua cli bpf)" >&2
+		echo "run-all: unknown suite '$s' (known: c lua cli bpf asan-cli asan-bpf)" >&2
 		exit 2
 		;;
 	esac

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # TAP helpers for the shell suites: check NAME CMD... passes when CMD succeeds.
-GH=${GH:-$PWD/glasshouse}
+# GLASSHOUSE_BIN picks the binary under test (run-all.sh's asan suites: build/asan/glasshouse).
+GH=${GLASSHOUSE_BIN:-$PWD/glasshouse}
 n=0
 fails=0
 

@@ -9,7 +9,10 @@ T=$(mktemp -d /tmp/gh-repl-XXXXXX)
 S=gh-repl-test-$$
 trap 'tmux kill-session -t "$S" 2>/dev/null; rm -rf "$T"' EXIT
 
-tmux new-session -d -s "$S" -x 200 -y 80 \
+# The pane gets its environment from the tmux server, which may be older than this test: pass
+# the sanitizers' settings on (run-all.sh's asan-cli).
+tmux new-session -d -s "$S" -x 200 -y 80 -e "ASAN_OPTIONS=${ASAN_OPTIONS:-}" \
+	-e "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}" \
 	"cd $T && GLASSHOUSE_HISTORY=$T/history $GH repl; echo REPL-EXIT=\$?; sleep 60"
 # wait_for TEXT: until the pane shows TEXT (5 s at most)
 wait_for() {
