@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Runs the suites (all, or those named: c lua cli bpf asan-cli asan-bpf), each speaking TAP, and
+# Runs the suites (all, or those named: c lua cli bpf faults asan-cli asan-bpf), each speaking TAP, and
 # ends with one line "N passed, N failed". Exits non-zero when anything failed or a suite died.
 set -u
 cd "$(dirname "$0")/.."
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(c lua cli bpf asan-cli asan-bpf)
+[ ${#suites[@]} -eq 0 ] && suites=(c lua cli bpf faults asan-cli asan-bpf)
 
 passed=0 failed=0 broken=()
 log=$(mktemp)
@@ -83,6 +83,13 @@ for s in "${suites[@]}"; do
 	bpf)
 		[ -f tests/bpf/bpf_test.sh ] && tally "bpf" bash tests/bpf/bpf_test.sh
 		;;
+	faults)
+		# Each fault of the reliability issue: planted files, full disks, signals at every
+		# moment, huge trees (tests/faults/*_test.sh, root).
+		for f in tests/faults/*_test.sh; do
+			[ -f "$f" ] && tally "faults/$(basename "$f" _test.sh)" bash "$f"
+		done
+		;;
 	asan-cli)
 		make -s asan || broken+=("asan: build failed")
 		tally "asan-cli" env "${san_env[@]}" bash tests/cli/cli_test.sh
@@ -95,7 +102,7 @@ for s in "${suites[@]}"; do
 		tally "asan-bpf/reports" sanitizer_reports asan-bpf
 		;;
 	*)
-		echo "run-all: unknown suite '$s' (known: c lua cli bpf asan-cli asan-bpf)" >&2
+		echo "run-all: unknown suite '$s' (known: c lua cli bpf faults asan-cli asan-bpf)" >&2
 		exit 2
 		;;
 	esac
