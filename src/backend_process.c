@@ -31,6 +31,7 @@ struct proc {
 	int exec_r;		/* the child writes its exec errno here; EOF means exec worked */
 	int sfd;		/* signalfd for SIGCHLD and the forwarded signals */
 	int reaped;
+	int released;		/* the gate was opened: the command runs in our process group */
 	sigset_t oldmask;
 	int mask_saved;
 	struct timespec t0;
@@ -94,12 +95,14 @@ static void child(struct proc *p, const int gate[2], const int ex[2], const int 
 	close(ex[0]);
 	close(out[0]);
 	close(errp[0]);
-	/* The mask glasshouse was started with; dispositions are as inherited. */
-	sigprocmask(SIG_SETMASK, gh_signals_active() ? gh_signals_oldmask() : &p->oldmask, NULL);
 	if (dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
 		goto fail;
 	if (read(gate_r, &go, 1) != 1)
 		_exit(127); /* the parent gave up before releasing us */
+	/* Only now the mask glasshouse was started with (dispositions are as inherited): a
+	 * signal that reached us at the gate, and what the parent forwarded at release, were held
+	 * and merge into one delivery here. */
+	sigprocmask(SIG_SETMASK, gh_signals_active() ? gh_signals_oldmask() : &p->oldmask, NULL);
 	execvp(argv[0], argv);
 fail:
 	e = errno;
@@ -144,6 +147,7 @@ static int proc_start(struct gh_backend *b, char *const argv[])
 	}
 	if (p->pid == 0)
 		child(p, gate, ex, out, errp, argv);
+	gh_signals_command_live(1);
 
 	b->result.pid = p->pid;
 	p->gate_w = gate[1];
@@ -169,6 +173,8 @@ cleanup:
 	return err;
 }
 
+static void take_signals(struct gh_backend *b);
+
 static int proc_release(struct gh_backend *b)
 {
 	struct proc *p = b->priv;
@@ -176,6 +182,9 @@ static int proc_release(struct gh_backend *b)
 	ssize_t n;
 	int e = 0;
 
+	/* What came before the command existed (a Ctrl-C during start-up) is forwarded. */
+	take_signals(b);
+	p->released = 1;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &p->t0);
 	b->result.start_realtime_ns = ts_ns(&rt);
@@ -285,9 +294,11 @@ static void on_signal(struct gh_backend *b, int signo, int code)
 	}
 	if (!b->result.received_signal)
 		b->result.received_signal = signo;
-	/* A terminal's Ctrl-C already reached the command's process group; send only what a
-	 * process sent to us alone, so the command never gets the same signal twice. */
-	if (code != SI_KERNEL && !p->reaped)
+	/* A terminal's Ctrl-C reaches the command's process group by itself once the command
+	 * runs; send only what a process sent to us alone, so the command never gets the same
+	 * signal twice. Before release everything is sent: the command held at the gate blocks
+	 * it, and a second copy of a pending signal merges with the first. */
+	if ((code != SI_KERNEL || !p->released) && p->pid > 0 && !p->reaped)
 		kill(p->pid, signo);
 }
 
@@ -334,6 +345,11 @@ static int proc_wait(struct gh_backend *b, const struct gh_pollable *pl)
 			use_pl = 0;
 		take_signals(b);
 	}
+	/* A terminal's Ctrl-C reached us in the same instant as the command it killed; let the
+	 * signal thread catch up so received_signal does not miss it. */
+	if (gh_signals_settle(100))
+		take_signals(b);
+	gh_signals_command_live(0);
 	/* What the command wrote before it exited is in the pipes; anything a surviving
 	 * background process writes later is not the command's output. */
 	pass_through(&p->s[0]);
@@ -355,6 +371,8 @@ static void proc_cleanup(struct gh_backend *b)
 	if (p->pid > 0 && !p->reaped)
 		while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
 			;
+	if (p->pid > 0)
+		gh_signals_command_live(0);
 	for (i = 0; i < 2; i++) {
 		close_fd(&p->s[i].fd);
 		if (p->s[i].hash.ctx) {

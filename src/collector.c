@@ -191,6 +191,17 @@ static int core_btf_write(struct gh_collector *c)
 	return 0;
 }
 
+/* libbpf's own words for its error codes (LIBBPF_ERRNO__*, 4000 and up, which strerror calls
+ * "Unknown error 4001"), and strerror's for the rest. */
+static const char *bpf_strerror(int e)
+{
+	static __thread char buf[128];
+
+	if (libbpf_strerror(e < 0 ? e : -e, buf, sizeof(buf)))
+		snprintf(buf, sizeof(buf), "%s", strerror(e < 0 ? -e : e));
+	return buf;
+}
+
 static int open_skel(struct gh_collector *c, const char *dir, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -212,7 +223,7 @@ static int open_skel(struct gh_collector *c, const char *dir, char *err, size_t 
 	e = glasshouse_bpf__create_skeleton(c->skel);
 	if (e)
 		return fail(err, errlen, e, "collector: cannot describe the BPF object: %s",
-			    strerror(-e));
+			    bpf_strerror(e));
 	if (dir) {
 		snprintf(path, sizeof(path), "%s/glasshouse.bpf.o", dir);
 		c->file_bytes = read_file(path, &size);
@@ -225,7 +236,8 @@ static int open_skel(struct gh_collector *c, const char *dir, char *err, size_t 
 	}
 	e = bpf_object__open_skeleton(c->skel->skeleton, &opts);
 	if (e)
-		return fail(err, errlen, e, "collector: cannot open the BPF object: %s", strerror(-e));
+		return fail(err, errlen, e, "collector: cannot open the BPF object: %s",
+			    bpf_strerror(e));
 	e = core_btf_write(c);
 	if (e)
 		return fail(err, errlen, e, "collector: cannot read the kernel's types from %s: %s",
@@ -287,7 +299,7 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 	    (e = bpf_map__set_max_entries(c->skel->maps.scratch_map, 2 * ncpu)) ||
 	    (o->max_sockets &&
 	     (e = bpf_map__set_max_entries(c->skel->maps.sock_bytes, o->max_sockets)))) {
-		fail(err, errlen, e, "collector: cannot size the BPF maps: %s", strerror(-e));
+		fail(err, errlen, e, "collector: cannot size the BPF maps: %s", bpf_strerror(e));
 		goto out;
 	}
 	e = glasshouse_bpf__load(c->skel);
@@ -296,10 +308,10 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 	if (e) {
 		if (e == -EPERM || e == -EACCES)
 			fail(err, errlen, e, "collector: the kernel refused to load BPF programs (%s): "
-			     "run as root, or with CAP_BPF and CAP_PERFMON", strerror(-e));
+			     "run as root, or with CAP_BPF and CAP_PERFMON", bpf_strerror(e));
 		else
 			fail(err, errlen, e, "collector: loading the BPF programs failed: %s%s%s",
-			     strerror(-e), last_msg[0] ? " — " : "", last_msg);
+			     bpf_strerror(e), last_msg[0] ? " — " : "", last_msg);
 		goto out;
 	}
 	e = -ENOENT; /* unless sys_exit's program is found */
@@ -312,7 +324,7 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 	}
 	if (!c->links[0]) { /* nothing is scoped without it */
 		fail(err, errlen, e ? e : -EINVAL, "collector: cannot attach %s: %s", probe_names[0],
-		     strerror(e ? -e : EINVAL));
+		     bpf_strerror(e ? e : -EINVAL));
 		goto out;
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);

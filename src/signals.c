@@ -5,6 +5,7 @@
  * signalfd is only read while the wait loop runs, so a script looping in Lua could never see one.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -26,6 +27,7 @@ static struct {
 	struct gh_signal queue[QUEUE_LEN];
 	unsigned head, len;
 	int pending;		/* first signal neither forwarded nor claimed by a script */
+	int command_live;	/* a command exists that queued signals are for */
 	void (*on_arrival)(int, void *);
 	void *ctx;
 } hub = { .efd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -167,10 +169,35 @@ int gh_signals_claim(void)
 	pthread_mutex_lock(&hub.lock);
 	sig = hub.pending;
 	hub.pending = 0;
-	hub.len = 0;
-	if (read(hub.efd, &n, sizeof(n)) < 0) {
-		/* EAGAIN: nothing was queued */
+	/* With a command running the queue still goes to it; without one nothing is left for
+	 * a command a script starts later. */
+	if (!hub.command_live) {
+		hub.len = 0;
+		if (read(hub.efd, &n, sizeof(n)) < 0) {
+			/* EAGAIN: nothing was queued */
+		}
 	}
 	pthread_mutex_unlock(&hub.lock);
 	return sig;
+}
+
+void gh_signals_command_live(int live)
+{
+	pthread_mutex_lock(&hub.lock);
+	hub.command_live = live;
+	pthread_mutex_unlock(&hub.lock);
+}
+
+int gh_signals_settle(int timeout_ms)
+{
+	struct pollfd pfd = { .fd = hub.efd, .events = POLLIN };
+	sigset_t pend;
+	int i;
+
+	if (!hub.active || sigpending(&pend))
+		return 0;
+	for (i = 0; i < NSIG; i++)
+		if (sigismember(&hub.waited, i) == 1 && sigismember(&pend, i) == 1)
+			return poll(&pfd, 1, timeout_ms) > 0;
+	return 0;
 }

@@ -29,9 +29,14 @@ int gh_signals_fd(void);
 int gh_signals_take(struct gh_signal *out);
 /* The first signal not yet forwarded (gh_signals_take) or claimed; 0 when none. */
 int gh_signals_pending(void);
-/* Take that signal for a script to be interrupted by: returns it and empties the queue, so it is
- * not forwarded to a command started later. */
+/* Take that signal for a script to be interrupted by: returns it, and, when no command is
+ * running, empties the queue so it is not forwarded to a command started later. */
 int gh_signals_claim(void);
+/* Whether a command exists (forked, not yet reaped) that queued signals are for. */
+void gh_signals_command_live(int live);
+/* When one of our signals is pending in the kernel but not yet queued (a terminal's Ctrl-C that
+ * also killed the command), wait up to timeout_ms for the thread to queue it. 1 if it did. */
+int gh_signals_settle(int timeout_ms);
 /* Called on the signal thread as each signal arrives (to interrupt a running script). */
 void gh_signals_on_arrival(void (*fn)(int signo, void *ctx), void *ctx);
 

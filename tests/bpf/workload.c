@@ -447,6 +447,26 @@ static int reuse(int n)
 	return 0;
 }
 
+/* n processes deep: each forks the next and waits for it; the deepest writes a file. */
+static int chain(int n)
+{
+	int st;
+	pid_t c;
+
+	for (; n > 0; n--) {
+		c = fork();
+		if (c < 0)
+			die("fork");
+		if (c > 0) {
+			if (waitpid(c, &st, 0) < 0)
+				die("waitpid");
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+		}
+	}
+	touch_at(AT_FDCWD, "deepest");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -477,6 +497,8 @@ int main(int argc, char **argv)
 		return reuse(argc > 2 ? atoi(argv[2]) : 2000);
 	if (!strcmp(cmd, "burst"))
 		return burst(argc > 2 ? atoi(argv[2]) : 100000);
+	if (!strcmp(cmd, "chain"))
+		return chain(argc > 2 ? atoi(argv[2]) : 1000);
 	if (!strcmp(cmd, "bigargv"))
 		return bigargv(argc > 2 ? atoi(argv[2]) : 64, argc > 3 ? atoi(argv[3]) : 10);
 	fprintf(stderr, "workload: unknown subcommand '%s'\n", cmd);

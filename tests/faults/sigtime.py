@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: MIT
+"""Signals at exact moments of a glasshouse run, for tests/faults/signals_test.sh.
+
+usage: sigtime.py SIG MS GH ARGS...   signal SIG (TERM, INT, HUP) from another process, MS ms
+                                      after main began
+       sigtime.py pty MS GH ARGS...   Ctrl-C typed on a real terminal, MS ms after main began
+
+"main began" is when glasshouse's main thread shows SIGTERM blocked in /proc/PID/status (its
+first act); before that no program could see a signal. Prints the exit status as glasshouse
+would report it to a shell (128+N for signal N) and the seconds it took.
+"""
+import os
+import pty
+import signal
+import sys
+import time
+
+SIGTERM_BIT = 1 << (signal.SIGTERM - 1)
+
+
+def main_began(pid, deadline):
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("SigBlk:") and int(line.split()[1], 16) & SIGTERM_BIT:
+                        return True
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        time.sleep(0.0002)
+    return False
+
+
+def status_of(st):
+    return 128 + os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st)
+
+
+def main():
+    mode, ms, argv = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+    t0 = time.monotonic()
+    if mode == "pty":
+        pid, master = pty.fork()
+        if pid == 0:
+            os.execv(argv[0], argv)
+    else:
+        master = None
+        pid = os.fork()
+        if pid == 0:
+            # A job-control-free parent may have left SIGINT ignored; start from defaults.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.execv(argv[0], argv)
+    if not main_began(pid, t0 + 10):
+        print("glasshouse never started", file=sys.stderr)
+        sys.exit(99)
+    time.sleep(ms / 1000)
+    if master is not None:
+        os.write(master, b"\x03")
+        # Drain the terminal so the child never blocks writing to it.
+        while True:
+            try:
+                if not os.read(master, 4096):
+                    break
+            except OSError:
+                break
+    else:
+        os.kill(pid, getattr(signal, "SIG" + mode))
+    _, st = os.waitpid(pid, 0)
+    print(status_of(st), f"{time.monotonic() - t0:.1f}")
+
+
+main()
