@@ -28,6 +28,7 @@ local function parse(words)
       opts.guest = true
     elseif w == "-o" or w == "--output" then
       opts.output = val(w)
+      if opts.output == "" then gh.usage_error("option " .. w .. " needs a file name, got ''") end
     elseif w == "--backend" then
       opts.backend = val(w)
     elseif w == "--backend-opt" then

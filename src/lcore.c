@@ -210,7 +210,7 @@ static int l_core_write_file(lua_State *L)
 	size_t n;
 	const char *data = luaL_checklstring(L, 2, &n);
 	struct gh_outfile_opts o;
-	char msg[512];
+	char msg[sizeof(((struct gh_outfile *)0)->errmsg)];
 	int err;
 
 	outfile_opts(L, 3, &o);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +118,8 @@ static int open_temp(struct gh_outfile *f)
 	f->tmp = malloc(strlen(f->path) + sizeof("..XXXXXX"));
 	if (!f->tmp)
 		return failf(f, -ENOMEM, NULL);
-	sprintf(f->tmp, "%.*s.%s.XXXXXX", (int)dirlen, f->path, f->path + dirlen);
+	/* The name's head, cut so the temporary's name fits NAME_MAX whatever the name's length. */
+	sprintf(f->tmp, "%.*s.%.*s.XXXXXX", (int)dirlen, f->path, NAME_MAX - 8, f->path + dirlen);
 	f->fd = mkostemp(f->tmp, O_CLOEXEC);
 	if (f->fd < 0) {
 		int err = -errno;

@@ -23,7 +23,7 @@ struct gh_outfile {
 	uid_t uid;		/* what the file gets at commit; -1: left as created */
 	gid_t gid;
 	mode_t mode;
-	char errmsg[512];	/* what failed and why, for the user */
+	char errmsg[4352];	/* what failed and why (a whole path, then the reason) */
 };
 
 /*

@@ -291,9 +291,9 @@ expect_eq "missing parent: nothing created" "absent" \
 
 # 11. An empty name
 mkdir empty
-gh_in empty run -o '' -- true
-expect_eq "-o '': exit 125, one line" "125 glasshouse: cannot write : the file name is empty" \
-	"$rc $err"
+gh_in empty run -o '' -- touch ran
+expect_eq "-o '': a usage error before anything runs" "2 glasshouse: option -o needs a file name, got ''" \
+	"$rc $(head -1 "$T/err.txt")"
 expect_eq "-o '': nothing written" "" "$(ls -A empty)"
 
 # 12. The longest name a directory takes (255 bytes) is a name like any other
