@@ -102,6 +102,17 @@ static void gh_json_unescape_bytes__escapes__become_raw_bytes(void **state)
 	assert_string_equal(out, "\"caf\xe9\" \"\\\\udce9\" \"\\udb80\" \"\\u00e9\"");
 }
 
+static void gh_json_unescape_bytes__surrogate_pair__left_for_the_decoder(void **state)
+{
+	/* U+1F480 as a pair whose low half is in the byte range, then one lone escaped byte. */
+	const char in[] = "\"\\ud83d\\udc80\" \"\\uD83D\\uDCFF\" \"\\ud83d\" \"\\udc80\"";
+	char out[sizeof(in)];
+	size_t n = gh_json_unescape_bytes(in, sizeof(in) - 1, out);
+
+	out[n] = '\0';
+	assert_string_equal(out, "\"\\ud83d\\udc80\" \"\\uD83D\\uDCFF\" \"\\ud83d\" \"\x80\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +123,7 @@ int main(void)
 		cmocka_unit_test(gh_utf8_seqlen__table__exact_lengths),
 		cmocka_unit_test(gh_json_numbers__integers_and_doubles__shortest_exact),
 		cmocka_unit_test(gh_json_unescape_bytes__escapes__become_raw_bytes),
+		cmocka_unit_test(gh_json_unescape_bytes__surrogate_pair__left_for_the_decoder),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

@@ -112,5 +112,7 @@ describe("glasshouse.json", function()
     assert.are.equal(2, v.a[2])
     assert.are.equal(json.null, v.a[3].b)
     assert.has_error(function() json.decode("{") end)
+    -- A surrogate pair whose low half looks like an escaped byte is still one character.
+    assert.are.equal("\u{1F480}\x80", json.decode('["\\ud83d\\udc80\\udc80"]')[1])
   end)
 end)
