@@ -24,14 +24,14 @@ BPF_CFLAGS := -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OBJ) -Ibpf
 	-I/usr/include/$(MULTIARCH)
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-CORE_SRCS := buf.c json.c hash.c btf_min.c backend.c backend_process.c backend_firecracker.c guest.c \
+CORE_SRCS := buf.c json.c options.c hash.c btf_min.c backend.c backend_process.c backend_firecracker.c guest.c \
 	event.c path.c map.c aggregator.c collector.c
 LUA_SRCS := lcore.c ljson.c lbackend.c lglasshouse.c lcollector.c laggregator.c
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
 LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
-C_TESTS := test_json test_btf_min test_backend test_guest test_firecracker test_event
+C_TESTS := test_json test_options test_btf_min test_backend test_guest test_firecracker test_event
 
 # The decoder and the aggregator again under ASan/UBSan, and as a libFuzzer target: they take
 # what came through the ring buffer.
