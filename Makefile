@@ -119,13 +119,18 @@ $(BUILD)/tests/fuzz_json: tests/fuzz/fuzz_json.c src/ljson.c src/json.c src/buf.
 	clang $(FUZZ_STRICT) $(LUA_CFLAGS) -DGH_SRC_DIR='"$(CURDIR)"' -o $@ \
 		$(filter %.c,$^) $(LUA_LIBS) -lm
 
-FUZZERS := $(addprefix $(BUILD)/tests/,fuzz_event fuzz_json)
+# The parsers of settings given as text: GLASSHOUSE_* numbers, --backend-opt KEY=VALUE.
+$(BUILD)/tests/fuzz_options: tests/fuzz/fuzz_options.c src/options.c src/options.h | $(BUILD)/tests
+	clang $(FUZZ_STRICT) -o $@ $(filter %.c,$^)
+
+FUZZERS := $(addprefix $(BUILD)/tests/,fuzz_event fuzz_json fuzz_options)
 
 fuzz: $(FUZZERS)
 	$(BUILD)/tests/fuzz_event -max_total_time=60 -max_len=4096
 	mkdir -p $(BUILD)/tests/fuzz_json.corpus
 	$(BUILD)/tests/fuzz_json -max_total_time=60 -max_len=4096 -dict=tests/fuzz/json.dict \
 		$(BUILD)/tests/fuzz_json.corpus tests/fuzz/json_seeds
+	$(BUILD)/tests/fuzz_options -max_total_time=60 -max_len=64
 
 test-c-build: $(addprefix $(BUILD)/tests/,$(C_TESTS)) $(BUILD)/tests/test_event_san $(FUZZERS)
 

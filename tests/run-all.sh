@@ -61,6 +61,7 @@ for s in "${suites[@]}"; do
 		tally "c/fuzz_event" fuzz fuzz_event 200000 -max_len=4096
 		tally "c/fuzz_json" fuzz fuzz_json 200000 -max_len=4096 -dict=tests/fuzz/json.dict \
 			tests/fuzz/json_seeds
+		tally "c/fuzz_options" fuzz fuzz_options 1000000 -max_len=64
 		;;
 	lua)
 		tally "lua" lua5.4 /usr/bin/busted -o TAP --helper=tests/lua/helper.lua tests/lua
