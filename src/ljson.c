@@ -152,7 +152,8 @@ static void encode_member(struct enc *e, int idx, const struct key *k, int *firs
 
 /*
  * The keys of the table at idx not yet in the set at seen, sorted, in a userdata pushed on the
- * stack (the collector frees it however the walk ends). Adding them to seen anchors their strings.
+ * stack, so Lua's garbage collector frees it however the walk ends. Adding the keys to seen
+ * anchors their strings.
  */
 static struct key *rest_keys(struct enc *e, int idx, int seen, size_t *nrest)
 {
@@ -209,8 +210,8 @@ static void encode_object(struct enc *e, int idx)
 		for (i = 1; lua_rawgeti(L, -1, (lua_Integer)i) == LUA_TSTRING; i++) {
 			k.s = lua_tolstring(L, -1, &k.len);
 			lua_pushvalue(L, -1);
-			if (lua_rawget(L, seen) ==
-			    LUA_TNIL) { /* a name listed twice is written once */
+			/* A name listed twice is written once. */
+			if (lua_rawget(L, seen) == LUA_TNIL) {
 				lua_pushvalue(L, -2);
 				lua_pushboolean(L, 1);
 				lua_rawset(L, seen);
