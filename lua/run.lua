@@ -33,7 +33,7 @@ local function parse(words)
       opts.backend = val(w)
     elseif w == "--backend-opt" then
       local kv = val(w)
-      local k, v = kv:match("^([%w_]+)=(.*)$")
+      local k, v = gh.core.parse_kv(kv)
       if not k then gh.usage_error("--backend-opt needs KEY=VALUE, got '" .. kv .. "'") end
       opts.backend_options[k] = v
     else

@@ -126,24 +126,50 @@ static int hexval(char c)
 	return -1;
 }
 
+/* The code unit of the \uXXXX escape at p (left bytes from p on), or -1 when p holds none. */
+static long u_escape(const char *p, size_t left)
+{
+	long u = 0;
+	int i;
+
+	if (left < 6 || p[0] != '\\' || p[1] != 'u')
+		return -1;
+	for (i = 2; i < 6; i++) {
+		if (hexval(p[i]) < 0)
+			return -1;
+		u = u << 4 | hexval(p[i]);
+	}
+	return u;
+}
+
 size_t gh_json_unescape_bytes(const char *in, size_t n, char *out)
 {
-	size_t i = 0, o = 0;
+	size_t i = 0, o = 0, len;
+	long u;
 
 	while (i < n) {
 		if (in[i] != '\\' || i + 1 >= n) {
 			out[o++] = in[i++];
 			continue;
 		}
-		if (i + 5 < n && in[i + 1] == 'u' && (in[i + 2] | 0x20) == 'd' &&
-		    (in[i + 3] | 0x20) == 'c' && hexval(in[i + 4]) >= 8 && hexval(in[i + 5]) >= 0) {
-			out[o++] = (char)(hexval(in[i + 4]) << 4 | hexval(in[i + 5]));
+		u = u_escape(in + i, n - i);
+		if (u >= 0xdc80 && u <= 0xdcff) {
+			out[o++] = (char)(u & 0xff);
 			i += 6;
 			continue;
 		}
-		/* Any other escape, "\\" included, is copied whole so its second char is not re-read. */
-		out[o++] = in[i++];
-		out[o++] = in[i++];
+		/*
+		 * Any other escape is copied whole so its second char is not re-read ("\\"
+		 * included). A high surrogate goes with the escape after it: that is the low half
+		 * of a pair (one character, such as U+1F480 "\ud83d\udc80"), never a byte
+		 * gh_json_string escaped.
+		 */
+		len = u < 0 ? 2 : 6;
+		if (u >= 0xd800 && u <= 0xdbff && u_escape(in + i + 6, n - i - 6) >= 0)
+			len = 12;
+		memcpy(out + o, in + i, len);
+		o += len;
+		i += len;
 	}
 	return o;
 }

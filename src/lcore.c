@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <lauxlib.h>
@@ -17,6 +18,7 @@
 #include "lglasshouse.h"
 #include "outfile.h"
 #include "signals.h"
+#include "options.h"
 
 #ifndef GH_VERSION
 #define GH_VERSION "0.3.0"
@@ -403,6 +405,49 @@ static int l_core_exit(lua_State *L)
 	return lua_error(L);
 }
 
+/* String argument arg as a C string, or NULL when it holds a NUL: C would stop reading there. */
+static const char *check_cstring(lua_State *L, int arg)
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, arg, &n);
+
+	if (strlen(s) != n)
+		return NULL;
+	return s;
+}
+
+/* core.parse_uint(s, lo, hi) -> n | nil, msg, code: s as plain decimal digits, lo <= n <= hi */
+static int l_core_parse_uint(lua_State *L)
+{
+	const char *s = check_cstring(L, 1);
+	lua_Integer lo = luaL_checkinteger(L, 2), hi = luaL_checkinteger(L, 3);
+	uint64_t v;
+	int err;
+
+	luaL_argcheck(L, lo >= 0, 2, "must not be negative");
+	luaL_argcheck(L, hi >= lo, 3, "must not be below lo");
+	err = s ? gh_parse_uint(s, (uint64_t)lo, (uint64_t)hi, &v) : -EINVAL;
+	if (err == -ERANGE)
+		return gh_l_fail_msg(L, lua_pushfstring(L, "not from %I to %I", lo, hi), err);
+	if (err)
+		return gh_l_fail_msg(L, "not a plain decimal number", err);
+	lua_pushinteger(L, (lua_Integer)v); /* v <= hi, a lua_Integer */
+	return 1;
+}
+
+/* core.parse_kv(s) -> key, value | nil, msg, code: s split as KEY=VALUE, KEY of [A-Za-z0-9_] */
+static int l_core_parse_kv(lua_State *L)
+{
+	const char *s = check_cstring(L, 1), *value;
+	size_t klen;
+
+	if (!s || gh_parse_kv(s, &klen, &value))
+		return gh_l_fail_msg(L, "not KEY=VALUE with KEY of letters, digits and _", EINVAL);
+	lua_pushlstring(L, s, klen);
+	lua_pushstring(L, value);
+	return 2;
+}
+
 int luaopen_glasshouse_core(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
@@ -423,6 +468,8 @@ int luaopen_glasshouse_core(lua_State *L)
 		{ "is_control", l_core_is_control },
 		{ "defer_signals", l_core_defer_signals },
 		{ "exit", l_core_exit },
+		{ "parse_uint", l_core_parse_uint },
+		{ "parse_kv", l_core_parse_kv },
 		{ NULL, NULL },
 	};
 

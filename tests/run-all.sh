@@ -57,6 +57,21 @@ sanitizer_reports() {
 	echo "1..1"
 }
 
+# fuzz NAME RUNS ARGS...: run build/tests/NAME from a fresh corpus (ARGS may add seed folders)
+# for RUNS inputs with a fixed seed, as one TAP line; a crash's input is kept in build/tests.
+fuzz() {
+	local name=$1 runs=$2 corpus=build/tests/$1.corpus
+	shift 2
+	rm -rf "$corpus" && mkdir -p "$corpus"
+	if "build/tests/$name" -runs="$runs" -seed=1 -artifact_prefix=build/tests/ "$corpus" "$@" \
+		>"build/tests/$name.log" 2>&1; then
+		echo "ok 1 - $name: $runs inputs, no crash"
+	else
+		tail -20 "build/tests/$name.log"
+		echo "not ok 1 - $name crashed"
+	fi
+}
+
 for s in "${suites[@]}"; do
 	case $s in
 	c)
@@ -67,10 +82,11 @@ for s in "${suites[@]}"; do
 			case $t in *fuzz_*) continue ;; esac
 			tally "c/$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=tap "$t"
 		done
-		# The decoder and aggregator fuzzed for a fixed number of inputs (no timing).
-		tally "c/fuzz_event" bash -c 'build/tests/fuzz_event -runs=200000 -max_len=4096 -seed=1 \
-			>build/tests/fuzz.log 2>&1 && echo "ok 1 - fuzz_event: 200000 inputs, no crash" || \
-			{ tail -20 build/tests/fuzz.log; echo "not ok 1 - fuzz_event crashed"; }' 
+		# The fuzz targets for a fixed number of inputs each (no timing).
+		tally "c/fuzz_event" fuzz fuzz_event 200000 -max_len=4096
+		tally "c/fuzz_json" fuzz fuzz_json 200000 -max_len=4096 -dict=tests/fuzz/json.dict \
+			tests/fuzz/json_seeds
+		tally "c/fuzz_options" fuzz fuzz_options 1000000 -max_len=64
 		;;
 	lua)
 		tally "lua" lua5.4 /usr/bin/busted -o TAP --helper=tests/lua/helper.lua tests/lua

@@ -77,13 +77,14 @@ end
 local function env_collector_options()
   local o = { capture_argv = os.getenv("GLASSHOUSE_CAPTURE_ARGV") ~= "0",
     bpf_dir = os.getenv("GLASSHOUSE_BPF_DIR") }
-  -- Environment variable name, for collector option opt: an integer within the collector's
-  -- own bounds (collector.limits), else a usage error naming it.
+  -- Environment variable name, for collector option opt: plain decimal within the collector's
+  -- own bounds (collector.limits), else a usage error naming it. Not tonumber, which takes
+  -- "0x1000", " 16" and "4096.0" too.
   local function int_setting(name, opt)
     local v, lim = os.getenv(name), collector.limits[opt]
     if v == nil or v == "" then return nil end
-    local n = math.tointeger(tonumber(v))
-    if not n or n < lim.lo or n > lim.hi or (lim.pow2 and n & (n - 1) ~= 0) then
+    local n = core.parse_uint(v, lim.lo, lim.hi)
+    if not n or (lim.pow2 and n & (n - 1) ~= 0) then
       M.usage_error(string.format("%s must be %s from %d to %d, got '%s'", name,
         lim.pow2 and "a power of two" or "a whole number", lim.lo, lim.hi, v))
     end

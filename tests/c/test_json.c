@@ -92,14 +92,30 @@ static void gh_json_numbers__integers_and_doubles__shortest_exact(void **state)
 	gh_buf_free(&b);
 }
 
+/* gh_json_unescape_bytes on a literal, as a C string. */
+static const char *unescape(const char *in, size_t n)
+{
+	static char out[128];
+
+	assert_true(n < sizeof(out));
+	out[gh_json_unescape_bytes(in, n, out)] = '\0';
+	return out;
+}
+
+#define UNESCAPE(lit) unescape(lit, sizeof(lit) - 1)
+
 static void gh_json_unescape_bytes__escapes__become_raw_bytes(void **state)
 {
-	const char in[] = "\"caf\\udce9\" \"\\\\udce9\" \"\\udb80\" \"\\u00e9\"";
-	char out[sizeof(in)];
-	size_t n = gh_json_unescape_bytes(in, sizeof(in) - 1, out);
+	assert_string_equal(UNESCAPE("\"caf\\udce9\" \"\\\\udce9\" \"\\udb80\" \"\\u00e9\""),
+			    "\"caf\xe9\" \"\\\\udce9\" \"\\udb80\" \"\\u00e9\"");
+}
 
-	out[n] = '\0';
-	assert_string_equal(out, "\"caf\xe9\" \"\\\\udce9\" \"\\udb80\" \"\\u00e9\"");
+static void gh_json_unescape_bytes__surrogate_pair__left_for_the_decoder(void **state)
+{
+	/* U+1F480 as a pair whose low half is in the byte range, then one lone escaped byte. */
+	assert_string_equal(
+		UNESCAPE("\"\\ud83d\\udc80\" \"\\uD83D\\uDCFF\" \"\\ud83d\" \"\\udc80\""),
+		"\"\\ud83d\\udc80\" \"\\uD83D\\uDCFF\" \"\\ud83d\" \"\x80\"");
 }
 
 int main(void)
@@ -112,6 +128,7 @@ int main(void)
 		cmocka_unit_test(gh_utf8_seqlen__table__exact_lengths),
 		cmocka_unit_test(gh_json_numbers__integers_and_doubles__shortest_exact),
 		cmocka_unit_test(gh_json_unescape_bytes__escapes__become_raw_bytes),
+		cmocka_unit_test(gh_json_unescape_bytes__surrogate_pair__left_for_the_decoder),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

@@ -68,6 +68,22 @@ GLASSHOUSE_MAX_SOCKETS=0 run_gh run -- true
 expect_eq "a bad GLASSHOUSE_MAX_SOCKETS is named" \
 	"2 glasshouse: GLASSHOUSE_MAX_SOCKETS must be a whole number from 1 to 16777216, got '0'" \
 	"$rc $(head -1 err.txt)"
+# Plain decimal only: tonumber took all of these.
+for v in 0x1000 " 16" 4096.0 +16 "16 " 010 1e3; do
+	GLASSHOUSE_RING_KB=$v run_gh run -- true
+	expect_eq "GLASSHOUSE_RING_KB='$v' is a usage error, no receipt" \
+		"2 no glasshouse: GLASSHOUSE_RING_KB must be a power of two from 4 to 4194304, got '$v'" \
+		"$rc $([ -e receipt.json ] && echo yes || echo no) $(head -1 err.txt)"
+done
+GLASSHOUSE_MAX_SOCKETS=" 16" run_gh run -- true
+expect_eq "GLASSHOUSE_MAX_SOCKETS=' 16' is a usage error" \
+	"2 glasshouse: GLASSHOUSE_MAX_SOCKETS must be a whole number from 1 to 16777216, got ' 16'" \
+	"$rc $(head -1 err.txt)"
+GLASSHOUSE_RING_KB=4096 GLASSHOUSE_MAX_SOCKETS=16 run_gh run -- true
+expect_eq "plain decimal settings are taken" "0" "$rc"
+run_gh run --backend-opt a-b=x -- true
+expect_eq "--backend-opt with a bad key is a usage error" \
+	"2 glasshouse: --backend-opt needs KEY=VALUE, got 'a-b=x'" "$rc $(head -1 err.txt)"
 
 run_gh run -- sh -c 'kill -KILL $$'
 expect_eq "SIGKILLed child: exit 137" 137 "$rc"
