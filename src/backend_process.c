@@ -182,7 +182,9 @@ static int proc_release(struct gh_backend *b)
 	ssize_t n;
 	int e = 0;
 
-	/* What came before the command existed (a Ctrl-C during start-up) is forwarded. */
+	/* What came before the command existed (a Ctrl-C during start-up) is forwarded, even one
+	 * the kernel holds for us that the signal thread has not queued yet. */
+	gh_signals_settle(100);
 	take_signals(b);
 	p->released = 1;
 	clock_gettime(CLOCK_REALTIME, &rt);
