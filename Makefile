@@ -12,7 +12,7 @@ CFLAGS ?= -O2 -g
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 GH_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fPIC -D_GNU_SOURCE \
-	-DGH_VERSION='"$(VERSION)"' -I$(OBJ) -Isrc $(LUA_CFLAGS)
+	-DGH_VERSION='"$(VERSION)"' -I$(OBJ) -Isrc -I. $(LUA_CFLAGS)
 ALL_CFLAGS := $(CFLAGS) $(GH_CFLAGS)
 LIBS := $(LUA_LIBS) -lbpf -lelf -lz -lcrypto -lm
 NATIVE_LIBS := -lbpf -lelf -lz -lcrypto -lm
@@ -25,21 +25,27 @@ BPF_CFLAGS := -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OBJ) -Ibpf
 	-I/usr/include/$(MULTIARCH)
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-CORE_SRCS := buf.c outfile.c signals.c json.c options.c hash.c btf_min.c backend.c backend_process.c backend_firecracker.c guest.c \
-	event.c path.c map.c aggregator.c collector.c
-LUA_SRCS := lcore.c ljson.c lbackend.c lglasshouse.c lcollector.c laggregator.c
+# The layers, each in its folder of src/ (ARCHITECTURE.md has the map).
+CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c path.c map.c \
+	aggregator.c) \
+	$(addprefix collector/,btf_min.c event.c collector.c) \
+	$(addprefix backend/,backend.c process.c firecracker.c guest.c)
+LUA_SRCS := $(addprefix bindings/,lcore.c ljson.c lbackend.c registry.c lcollector.c \
+	laggregator.c)
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
-BIN_SRCS := main.c repl.c $(CORE_SRCS) $(LUA_SRCS)
+BIN_SRCS := cli/main.c cli/repl.c $(CORE_SRCS) $(LUA_SRCS)
+HEADERS := $(wildcard src/*/*.h) bpf/glasshouse.h
 LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
 C_TESTS := test_json test_options test_btf_min test_backend test_guest test_firecracker test_event
 
 # The decoder and the aggregator again under ASan/UBSan, and as a libFuzzer target: they take
 # what came through the ring buffer.
-SAN_SRCS := $(addprefix src/,event.c path.c map.c aggregator.c buf.c)
+SAN_SRCS := $(addprefix src/,core/names.c collector/event.c core/path.c core/map.c core/aggregator.c core/buf.c \
+	core/sockaddr.c)
 SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc -I.
 # Undefined behaviour stops these targets; fuzz_event still only reports it, as it finds some in
 # the aggregator (negating a ret of INT64_MIN).
 FUZZ_STRICT := $(FUZZ_FLAGS) -fno-sanitize-recover=all
@@ -62,10 +68,12 @@ deps:
 $(OBJ) $(ASAN)/obj $(BUILD)/lib/glasshouse $(BUILD)/tests:
 	@mkdir -p $@
 
-$(OBJ)/%.o: src/%.c $(wildcard src/*.h) bpf/glasshouse.h | $(OBJ)
+$(OBJ)/%.o: src/%.c $(HEADERS) | $(OBJ)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(ASAN)/obj/%.o: src/%.c $(wildcard src/*.h) bpf/glasshouse.h | $(ASAN)/obj
+$(ASAN)/obj/%.o: src/%.c $(HEADERS) | $(ASAN)/obj
+	@mkdir -p $(@D)
 	$(ASAN_CC) $(SAN_FLAGS) $(GH_CFLAGS) -c $< -o $@
 
 $(OBJ)/vmlinux.h: | $(OBJ)
@@ -85,7 +93,7 @@ $(BUILD)/tests/rslots1/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $
 $(OBJ)/glasshouse.skel.h: $(OBJ)/glasshouse.bpf.o
 	bpftool gen skeleton $< name glasshouse_bpf > $@.tmp && mv $@.tmp $@
 
-$(OBJ)/collector.o $(ASAN)/obj/collector.o: $(OBJ)/glasshouse.skel.h
+$(OBJ)/collector/collector.o $(ASAN)/obj/collector/collector.o: $(OBJ)/glasshouse.skel.h
 
 # Syscall names for syscalls.counts, from the kernel headers of this architecture.
 $(OBJ)/syscall_names.h: | $(OBJ)
@@ -95,12 +103,12 @@ $(OBJ)/syscall_names.h: | $(OBJ)
 	{ echo 'static const char *const gh_syscall_names[] = {'; cat $@.body; echo '};'; } > $@
 	rm -f $@.body
 
-$(OBJ)/event.o $(ASAN)/obj/event.o: $(OBJ)/syscall_names.h
+$(OBJ)/collector/event.o $(ASAN)/obj/collector/event.o: $(OBJ)/syscall_names.h
 
 bpf-objects: $(OBJ)/glasshouse.bpf.o
 
 # The Lua files are assembled into this object with .incbin.
-$(OBJ)/lglasshouse.o $(ASAN)/obj/lglasshouse.o: $(LUA_FILES)
+$(OBJ)/bindings/registry.o $(ASAN)/obj/bindings/registry.o: $(LUA_FILES)
 
 glasshouse: $(addprefix $(OBJ)/,$(BIN_SRCS:.c=.o))
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lreadline
@@ -125,20 +133,21 @@ test: deps
 	@bash tests/run-all.sh
 
 $(BUILD)/tests/test_event_san: tests/c/test_event.c $(SAN_SRCS) $(OBJ)/syscall_names.h | $(BUILD)/tests
-	$(CC) $(SAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -I$(OBJ) -Isrc -o $@ tests/c/test_event.c $(SAN_SRCS) -lcmocka
+	$(CC) $(SAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -I$(OBJ) -Isrc -I. -o $@ tests/c/test_event.c $(SAN_SRCS) -lcmocka
 
 $(BUILD)/tests/fuzz_event: tests/fuzz/fuzz_event.c $(SAN_SRCS) $(OBJ)/syscall_names.h | $(BUILD)/tests
 	clang $(FUZZ_FLAGS) -I$(OBJ) -o $@ tests/fuzz/fuzz_event.c $(SAN_SRCS)
 
 # gh.json: the encoder and the byte unescape in a Lua state of their own, with lua-cjson, and
 # lua/glasshouse/json.lua and the checks (fuzz_json.lua) read from this tree when it starts.
-$(BUILD)/tests/fuzz_json: tests/fuzz/fuzz_json.c src/ljson.c src/json.c src/buf.c $(wildcard src/*.h) \
+$(BUILD)/tests/fuzz_json: tests/fuzz/fuzz_json.c src/bindings/ljson.c src/core/json.c src/core/buf.c \
+		$(HEADERS) \
 		| $(BUILD)/tests
 	clang $(FUZZ_STRICT) $(LUA_CFLAGS) -DGH_SRC_DIR='"$(CURDIR)"' -o $@ \
 		$(filter %.c,$^) $(LUA_LIBS) -lm
 
 # The parsers of settings given as text: GLASSHOUSE_* numbers, --backend-opt KEY=VALUE.
-$(BUILD)/tests/fuzz_options: tests/fuzz/fuzz_options.c src/options.c src/options.h | $(BUILD)/tests
+$(BUILD)/tests/fuzz_options: tests/fuzz/fuzz_options.c src/core/options.c src/core/options.h | $(BUILD)/tests
 	clang $(FUZZ_STRICT) -o $@ $(filter %.c,$^)
 
 FUZZERS := $(addprefix $(BUILD)/tests/,fuzz_event fuzz_json fuzz_options)
@@ -181,7 +190,7 @@ install: glasshouse
 		install -m 0644 lua/examples/*.lua $(DESTDIR)$(PREFIX)/share/glasshouse/examples/; fi
 
 format:
-	clang-format -i src/*.c src/*.h tests/c/*.c
+	clang-format -i src/*/*.c src/*/*.h tests/c/*.c
 
 clean:
 	rm -rf $(BUILD) glasshouse

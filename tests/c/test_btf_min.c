@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "btf_min.h"
+#include "collector/btf_min.h"
 
 /* A kernel-like BTF:
  *   struct task_struct { int pid; struct fs_struct *fs; u64 arr[4]; union { int a; long b; };

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 static char dir[] = "/tmp/gh-fc-XXXXXX";
 static char kernel[64], rootfs[64], vmm[64], sock[64];

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "backend.h"
+#include "backend/guest.h"
 
 static const char fresh_vm[] =
 	"22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "core/json.h"
 
 static char *enc(const char *s, size_t n)
 {

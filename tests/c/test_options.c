@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "options.h"
+#include "core/options.h"
 
 #define UNSET 0xdeadbeefULL
 

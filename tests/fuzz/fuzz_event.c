@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aggregator.h"
-#include "event.h"
+#include "core/aggregator.h"
+#include "collector/event.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lglasshouse.h"
+#include "bindings/bindings.h"
 
 #ifndef GH_SRC_DIR
 #define GH_SRC_DIR "."

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: MIT
+/* The process backend: fork the command held at a gate, stream and hash its output, wait4 it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "core/signals.h"
+
+struct stream {
+	int fd;			/* read end of the command's pipe; -1 once closed */
+	int out;		/* where the bytes are passed through */
+	int out_broken;		/* passing through failed; hashing goes on */
+	int *reader_closed;	/* result flag: the reader went away (EPIPE) */
+	uint64_t bytes;
+	struct gh_sha256 hash;
+};
+
+struct proc {
+	pid_t pid;
+	int gate_w;		/* closing it with a byte written lets the child exec */
+	int exec_r;		/* the child writes its exec errno here; EOF means exec worked */
+	int sfd;		/* signalfd for SIGCHLD and the forwarded signals */
+	int reaped;
+	int released;		/* the gate was opened: the command runs in our process group */
+	sigset_t oldmask;
+	int mask_saved;
+	struct timespec t0;
+	struct stream s[2];
+};
+
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int proc_prepare(struct gh_backend *b)
+{
+	struct proc *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		snprintf(b->errmsg, sizeof(b->errmsg), "process backend: out of memory");
+		return -ENOMEM;
+	}
+	p->pid = -1;
+	p->gate_w = p->exec_r = p->sfd = p->s[0].fd = p->s[1].fd = -1;
+	b->priv = p;
+	if (b->cfg.guest || getpid() == 1)
+		gh_guest_setup(&b->guest);
+	return 0;
+}
+
+/* What the signalfd takes: SIGCHLD, and the forwarded signals unless the signal thread
+ * (signals.c) takes those from the start of main. */
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	if (gh_signals_active())
+		return;
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	/* Held so a closed terminal shows up as EPIPE on write, not as our death. */
+	sigaddset(set, SIGPIPE);
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void child(struct proc *p, const int gate[2], const int ex[2], const int out[2],
+		  const int errp[2], char *const argv[])
+{
+	int gate_r = gate[0], exec_w = ex[1];
+	char go;
+	int e;
+
+	/* Our copy of the gate's write end would keep the read below from ever seeing EOF. */
+	close(gate[1]);
+	close(ex[0]);
+	close(out[0]);
+	close(errp[0]);
+	if (dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
+		goto fail;
+	if (read(gate_r, &go, 1) != 1)
+		_exit(127); /* the parent gave up before releasing us */
+	/* Only now the mask glasshouse was started with (dispositions are as inherited): a
+	 * signal that reached us at the gate, and what the parent forwarded at release, were held
+	 * and merge into one delivery here. */
+	sigprocmask(SIG_SETMASK, gh_signals_active() ? gh_signals_oldmask() : &p->oldmask, NULL);
+	execvp(argv[0], argv);
+fail:
+	e = errno;
+	if (write(exec_w, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static int proc_start(struct gh_backend *b, char *const argv[])
+{
+	struct proc *p = b->priv;
+	int gate[2] = { -1, -1 }, ex[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	sigset_t set;
+	int err = 0, i;
+
+	/* Block before fork so no SIGCHLD or SIGTERM can slip past the signalfd. */
+	handled_signals(&set);
+	if (sigprocmask(SIG_BLOCK, &set, &p->oldmask) == 0)
+		p->mask_saved = 1;
+	sigdelset(&set, SIGPIPE);
+	p->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (p->sfd < 0 || pipe2(gate, O_CLOEXEC) || pipe2(ex, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
+	    pipe2(errp, O_CLOEXEC)) {
+		err = -errno;
+		snprintf(b->errmsg, sizeof(b->errmsg), "process backend: cannot set up pipes: %s",
+			 strerror(errno));
+		goto cleanup;
+	}
+	for (i = 0; i < 2; i++) {
+		err = gh_sha256_init(&p->s[i].hash);
+		if (err) {
+			snprintf(b->errmsg, sizeof(b->errmsg), "process backend: sha256: %s",
+				 strerror(-err));
+			goto cleanup;
+		}
+	}
+	p->pid = fork();
+	if (p->pid < 0) {
+		err = -errno;
+		snprintf(b->errmsg, sizeof(b->errmsg), "fork: %s", strerror(errno));
+		goto cleanup;
+	}
+	if (p->pid == 0)
+		child(p, gate, ex, out, errp, argv);
+	gh_signals_command_live(1);
+
+	b->result.pid = p->pid;
+	p->gate_w = gate[1];
+	gate[1] = -1;
+	p->exec_r = ex[0];
+	ex[0] = -1;
+	p->s[0] = (struct stream){ .fd = out[0], .out = 1, .hash = p->s[0].hash,
+				   .reader_closed = &b->result.stdout_reader_closed };
+	p->s[1] = (struct stream){ .fd = errp[0], .out = 2, .hash = p->s[1].hash,
+				   .reader_closed = &b->result.stderr_reader_closed };
+	out[0] = errp[0] = -1;
+	for (i = 0; i < 2; i++)
+		fcntl(p->s[i].fd, F_SETFL, fcntl(p->s[i].fd, F_GETFL) | O_NONBLOCK);
+cleanup:
+	close_fd(&gate[0]);
+	close_fd(&gate[1]);
+	close_fd(&ex[0]);
+	close_fd(&ex[1]);
+	close_fd(&out[0]);
+	close_fd(&out[1]);
+	close_fd(&errp[0]);
+	close_fd(&errp[1]);
+	return err;
+}
+
+static void take_signals(struct gh_backend *b);
+
+static int proc_release(struct gh_backend *b)
+{
+	struct proc *p = b->priv;
+	struct timespec rt;
+	ssize_t n;
+	int e = 0;
+
+	/* What came before the command existed (a Ctrl-C during start-up) is forwarded, even one
+	 * the kernel holds for us that the signal thread has not queued yet. */
+	gh_signals_settle(100);
+	take_signals(b);
+	p->released = 1;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &p->t0);
+	b->result.start_realtime_ns = ts_ns(&rt);
+	if (write(p->gate_w, "g", 1) != 1) {
+		e = errno;
+		snprintf(b->errmsg, sizeof(b->errmsg), "process backend: cannot release the command: %s",
+			 strerror(e));
+		return -e;
+	}
+	close_fd(&p->gate_w);
+	do
+		n = read(p->exec_r, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close_fd(&p->exec_r);
+	if (n == (ssize_t)sizeof(e)) {
+		/* The child could not exec; its exit status (127) is not the command's. */
+		snprintf(b->errmsg, sizeof(b->errmsg), "%s", strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static void pass_through(struct stream *s)
+{
+	char buf[65536];
+	ssize_t n, w, off;
+
+	while (s->fd >= 0) {
+		n = read(s->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close_fd(&s->fd);
+			return;
+		}
+		s->bytes += (uint64_t)n;
+		gh_sha256_update(&s->hash, buf, (size_t)n);
+		for (off = 0; !s->out_broken && off < n; off += w) {
+			w = write(s->out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+			} else if (w < 0 && errno == EPIPE) {
+				/* As in a plain pipeline: the command's next write gets EPIPE or
+				 * SIGPIPE once nobody reads its pipe. */
+				*s->reader_closed = 1;
+				close_fd(&s->fd);
+				return;
+			} else if (w < 0) {
+				s->out_broken = 1;
+			}
+		}
+	}
+}
+
+static void record_status(struct gh_backend *b, int status, const struct rusage *ru)
+{
+	struct gh_result *r = &b->result;
+	struct proc *p = b->priv;
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r->duration_ns = ts_ns(&t1) - ts_ns(&p->t0);
+	r->exited = 1;
+	if (WIFEXITED(status)) {
+		r->exit_code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		r->signal = WTERMSIG(status);
+		r->core_dumped = WCOREDUMP(status) ? 1 : 0;
+	}
+	r->cpu_time_us = (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec +
+			 (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
+	r->max_rss_kb = ru->ru_maxrss;
+	p->reaped = 1;
+}
+
+/* Reap the command, and in guest mode every other child too (an init's duty). */
+static void reap(struct gh_backend *b)
+{
+	struct proc *p = b->priv;
+	int guest = b->guest.active;
+	struct rusage ru;
+	int status;
+	pid_t w;
+
+	for (;;) {
+		w = wait4(guest ? -1 : p->pid, &status, WNOHANG, &ru);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		if (w == p->pid)
+			record_status(b, status, &ru);
+		if (!guest)
+			return;
+	}
+}
+
+static void on_signal(struct gh_backend *b, int signo, int code)
+{
+	struct proc *p = b->priv;
+
+	if (signo == SIGCHLD) {
+		reap(b);
+		return;
+	}
+	if (!b->result.received_signal)
+		b->result.received_signal = signo;
+	/* A terminal's Ctrl-C reaches the command's process group by itself once the command
+	 * runs; send only what a process sent to us alone, so the command never gets the same
+	 * signal twice. Before release everything is sent: the command held at the gate blocks
+	 * it, and a second copy of a pending signal merges with the first. */
+	if ((code != SI_KERNEL || !p->released) && p->pid > 0 && !p->reaped)
+		kill(p->pid, signo);
+}
+
+/* Everything queued on the signalfd and by the signal thread. */
+static void take_signals(struct gh_backend *b)
+{
+	struct proc *p = b->priv;
+	struct signalfd_siginfo si;
+	struct gh_signal gs;
+
+	while (read(p->sfd, &si, sizeof(si)) == sizeof(si))
+		on_signal(b, (int)si.ssi_signo, si.ssi_code);
+	while (gh_signals_take(&gs))
+		on_signal(b, gs.signo, gs.code);
+}
+
+static int proc_wait(struct gh_backend *b, const struct gh_pollable *pl)
+{
+	struct proc *p = b->priv;
+	struct pollfd fds[5];
+	int use_pl = pl && pl->ready, i, n, timeout;
+
+	/* A signal that came before the command existed is forwarded now; a child that died
+	 * before we got here sent its SIGCHLD already. */
+	take_signals(b);
+	reap(b);
+	while (!p->reaped) {
+		fds[0] = (struct pollfd){ .fd = p->sfd, .events = POLLIN };
+		fds[1] = (struct pollfd){ .fd = p->s[0].fd, .events = POLLIN };
+		fds[2] = (struct pollfd){ .fd = p->s[1].fd, .events = POLLIN };
+		fds[3] = (struct pollfd){ .fd = use_pl ? pl->fd : -1, .events = POLLIN };
+		fds[4] = (struct pollfd){ .fd = gh_signals_fd(), .events = POLLIN };
+		timeout = use_pl && pl->interval_ms > 0 ? pl->interval_ms : -1;
+		n = poll(fds, 5, timeout);
+		if (n < 0 && errno != EINTR) {
+			snprintf(b->errmsg, sizeof(b->errmsg), "process backend: poll: %s",
+				 strerror(errno));
+			return -errno;
+		}
+		for (i = 0; i < 2; i++)
+			if (n > 0 && fds[i + 1].revents)
+				pass_through(&p->s[i]);
+		if (use_pl && (n == 0 || (n > 0 && fds[3].revents)) && pl->ready(pl->ctx) < 0)
+			use_pl = 0;
+		take_signals(b);
+	}
+	/* A terminal's Ctrl-C reached us in the same instant as the command it killed; let the
+	 * signal thread catch up so received_signal does not miss it. */
+	if (gh_signals_settle(100))
+		take_signals(b);
+	gh_signals_command_live(0);
+	/* What the command wrote before it exited is in the pipes; anything a surviving
+	 * background process writes later is not the command's output. */
+	pass_through(&p->s[0]);
+	pass_through(&p->s[1]);
+	return 0;
+}
+
+static void proc_cleanup(struct gh_backend *b)
+{
+	struct proc *p = b->priv;
+	struct timespec zero = { 0, 0 };
+	sigset_t pipe_set;
+	int status, i;
+
+	if (!p)
+		return;
+	close_fd(&p->gate_w); /* a child still at the gate exits 127 without running anything */
+	close_fd(&p->exec_r);
+	if (p->pid > 0 && !p->reaped)
+		while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	if (p->pid > 0)
+		gh_signals_command_live(0);
+	for (i = 0; i < 2; i++) {
+		close_fd(&p->s[i].fd);
+		if (p->s[i].hash.ctx) {
+			char *hex = i ? b->result.stderr_hash : b->result.stdout_hash;
+
+			gh_sha256_final(&p->s[i].hash, hex);
+		}
+	}
+	b->result.stdout_bytes = p->s[0].bytes;
+	b->result.stderr_bytes = p->s[1].bytes;
+	close_fd(&p->sfd);
+	if (p->mask_saved) {
+		/* A SIGPIPE from a closed terminal stays pending; consume it before unblocking. */
+		sigemptyset(&pipe_set);
+		sigaddset(&pipe_set, SIGPIPE);
+		while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+			;
+		sigprocmask(SIG_SETMASK, &p->oldmask, NULL);
+	}
+	free(p);
+	b->priv = NULL;
+}
+
+const struct gh_backend_ops gh_backend_process_ops = {
+	.name = "process",
+	.isolation = "none",
+	.prepare = proc_prepare,
+	.start = proc_start,
+	.release = proc_release,
+	.wait = proc_wait,
+	.cleanup = proc_cleanup,
+};

@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: MIT
+/*
+ * glasshouse.collector: the C collector as a Lua object. Records go straight from the ring
+ * into an attached aggregator in C; only when a script set a filter or on_event hook is a
+ * Lua table built per record.
+ */
+#include <errno.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "collector/collector.h"
+#include "bindings/laggregator.h"
+#include "bindings/bindings.h"
+
+#define COLLECTOR_MT "glasshouse.collector"
+
+/* Uservalue slots of the collector userdata. */
+enum { UV_AGG = 1, UV_FILTER, UV_ON_EVENT, UV_EVENTS, UV_ERROR, UV_N = UV_ERROR };
+
+struct lcollector {
+	struct gh_collector *c;
+	struct gh_agg *agg;	/* attached aggregator, kept alive by UV_AGG */
+	lua_State *L;		/* the thread that is draining, set at each entry */
+	int self_ref;		/* registry ref to the userdata while hooks are set */
+	int hooks;		/* filter or on_event set */
+	int keep;		/* keep every event table in UV_EVENTS */
+	int hook_failed;
+	uint64_t dropped;	/* events a filter dropped */
+	struct gh_pollable pollable;
+};
+
+static struct lcollector *check_lc(lua_State *L, int idx)
+{
+	struct lcollector *lc = luaL_checkudata(L, idx, COLLECTOR_MT);
+
+	if (!lc->c)
+		luaL_error(L, "glasshouse.collector: the collector is closed");
+	lc->L = L;
+	return lc;
+}
+
+/* The event table the hooks see (docs/scripting.md lists the fields by kind). */
+static void push_event(lua_State *L, const struct gh_event_view *v, const struct gh_resolved *r)
+{
+	const struct gh_event *h = &v->h;
+	const char *sc = h->syscall == 0xffff ? NULL : gh_syscall_name(h->syscall);
+
+	lua_createtable(L, 0, 12);
+	gh_l_setstr(L, "kind", gh_event_kind_name(h->kind));
+	gh_l_setint(L, "pid", h->pid);
+	gh_l_setint(L, "tid", h->tid);
+	if (h->ppid)
+		gh_l_setint(L, "ppid", h->ppid);
+	gh_l_setint(L, "time_ns", (lua_Integer)h->time_ns);
+	if (sc)
+		gh_l_setstr(L, "syscall", sc);
+	if (h->kind != GH_EV_EXIT && h->kind != GH_EV_FORK && h->ret < 0)
+		gh_l_setstr(L, "error", gh_errno_name((int)-h->ret));
+	if (v->truncated)
+		gh_l_setbool(L, "truncated", 1);
+	switch (h->kind) {
+	case GH_EV_FORK:
+		gh_l_setint(L, "parent", h->ret);
+		break;
+	case GH_EV_EXEC:
+		gh_l_setistr(L, "exe", r->path);
+		gh_l_setistr(L, "cwd", r->path2);
+		gh_l_push_argv(L, v->s[1].p, v->s[1].len);
+		lua_setfield(L, -2, "argv");
+		gh_l_setbool(L, "argv_truncated", (h->truncated & 2) != 0);
+		break;
+	case GH_EV_EXIT:
+		gh_l_set_status(L, (int)h->ret);
+		break;
+	case GH_EV_EXEC_FAIL:
+	case GH_EV_CWD:
+	case GH_EV_UNLINK:
+	case GH_EV_MKDIR:
+	case GH_EV_MKNOD:
+		gh_l_setistr(L, "path", r->path);
+		if (h->flags2 & GH_F_RMDIR)
+			gh_l_setbool(L, "rmdir", 1);
+		break;
+	case GH_EV_OPEN:
+		gh_l_setistr(L, "path", r->path);
+		gh_l_setint(L, "flags", h->flags);
+		gh_l_setbool(L, "write", (h->flags & 3) != 0 || (h->flags & (0100 | 01000 | 02000)) != 0);
+		gh_l_setbool(L, "created", (h->flags2 & GH_F_CREATED) != 0);
+		gh_l_setbool(L, "directory", (h->flags2 & GH_F_IS_DIR) != 0);
+		if (h->ret >= 0)
+			gh_l_setint(L, "fd", h->ret);
+		break;
+	case GH_EV_RENAME:
+	case GH_EV_LINK:
+		gh_l_setistr(L, "from", r->path);
+		gh_l_setistr(L, "to", r->path2);
+		break;
+	case GH_EV_SYMLINK:
+		gh_l_setistr(L, "target", r->path);
+		gh_l_setistr(L, "path", r->path2);
+		break;
+	case GH_EV_CONNECT:
+	case GH_EV_SENDTO:
+		gh_l_setistr(L, "dst", r->addr);
+		gh_l_setstr(L, "protocol", r->protocol);
+		gh_l_setstr(L, "result", r->result);
+		if (h->kind == GH_EV_SENDTO && h->ret >= 0)
+			gh_l_setint(L, "bytes", h->ret);
+		break;
+	case GH_EV_BIND:
+	case GH_EV_LISTEN:
+		gh_l_setistr(L, "address", r->addr);
+		gh_l_setstr(L, "protocol", r->protocol);
+		gh_l_setstr(L, "result", r->result);
+		break;
+	case GH_EV_ACCEPT:
+		gh_l_setistr(L, "peer", r->addr);
+		gh_l_setistr(L, "local", r->addr2);
+		gh_l_setstr(L, "protocol", r->protocol);
+		break;
+	}
+}
+
+/* Call hook slot uv with the event on the stack top; 1 = keep, 0 = drop, -1 = it raised. */
+static int call_hook(struct lcollector *lc, int uv, int ud_idx)
+{
+	lua_State *L = lc->L;
+	int keep = 1;
+
+	lua_getiuservalue(L, ud_idx, uv);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 1;
+	}
+	lua_pushvalue(L, -2);
+	if (gh_l_pcall_user(L, 1, 1) != LUA_OK) {
+		/* Interrupts and os.exit stay tables, for gh.run to raise once the receipt is
+		 * written; other errors become a message. */
+		if (!gh_l_is_control(L, -1)) {
+			const char *msg = lua_tostring(L, -1);
+
+			lua_pushfstring(L, "%s hook failed: %s",
+					uv == UV_FILTER ? "filter" : "on_event",
+					msg ? msg : "(error object is not a string)");
+		}
+		lua_setiuservalue(L, ud_idx, UV_ERROR);
+		lua_settop(L, ud_idx + 1);
+		lc->hook_failed = 1;
+		return -1;
+	}
+	if (uv == UV_FILTER)
+		keep = !(lua_isboolean(L, -1) && !lua_toboolean(L, -1)); /* only false drops */
+	lua_pop(L, 1);
+	return keep;
+}
+
+static int sink(void *ctx, const struct gh_event_view *v)
+{
+	struct lcollector *lc = ctx;
+	struct gh_resolved r;
+	lua_State *L;
+	int top, keep = 1, e;
+
+	if (!lc->agg && !lc->hooks)
+		return 0;
+	if (lc->agg) {
+		e = gh_agg_resolve(lc->agg, v, &r);
+		if (e)
+			return 0; /* out of memory: the aggregate records it */
+	} else {
+		memset(&r, 0, sizeof(r));
+	}
+	if (lc->hooks && !lc->hook_failed) {
+		L = lc->L;
+		top = lua_gettop(L);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, lc->self_ref);
+		push_event(L, v, &r);
+		keep = call_hook(lc, UV_FILTER, top + 1);
+		if (keep == 1) {
+			if (lc->keep) {
+				lua_getiuservalue(L, top + 1, UV_EVENTS);
+				lua_pushvalue(L, -2);
+				lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+				lua_pop(L, 1);
+			}
+			if (call_hook(lc, UV_ON_EVENT, top + 1) < 0)
+				keep = 1;
+		} else if (keep == 0) {
+			lc->dropped++;
+		} else {
+			keep = 1; /* the failed filter's event still counts */
+		}
+		lua_settop(L, top);
+	}
+	if (keep && lc->agg)
+		gh_agg_apply(lc->agg, v, &r);
+	return 0;
+}
+
+/* The numeric options of collector.open and their bounds, also exported as collector.limits
+ * for callers that check settings of their own (the GLASSHOUSE_* environment). */
+static const struct {
+	const char *name;
+	lua_Integer lo, hi;
+	int pow2;
+} limits[] = {
+	{ "ring_kb", 4, 1 << 22, 1 },
+	{ "max_sockets", 1, 1 << 24, 0 },
+};
+enum { LIM_RING_KB, LIM_MAX_SOCKETS };
+
+/* Option limits[i] of the table at index 1, or 0 when absent; raises when out of bounds. */
+static lua_Integer opt_int(lua_State *L, int i)
+{
+	lua_Integer n = 0;
+
+	lua_getfield(L, 1, limits[i].name);
+	if (!lua_isnil(L, -1)) {
+		n = luaL_checkinteger(L, -1);
+		if (n < limits[i].lo || n > limits[i].hi || (limits[i].pow2 && (n & (n - 1))))
+			return luaL_error(L, "glasshouse.collector.open: %s must be %s from %d to %d, "
+					  "got %d", limits[i].name,
+					  limits[i].pow2 ? "a power of two" : "a whole number",
+					  (int)limits[i].lo, (int)limits[i].hi, (int)n);
+	}
+	lua_pop(L, 1);
+	return n;
+}
+
+/*
+ * collector.open{ring_kb=16384, max_sockets=131072, capture_argv=true, bpf_dir=nil}
+ *   -> collector | nil, msg, code
+ * Loads and attaches the BPF programs. Failures of the system (no root, no BTF) come back as
+ * nil, a one-line message, and an errno name.
+ */
+static int l_open(lua_State *L)
+{
+	struct gh_collector_opts o = { .capture_argv = 1 };
+	struct lcollector *lc;
+	char err[512] = "";
+	int e;
+
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		o.ring_bytes = (size_t)opt_int(L, LIM_RING_KB) * 1024;
+		o.max_sockets = (unsigned)opt_int(L, LIM_MAX_SOCKETS);
+		lua_getfield(L, 1, "capture_argv");
+		if (!lua_isnil(L, -1))
+			o.capture_argv = lua_toboolean(L, -1);
+		lua_getfield(L, 1, "bpf_dir");
+		o.bpf_dir = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+		lua_pop(L, 2);
+	}
+	lc = lua_newuserdatauv(L, sizeof(*lc), UV_N);
+	memset(lc, 0, sizeof(*lc));
+	lc->self_ref = LUA_NOREF;
+	luaL_setmetatable(L, COLLECTOR_MT);
+	o.sink = sink;
+	o.ctx = lc;
+	e = gh_collector_open(&lc->c, &o, err, sizeof(err));
+	if (e)
+		return gh_l_fail_msg(L, err, e);
+	return 1;
+}
+
+/* c:track(pid): follow pid (the command, held at its gate) and everything it starts. */
+static int l_track(lua_State *L)
+{
+	struct lcollector *lc = check_lc(L, 1);
+	lua_Integer pid = luaL_checkinteger(L, 2);
+	int e = gh_collector_track(lc->c, (pid_t)pid);
+
+	if (e)
+		return luaL_error(L, "glasshouse.collector:track: invalid pid %d", (int)pid);
+	return 0;
+}
+
+/*
+ * c:attach(aggregator [, hooks]): send records to the aggregator. hooks.filter(ev) -> false
+ * drops an event before aggregation; hooks.on_event(ev) sees those kept; hooks.keep_events
+ * keeps every event table (c:events()).
+ */
+static int l_attach(lua_State *L)
+{
+	struct lcollector *lc = check_lc(L, 1);
+
+	if (!lua_isnil(L, 2)) {
+		lc->agg = gh_l_check_agg(L, 2);
+	} else {
+		lc->agg = NULL;
+	}
+	lua_pushvalue(L, 2);
+	lua_setiuservalue(L, 1, UV_AGG);
+	lc->hooks = 0;
+	lc->keep = 0;
+	if (!lua_isnoneornil(L, 3)) {
+		static const struct { const char *name; int uv; } hk[] = {
+			{ "filter", UV_FILTER }, { "on_event", UV_ON_EVENT },
+		};
+		size_t i;
+
+		luaL_checktype(L, 3, LUA_TTABLE);
+		for (i = 0; i < 2; i++) {
+			lua_getfield(L, 3, hk[i].name);
+			if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+				return luaL_error(L, "glasshouse.collector:attach: hook '%s' must be a "
+						  "function, got %s", hk[i].name, luaL_typename(L, -1));
+			lc->hooks |= !lua_isnil(L, -1);
+			lua_setiuservalue(L, 1, hk[i].uv);
+		}
+		lua_getfield(L, 3, "keep_events");
+		lc->keep = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+		if (lc->keep) {
+			lc->hooks = 1;
+			lua_newtable(L);
+			lua_setiuservalue(L, 1, UV_EVENTS);
+		}
+	}
+	if (lc->hooks && lc->self_ref == LUA_NOREF) {
+		lua_pushvalue(L, 1);
+		lc->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	return 0;
+}
+
+/* c:drain() -> n: deliver everything waiting in the ring now. */
+static int l_drain(lua_State *L)
+{
+	struct lcollector *lc = check_lc(L, 1);
+	int n = gh_collector_drain(lc->c);
+
+	if (n < 0)
+		return gh_l_fail(L, "glasshouse.collector: reading the ring buffer failed", n);
+	lua_pushinteger(L, n);
+	return 1;
+}
+
+static int ready(void *ctx)
+{
+	struct lcollector *lc = ctx;
+	int n = gh_collector_drain(lc->c);
+
+	return n < 0 ? n : 0;
+}
+
+/* The backend's wait loop services the ring through this (backend:wait(collector)). */
+static int l_pollable(lua_State *L)
+{
+	struct lcollector *lc = check_lc(L, 1);
+
+	lc->pollable.fd = gh_collector_fd(lc->c);
+	lc->pollable.interval_ms = 20;
+	lc->pollable.ready = ready;
+	lc->pollable.ctx = lc;
+	lua_pushlightuserdata(L, &lc->pollable);
+	return 1;
+}
+
+/* c:stats() -> {events, lost, truncated, malformed, sockets_full, filtered,
+ * root_registered, hook_error} */
+static int l_stats(lua_State *L)
+{
+	struct lcollector *lc = check_lc(L, 1);
+	struct gh_collector_stats st;
+
+	gh_collector_stats(lc->c, &st);
+	lua_createtable(L, 0, 9);
+	gh_l_setint(L, "events", (lua_Integer)st.events);
+	gh_l_setint(L, "lost", (lua_Integer)st.lost);
+	gh_l_setint(L, "truncated", (lua_Integer)st.truncated);
+	gh_l_setint(L, "malformed", (lua_Integer)st.malformed);
+	gh_l_setint(L, "sockets_full", (lua_Integer)st.sockets_full);
+	gh_l_setint(L, "filtered", (lua_Integer)lc->dropped);
+	gh_l_setbool(L, "root_registered", st.root_registered);
+	/* hook_error: the message; hook_raise: an interrupt or os.exit, to raise after the run */
+	lua_getiuservalue(L, 1, UV_ERROR);
+	if (gh_l_is_control(L, -1)) {
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, "hook_raise");
+		luaL_tolstring(L, -1, NULL);
+		lua_remove(L, -2);
+	}
+	lua_setfield(L, -2, "hook_error");
+	return 1;
+}
+
+/* c:probes() -> {attached = {...}, missing = {...}} */
+static int l_probes(lua_State *L)
+{
+	struct lcollector *lc = check_lc(L, 1);
+	int i, att, na = 0, nm = 0;
+	const char *name;
+
+	lua_createtable(L, 0, 2);
+	lua_newtable(L);
+	lua_newtable(L);
+	for (i = 0; (name = gh_collector_probe(lc->c, i, &att)); i++) {
+		lua_pushstring(L, name);
+		lua_rawseti(L, att ? -3 : -2, att ? ++na : ++nm);
+	}
+	lua_setfield(L, -3, "missing");
+	lua_setfield(L, -2, "attached");
+	return 1;
+}
+
+/* c:syscall_counts() -> {name = count} for every syscall the tree made. */
+static int l_syscall_counts(lua_State *L)
+{
+	struct lcollector *lc = check_lc(L, 1);
+	uint64_t counts[GH_SYSCALL_MAX];
+	unsigned i;
+	int e = gh_collector_syscall_counts(lc->c, counts, GH_SYSCALL_MAX);
+
+	if (e)
+		return gh_l_fail(L, "glasshouse.collector: reading the syscall counts failed", e);
+	lua_newtable(L);
+	for (i = 0; i < GH_SYSCALL_MAX; i++) {
+		const char *name = gh_syscall_name(i);
+		char num[24];
+
+		if (!counts[i])
+			continue;
+		if (!name) {
+			snprintf(num, sizeof(num), "syscall_%u", i);
+			name = num;
+		}
+		lua_pushinteger(L, (lua_Integer)counts[i]);
+		lua_setfield(L, -2, name);
+	}
+	return 1;
+}
+
+static int feed_bytes(void *ctx, uint64_t sock, const struct gh_sock_bytes *b)
+{
+	return gh_agg_sock_bytes(ctx, sock, b->sent, b->received);
+}
+
+/* c:finish(): the byte counts of every socket into the attached aggregator (call once, at the
+ * end, after the last drain). */
+static int l_finish(lua_State *L)
+{
+	struct lcollector *lc = check_lc(L, 1);
+	int e;
+
+	if (!lc->agg)
+		return luaL_error(L, "glasshouse.collector:finish: no aggregator attached");
+	e = gh_collector_sock_bytes(lc->c, feed_bytes, lc->agg);
+	if (e)
+		return gh_l_fail(L, "glasshouse.collector: reading socket byte counts failed", e);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* c:events() -> the event tables kept with keep_events (nil when not kept). */
+static int l_events(lua_State *L)
+{
+	check_lc(L, 1);
+	lua_getiuservalue(L, 1, UV_EVENTS);
+	return 1;
+}
+
+static int l_close(lua_State *L)
+{
+	struct lcollector *lc = luaL_checkudata(L, 1, COLLECTOR_MT);
+
+	gh_collector_close(lc->c);
+	lc->c = NULL;
+	lc->agg = NULL;
+	if (lc->self_ref != LUA_NOREF) {
+		luaL_unref(L, LUA_REGISTRYINDEX, lc->self_ref);
+		lc->self_ref = LUA_NOREF;
+	}
+	return 0;
+}
+
+int luaopen_glasshouse_collector(lua_State *L)
+{
+	static const luaL_Reg meth[] = {
+		{ "track", l_track },	{ "attach", l_attach },
+		{ "drain", l_drain },	{ "stats", l_stats },
+		{ "probes", l_probes }, { "syscall_counts", l_syscall_counts },
+		{ "finish", l_finish }, { "events", l_events },
+		{ "close", l_close },	{ NULL, NULL },
+	};
+	static const luaL_Reg meta[] = {
+		{ "__gc", l_close },
+		{ "__close", l_close },
+		{ "pollable", l_pollable },
+		{ NULL, NULL },
+	};
+	static const luaL_Reg funcs[] = {
+		{ "open", l_open },
+		{ NULL, NULL },
+	};
+
+	size_t i;
+
+	gh_l_newclass(L, COLLECTOR_MT, meta, meth, funcs);
+	lua_createtable(L, 0, 2); /* limits = {name = {lo =, hi =, pow2 =}} */
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		lua_createtable(L, 0, 3);
+		gh_l_setint(L, "lo", limits[i].lo);
+		gh_l_setint(L, "hi", limits[i].hi);
+		gh_l_setbool(L, "pow2", limits[i].pow2);
+		lua_setfield(L, -2, limits[i].name);
+	}
+	lua_setfield(L, -2, "limits");
+	return 1;
+}

@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: MIT
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "core/aggregator.h"
+#include "core/path.h"
+
+static int vec_push(struct gh_vec *v, const void *item, size_t size)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		void *p = realloc(v->v, cap * size);
+
+		if (!p)
+			return -ENOMEM;
+		v->v = p;
+		v->cap = cap;
+	}
+	memcpy((char *)v->v + v->n * size, item, size);
+	v->n++;
+	return 0;
+}
+
+void gh_agg_init(struct gh_agg *a, uint64_t base_ns)
+{
+	memset(a, 0, sizeof(*a));
+	a->base_ns = base_ns;
+}
+
+static void proc_free(struct gh_proc *p)
+{
+	free(p->argv);
+	free(p->fexec);
+	free(p);
+}
+
+void gh_agg_free(struct gh_agg *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->procs.n; i++)
+		proc_free(GH_VEC_AT(a->procs, struct gh_proc *, i));
+	free(a->procs.v);
+	gh_map_free(&a->procs_by_pid);
+	for (i = 0; i < GH_NSETS; i++) {
+		gh_map_free(&a->sets[i]);
+		free(a->set_items[i].v);
+	}
+	free(a->renames.v);
+	free(a->failed.v);
+	free(a->attempts.v);
+	free(a->servers.v);
+	free(a->accepted.v);
+	gh_map_free(&a->dedupe);
+	gh_map_free(&a->socks);
+	gh_intern_free(&a->strs);
+	gh_buf_free(&a->tmp);
+	gh_buf_free(&a->tmp2);
+	memset(a, 0, sizeof(*a));
+}
+
+static int nomem(struct gh_agg *a)
+{
+	if (!a->error)
+		a->error = -ENOMEM;
+	return -ENOMEM;
+}
+
+static struct gh_proc *proc_new(struct gh_agg *a, uint32_t pid, uint32_t ppid, uint64_t t)
+{
+	struct gh_proc *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->ppid = ppid;
+	p->start_ns = t;
+	if (vec_push(&a->procs, &p, sizeof(p)) ||
+	    gh_map_put(&a->procs_by_pid, pid, p)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int set_argv(struct gh_proc *p, const char *argv, size_t len, bool truncated)
+{
+	char *copy = NULL;
+
+	if (len) {
+		copy = malloc(len);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, argv, len);
+	}
+	free(p->argv);
+	p->argv = copy;
+	p->argv_len = len;
+	p->argv_truncated = truncated;
+	return 0;
+}
+
+int gh_agg_root(struct gh_agg *a, uint32_t pid, uint32_t ppid, const char *cwd, const char *exe)
+{
+	struct gh_proc *p = proc_new(a, pid, ppid, a->base_ns);
+
+	if (!p)
+		return nomem(a);
+	p->cwd = p->cur_cwd = cwd ? gh_intern(&a->strs, cwd, strlen(cwd)) : NULL;
+	p->exe = exe ? gh_intern(&a->strs, exe, strlen(exe)) : NULL;
+	return 0;
+}
+
+/* The process a record belongs to; one the aggregate has not met is added (and counted). */
+static struct gh_proc *proc_of(struct gh_agg *a, uint32_t pid, uint64_t t)
+{
+	struct gh_proc *p = gh_map_get(&a->procs_by_pid, pid);
+
+	if (p)
+		return p;
+	a->unknown_pid++;
+	return proc_new(a, pid, 0, t);
+}
+
+static const struct gh_istr *intern_buf(struct gh_agg *a, const struct gh_buf *b)
+{
+	return gh_intern(&a->strs, b->data, b->len);
+}
+
+/* name (string i of v) made absolute: against the walked dir in string i+1 when there is
+ * one, else against the process's cwd. */
+static const struct gh_istr *resolve_name(struct gh_agg *a, const struct gh_event_view *v,
+					  const struct gh_proc *p, int i)
+{
+	const struct gh_str *name = &v->s[i], *dir = &v->s[i + 1];
+	const char *base = "/";
+	size_t blen = 1;
+
+	if (dir->len && (v->h.flags2 & GH_F_WALKED)) {
+		if (gh_path_from_walk(&a->tmp2, dir->p, dir->len))
+			return NULL;
+		base = a->tmp2.data;
+		blen = a->tmp2.len;
+	} else if (p && p->cur_cwd) {
+		base = p->cur_cwd->s;
+		blen = p->cur_cwd->len;
+	}
+	if (gh_path_resolve(&a->tmp, base, blen, name->p, name->len))
+		return NULL;
+	return intern_buf(a, &a->tmp);
+}
+
+static const struct gh_istr *walk_path(struct gh_agg *a, const struct gh_str *s)
+{
+	if (gh_path_from_walk(&a->tmp, s->p, s->len))
+		return NULL;
+	return intern_buf(a, &a->tmp);
+}
+
+static const struct gh_istr *addr_str(struct gh_agg *a, const struct gh_str *s, bool port)
+{
+	if (gh_format_sockaddr(&a->tmp, s->p, s->len, port))
+		return NULL;
+	return intern_buf(a, &a->tmp);
+}
+
+static unsigned addr_family(const struct gh_str *s)
+{
+	unsigned short f = 0;
+
+	if (s->len >= 2)
+		memcpy(&f, s->p, 2);
+	return f;
+}
+
+static const char *connect_result(long long ret)
+{
+	if (ret == 0)
+		return "connected";
+	if (ret == -ECONNREFUSED)
+		return "refused";
+	if (ret == -EINPROGRESS)
+		return "in_progress";
+	return gh_errno_name((int)-ret);
+}
+
+int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_resolved *r)
+{
+	struct gh_proc *p = gh_map_get(&a->procs_by_pid, v->h.pid);
+
+	memset(r, 0, sizeof(*r));
+	switch (v->h.kind) {
+	case GH_EV_EXEC:
+		/* The filename is relative to the cwd at the exec, which the record carries. */
+		if (!(r->path2 = walk_path(a, &v->s[2])))
+			return nomem(a);
+		if (gh_path_resolve(&a->tmp, r->path2->s, r->path2->len, v->s[0].p, v->s[0].len) ||
+		    !(r->path = intern_buf(a, &a->tmp)))
+			return nomem(a);
+		return 0;
+	case GH_EV_CWD:
+		if (!(r->path = walk_path(a, &v->s[0])))
+			return nomem(a);
+		return 0;
+	case GH_EV_EXEC_FAIL:
+	case GH_EV_OPEN:
+	case GH_EV_UNLINK:
+	case GH_EV_MKDIR:
+	case GH_EV_MKNOD:
+		if (!(r->path = resolve_name(a, v, p, 0)))
+			return nomem(a);
+		return 0;
+	case GH_EV_RENAME:
+	case GH_EV_LINK:
+		if (!(r->path = resolve_name(a, v, p, 0)))
+			return nomem(a);
+		/* fall through: the new name */
+		__attribute__((fallthrough));
+	case GH_EV_SYMLINK:
+		if (!(r->path2 = resolve_name(a, v, p, 2)))
+			return nomem(a);
+		if (v->h.kind == GH_EV_SYMLINK &&
+		    !(r->path = gh_intern(&a->strs, v->s[0].p, v->s[0].len))) /* target as written */
+			return nomem(a);
+		return 0;
+	case GH_EV_CONNECT:
+	case GH_EV_SENDTO:
+	case GH_EV_BIND:
+	case GH_EV_LISTEN:
+		r->protocol = gh_protocol_name(addr_family(&v->s[0]), v->h.sock_type);
+		if (!(r->addr = addr_str(a, &v->s[0], true)))
+			return nomem(a);
+		/* A unix socket named relative to the cwd is shown absolute, like any path. */
+		if (addr_family(&v->s[0]) == AF_UNIX && r->addr->len && !strchr("/@(", r->addr->s[0]) &&
+		    p && p->cur_cwd) {
+			if (gh_path_resolve(&a->tmp, p->cur_cwd->s, p->cur_cwd->len, r->addr->s,
+					    r->addr->len) ||
+			    !(r->addr = intern_buf(a, &a->tmp)))
+				return nomem(a);
+		}
+		if (v->h.kind == GH_EV_CONNECT)
+			r->result = connect_result(v->h.ret);
+		else if (v->h.kind == GH_EV_SENDTO)
+			r->result = v->h.ret >= 0 ? "sent" : gh_errno_name((int)-v->h.ret);
+		else
+			r->result = v->h.ret == 0 ? "ok" : gh_errno_name((int)-v->h.ret);
+		return 0;
+	case GH_EV_ACCEPT:
+		r->protocol = gh_protocol_name(addr_family(&v->s[1]), v->h.sock_type);
+		if (!(r->addr = addr_str(a, &v->s[0], true)) ||
+		    !(r->addr2 = addr_str(a, &v->s[1], true)))
+			return nomem(a);
+		r->result = "accepted";
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int set_add(struct gh_agg *a, enum gh_pathset set, const struct gh_istr *s)
+{
+	if (gh_map_get(&a->sets[set], (uintptr_t)s))
+		return 0;
+	if (gh_map_put(&a->sets[set], (uintptr_t)s, (void *)s) ||
+	    vec_push(&a->set_items[set], &s, sizeof(s)))
+		return nomem(a);
+	return 0;
+}
+
+/*
+ * The entry of vec for the composite key k (bytes naming what makes entries distinct): the
+ * one already there, or item appended. Its index + 1, or 0 when out of memory.
+ */
+static size_t find_or_add(struct gh_agg *a, struct gh_vec *vec, const void *item, size_t size,
+			  const void *k, size_t klen)
+{
+	const struct gh_istr *ks = gh_intern(&a->strs, k, klen);
+	size_t idx;
+
+	if (!ks)
+		return nomem(a), 0;
+	idx = (size_t)(uintptr_t)gh_map_get(&a->dedupe, (uintptr_t)ks);
+	if (idx)
+		return idx;
+	if (vec_push(vec, item, size) || gh_map_put(&a->dedupe, (uintptr_t)ks, (void *)(uintptr_t)vec->n))
+		return nomem(a), 0;
+	return vec->n;
+}
+
+static int failed_op(struct gh_agg *a, const struct gh_istr *path, const char *op, int err,
+		     uint32_t pid)
+{
+	struct gh_failed_op f = { path, op, err, pid };
+	const void *k[3] = { path, op, (void *)(intptr_t)err };
+
+	return find_or_add(a, &a->failed, &f, sizeof(f), k, sizeof(k)) ? 0 : -ENOMEM;
+}
+
+/* A successful exec: PATH-search misses of the same program before it are not failures. */
+static void drop_path_misses(struct gh_proc *p, const struct gh_istr *exe)
+{
+	const char *base = strrchr(exe->s, '/');
+	size_t i, keep = 0;
+
+	base = base ? base + 1 : exe->s;
+	for (i = 0; i < p->nfexec; i++) {
+		const char *b = strrchr(p->fexec[i].path->s, '/');
+		int miss = (p->fexec[i].err == ENOENT || p->fexec[i].err == EACCES ||
+			    p->fexec[i].err == ENOTDIR) && b && !strcmp(b + 1, base);
+
+		if (!miss)
+			p->fexec[keep++] = p->fexec[i];
+	}
+	p->nfexec = keep;
+}
+
+static int add_fexec(struct gh_agg *a, struct gh_proc *p, const struct gh_istr *path, int err)
+{
+	if (p->nfexec == p->capfexec) {
+		size_t cap = p->capfexec ? p->capfexec * 2 : 4;
+		void *n = realloc(p->fexec, cap * sizeof(*p->fexec));
+
+		if (!n)
+			return nomem(a);
+		p->fexec = n;
+		p->capfexec = cap;
+	}
+	p->fexec[p->nfexec].path = path;
+	p->fexec[p->nfexec].err = err;
+	p->nfexec++;
+	return 0;
+}
+
+static int net_attempt(struct gh_agg *a, const struct gh_event_view *v, const struct gh_resolved *r,
+		       const char *op)
+{
+	struct gh_attempt at = { op, r->addr, r->protocol, r->result, v->h.pid, 0, 0, 0 };
+	const void *k[5] = { op, r->addr, r->protocol, r->result, (void *)(uintptr_t)v->h.pid };
+	size_t idx = find_or_add(a, &a->attempts, &at, sizeof(at), k, sizeof(k));
+	struct gh_attempt *e;
+
+	if (!idx)
+		return -ENOMEM;
+	e = &GH_VEC_AT(a->attempts, struct gh_attempt, idx - 1);
+	e->count++;
+	if (v->h.kind == GH_EV_SENDTO && v->h.ret > 0)
+		e->sent += (uint64_t)v->h.ret;
+	if (v->h.sock && !gh_map_get(&a->socks, v->h.sock) &&
+	    gh_map_put(&a->socks, v->h.sock, (void *)(intptr_t)idx))
+		return nomem(a);
+	return 0;
+}
+
+static int net_server(struct gh_agg *a, const struct gh_event_view *v, const struct gh_resolved *r,
+		      const char *op)
+{
+	struct gh_server s = { r->addr, r->protocol, op, v->h.pid };
+	const void *k[4] = { op, r->addr, r->protocol, (void *)(uintptr_t)v->h.pid };
+
+	if (v->h.ret != 0)
+		return 0;
+	return find_or_add(a, &a->servers, &s, sizeof(s), k, sizeof(k)) ? 0 : -ENOMEM;
+}
+
+static int net_accepted(struct gh_agg *a, const struct gh_event_view *v, const struct gh_resolved *r)
+{
+	const struct gh_istr *peer = addr_str(a, &v->s[0], false);
+	struct gh_accepted ac = { peer, r->addr2, r->protocol, v->h.pid, 0, 0, 0 };
+	const void *k[5] = { "accept", peer, r->addr2, r->protocol, (void *)(uintptr_t)v->h.pid };
+	size_t idx;
+
+	if (!peer)
+		return nomem(a);
+	idx = find_or_add(a, &a->accepted, &ac, sizeof(ac), k, sizeof(k));
+	if (!idx)
+		return -ENOMEM;
+	GH_VEC_AT(a->accepted, struct gh_accepted, idx - 1).count++;
+	if (v->h.sock && gh_map_put(&a->socks, v->h.sock, (void *)(intptr_t)-(intptr_t)idx))
+		return nomem(a);
+	return 0;
+}
+
+int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct gh_resolved *r)
+{
+	const struct gh_event *h = &v->h;
+	struct gh_proc *p, *parent;
+	int err = h->ret < 0 ? (int)-h->ret : 0;
+
+	a->events++;
+	a->truncated += v->truncated;
+	if (h->kind == GH_EV_FORK) {
+		/* The forking process (ret) lends its image and cwd; ppid is the real parent. */
+		parent = gh_map_get(&a->procs_by_pid, (uint32_t)h->ret);
+		p = proc_new(a, h->pid, h->ppid, h->time_ns);
+		if (!p)
+			return nomem(a);
+		if (parent) {
+			p->exe = parent->exe;
+			p->cwd = p->cur_cwd = parent->cur_cwd;
+			if (set_argv(p, parent->argv, parent->argv_len, parent->argv_truncated))
+				return nomem(a);
+		}
+		return 0;
+	}
+	p = proc_of(a, h->pid, h->time_ns);
+	if (!p)
+		return nomem(a);
+	switch (h->kind) {
+	case GH_EV_EXEC:
+		p->exe = r->path;
+		p->cwd = p->cur_cwd = r->path2;
+		p->execed = true;
+		if (h->ppid)
+			p->ppid = h->ppid;
+		drop_path_misses(p, r->path);
+		if (set_argv(p, v->s[1].p, v->s[1].len, v->h.truncated & 2))
+			return nomem(a);
+		return 0;
+	case GH_EV_EXEC_FAIL:
+		return add_fexec(a, p, r->path, err);
+	case GH_EV_EXIT:
+		p->exited = true;
+		p->status = (int)h->ret;
+		return 0;
+	case GH_EV_CWD:
+		p->cur_cwd = r->path;
+		return 0;
+	case GH_EV_OPEN: {
+		unsigned acc = h->flags & O_ACCMODE;
+
+		if (err)
+			return failed_op(a, r->path, "open", err, h->pid);
+		if (h->flags2 & GH_F_CREATED && set_add(a, GH_SET_CREATED, r->path))
+			return -ENOMEM;
+		if (h->flags2 & GH_F_IS_DIR)
+			return set_add(a, GH_SET_DIRS, r->path);
+		if (h->flags & O_PATH)
+			return 0; /* a handle, not a read: it shows in syscalls.counts only */
+		if ((acc == O_WRONLY || acc == O_RDWR || h->flags & (O_CREAT | O_TRUNC | O_APPEND)) &&
+		    set_add(a, GH_SET_WRITES, r->path))
+			return -ENOMEM;
+		if (acc == O_RDONLY || acc == O_RDWR)
+			return set_add(a, GH_SET_READS, r->path);
+		return 0;
+	}
+	case GH_EV_UNLINK: {
+		const char *op = h->flags2 & GH_F_RMDIR ? "rmdir" : "unlink";
+
+		if (err)
+			return failed_op(a, r->path, op, err, h->pid);
+		return set_add(a, GH_SET_DELETES, r->path);
+	}
+	case GH_EV_RENAME: {
+		struct gh_rename rn = { r->path, r->path2, h->pid };
+
+		if (err)
+			return failed_op(a, r->path, "rename", err, h->pid);
+		return vec_push(&a->renames, &rn, sizeof(rn)) ? nomem(a) : 0;
+	}
+	case GH_EV_MKDIR:
+	case GH_EV_MKNOD:
+		return err ? 0 : set_add(a, GH_SET_CREATED, r->path);
+	case GH_EV_SYMLINK:
+	case GH_EV_LINK:
+		return err ? 0 : set_add(a, GH_SET_CREATED, r->path2);
+	case GH_EV_CONNECT:
+		if (addr_family(&v->s[0]) == AF_UNSPEC)
+			return 0; /* dissolves a UDP association: not an attempt */
+		return net_attempt(a, v, r, "connect");
+	case GH_EV_SENDTO:
+		return net_attempt(a, v, r, "sendto");
+	case GH_EV_BIND:
+		return net_server(a, v, r, "bind");
+	case GH_EV_LISTEN:
+		return net_server(a, v, r, "listen");
+	case GH_EV_ACCEPT:
+		return net_accepted(a, v, r);
+	}
+	return 0;
+}
+
+int gh_agg_event(struct gh_agg *a, const struct gh_event_view *v)
+{
+	struct gh_resolved r;
+	int e = gh_agg_resolve(a, v, &r);
+
+	return e ? e : gh_agg_apply(a, v, &r);
+}
+
+int gh_agg_sock_bytes(struct gh_agg *a, uint64_t sock, uint64_t sent, uint64_t received)
+{
+	intptr_t idx = (intptr_t)gh_map_get(&a->socks, sock);
+
+	if (idx > 0) {
+		struct gh_attempt *e = &GH_VEC_AT(a->attempts, struct gh_attempt, idx - 1);
+
+		if (strcmp(e->op, "sendto")) /* sendto attempts count what each call returned */
+			e->sent += sent;
+		e->received += received;
+	} else if (idx < 0) {
+		struct gh_accepted *e = &GH_VEC_AT(a->accepted, struct gh_accepted, -idx - 1);
+
+		e->sent += sent;
+		e->received += received;
+	}
+	return 0;
+}
+
+void gh_agg_net_totals(const struct gh_agg *a, uint64_t *sent, uint64_t *received)
+{
+	size_t i;
+
+	*sent = *received = 0;
+	for (i = 0; i < a->attempts.n; i++) {
+		*sent += GH_VEC_AT(a->attempts, struct gh_attempt, i).sent;
+		*received += GH_VEC_AT(a->attempts, struct gh_attempt, i).received;
+	}
+	for (i = 0; i < a->accepted.n; i++) {
+		*sent += GH_VEC_AT(a->accepted, struct gh_accepted, i).sent;
+		*received += GH_VEC_AT(a->accepted, struct gh_accepted, i).received;
+	}
+}

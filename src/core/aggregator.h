@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The aggregator: folds decoded collector records into what the receipt shows — the process
+ * table, file sets, network attempts — with every path made absolute and interned once.
+ * Pure C, no Lua, no I/O: fed records, read back through the accessors below.
+ */
+#ifndef GH_AGGREGATOR_H
+#define GH_AGGREGATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "collector/event.h"
+#include "core/map.h"
+#include "core/sockaddr.h"
+
+struct gh_failed_exec {
+	const struct gh_istr *path;
+	int err;	/* positive errno */
+};
+
+struct gh_proc {
+	uint32_t pid, ppid;
+	const struct gh_istr *exe;	/* NULL until known */
+	const struct gh_istr *cwd;	/* working_dir: at its exec (or fork); NULL until known */
+	const struct gh_istr *cur_cwd;	/* now: relative names resolve against it */
+	char *argv;	/* NUL-separated, argv_len bytes */
+	size_t argv_len;
+	bool argv_truncated;
+	bool exited;
+	int status;	/* wait status when exited */
+	bool execed;	/* exe comes from an exec it made (else the image it was forked with) */
+	uint64_t start_ns;	/* CLOCK_MONOTONIC */
+	struct gh_failed_exec *fexec;
+	size_t nfexec, capfexec;
+};
+
+enum gh_pathset {
+	GH_SET_READS,
+	GH_SET_WRITES,
+	GH_SET_DELETES,
+	GH_SET_CREATED,
+	GH_SET_DIRS,	/* directories opened for listing */
+	GH_NSETS,
+};
+
+struct gh_rename {
+	const struct gh_istr *from, *to;
+	uint32_t pid;
+};
+
+struct gh_failed_op {
+	const struct gh_istr *path;
+	const char *op;	/* "open", "unlink", "rmdir", "rename" */
+	int err;
+	uint32_t pid;
+};
+
+struct gh_attempt {
+	const char *op;	/* "connect" or "sendto" */
+	const struct gh_istr *dst;
+	const char *protocol;	/* "tcp", "udp", "unix", "raw", "other" */
+	const char *result;	/* "connected", "refused", "in_progress", "sent", or an errno name */
+	uint32_t pid;
+	uint64_t count, sent, received;
+};
+
+struct gh_server {
+	const struct gh_istr *address;
+	const char *protocol;
+	const char *op;	/* "bind" or "listen" */
+	uint32_t pid;
+};
+
+struct gh_accepted {
+	const struct gh_istr *peer;	/* the peer's address without its port */
+	const struct gh_istr *local;
+	const char *protocol;
+	uint32_t pid;
+	uint64_t count, sent, received;
+};
+
+/* What one record means once its paths are resolved (interned): see gh_agg_resolve. */
+struct gh_resolved {
+	const struct gh_istr *path, *path2;	/* open/unlink/...: path; rename/link: from, to */
+	const struct gh_istr *addr, *addr2;	/* network: destination or local; accept: peer, local */
+	const char *protocol;
+	const char *result;
+};
+
+struct gh_vec {
+	void *v;
+	size_t n, cap, size;
+};
+
+struct gh_agg {
+	struct gh_intern strs;
+	struct gh_map procs_by_pid;	/* pid -> the newest gh_proc with that pid */
+	struct gh_vec procs;	/* struct gh_proc *, in order of appearance */
+	struct gh_map sets[GH_NSETS];	/* istr -> istr */
+	struct gh_vec set_items[GH_NSETS];	/* const struct gh_istr *, first-seen order */
+	struct gh_vec renames;	/* struct gh_rename */
+	struct gh_vec failed;	/* struct gh_failed_op */
+	struct gh_vec attempts;	/* struct gh_attempt */
+	struct gh_vec servers;	/* struct gh_server */
+	struct gh_vec accepted;	/* struct gh_accepted */
+	struct gh_map dedupe;	/* interned composite key -> index + 1 */
+	struct gh_map socks;	/* socket inode -> entry index + 1 (attempts: >0, accepted: <0) */
+	uint64_t base_ns;	/* the command's start, CLOCK_MONOTONIC */
+	uint64_t events, unknown_pid, truncated;
+	struct gh_buf tmp, tmp2;
+	int error;	/* first -ENOMEM; the aggregate is incomplete */
+};
+
+void gh_agg_init(struct gh_agg *a, uint64_t base_ns);
+void gh_agg_free(struct gh_agg *a);
+
+/* The command's process, known before any record: its pid, parent, cwd and image. */
+int gh_agg_root(struct gh_agg *a, uint32_t pid, uint32_t ppid, const char *cwd, const char *exe);
+
+/* Resolve a record's paths and addresses (against the process's cwd as the aggregate knows it
+ * now); r stays valid while a lives. 0 or -ENOMEM. */
+int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_resolved *r);
+/* Fold a resolved record in. 0 or -ENOMEM. */
+int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct gh_resolved *r);
+/* Both. */
+int gh_agg_event(struct gh_agg *a, const struct gh_event_view *v);
+
+/* A socket's byte counts, read from the kernel at the end. */
+int gh_agg_sock_bytes(struct gh_agg *a, uint64_t sock, uint64_t sent, uint64_t received);
+/* Network totals: sum over the attempts and accepted connections. */
+void gh_agg_net_totals(const struct gh_agg *a, uint64_t *sent, uint64_t *received);
+
+
+#define GH_VEC_AT(vec, type, i) (((type *)(vec).v)[i])
+
+#endif

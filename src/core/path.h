@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Paths: absolute names from a process's cwd or a dirfd's path, with . and .. folded. */
+#ifndef GH_PATH_H
+#define GH_PATH_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+
+/*
+ * Turn a kernel path walk (components leaf first, each ended by NUL) into "/a/b/c" in out
+ * (replacing its contents). An empty walk is "/". 0 or -ENOMEM.
+ */
+int gh_path_from_walk(struct gh_buf *out, const char *walk, size_t len);
+
+/*
+ * out = name made absolute against base (an absolute path), then . and .. folded lexically
+ * and repeated slashes squeezed. An absolute name ignores base. An empty name is base itself.
+ * Bytes are kept as they are (names need not be UTF-8). 0 or -ENOMEM.
+ */
+int gh_path_resolve(struct gh_buf *out, const char *base, size_t blen, const char *name,
+		    size_t nlen);
+
+#endif
