@@ -34,7 +34,8 @@ LUA_SRCS := $(addprefix bindings/,lcore.c ljson.c lbackend.c registry.c lcollect
 	laggregator.c)
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
-BIN_SRCS := cli/main.c cli/repl.c $(CORE_SRCS) $(LUA_SRCS)
+CLI_SRCS := $(patsubst src/%,%,$(wildcard src/cli/*.c))
+BIN_SRCS := $(CLI_SRCS) $(CORE_SRCS) $(LUA_SRCS)
 HEADERS := $(wildcard src/*/*.h) bpf/glasshouse.h
 LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
@@ -109,6 +110,14 @@ bpf-objects: $(OBJ)/glasshouse.bpf.o
 
 # The Lua files are assembled into this object with .incbin.
 $(OBJ)/bindings/registry.o $(ASAN)/obj/bindings/registry.o: $(LUA_FILES)
+
+# The subcommands written in Lua, lua/NAME.lua, as GH_SCRIPT(NAME) lines: src/cli/script.c
+# compiles in each one listed (the folder is a prerequisite, so a removed script goes too).
+CLI_SCRIPTS := $(wildcard lua/*.lua)
+$(OBJ)/lua_scripts.h: lua | $(OBJ)
+	printf 'GH_SCRIPT(%s)\n' $(basename $(notdir $(CLI_SCRIPTS))) > $@
+
+$(OBJ)/cli/script.o $(ASAN)/obj/cli/script.o: $(OBJ)/lua_scripts.h $(CLI_SCRIPTS)
 
 glasshouse: $(addprefix $(OBJ)/,$(BIN_SRCS:.c=.o))
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lreadline

@@ -15,6 +15,7 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "cli/commands.h"
 #include "cli/repl.h"
 
 #ifndef GH_VERSION
@@ -120,19 +121,21 @@ static void history_path(char *out, size_t n)
 		snprintf(out, n, "%s/.glasshouse_history", home && *home ? home : ".");
 }
 
-int gh_repl(lua_State *L)
+int gh_repl(lua_State *L, int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_sigint };
 	char hist[4096], *line;
 	char *buf = NULL;
 	size_t len = 0;
 
+	if (argc > 1)
+		return gh_cli_usage_error("repl takes no arguments");
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "glasshouse");
 	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
 		fprintf(stderr, "glasshouse: cannot load the glasshouse module: %s\n",
 			lua_tostring(L, -1));
-		return 125;
+		return GH_EXIT_FAILURE;
 	}
 	lua_pushboolean(L, 1); /* keep the events of every run: gh.last.events */
 	lua_setfield(L, -2, "keep_events");

@@ -4,7 +4,8 @@
 
 #include <lua.h>
 
-/* The interactive prompt on L (glasshouse modules preloaded); returns the exit status. */
-int gh_repl(lua_State *L);
+/* `glasshouse repl`: the interactive prompt on L (glasshouse modules preloaded); returns the
+ * exit status. */
+int gh_repl(lua_State *L, int argc, char **argv);
 
 #endif

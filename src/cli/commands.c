@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The subcommands of glasshouse, one row each: help, the man page and completion checks
+ * (`glasshouse help --list`) and run.lua's option parser all read this table.
+ */
+#include <lauxlib.h>
+#include <lua.h>
+#include <string.h>
+
+#include "bindings/bindings.h"
+#include "cli/commands.h"
+#include "cli/repl.h"
+
+/* What each does with its value is in lua/run.lua, under the long name. */
+static const struct gh_cli_option run_options[] = {
+	{'o', "output", "FILE", NULL, "write the receipt to FILE instead of ./receipt.json"},
+	{0, "guest", NULL, NULL,
+	 "act as a VM's init: mount proc, sysfs, bpf, tracefs; reap children"},
+	{0, "backend", "NAME", "process firecracker", "process (default) or firecracker"},
+	{0, "backend-opt", "KEY=VALUE", "kernel= rootfs= binary= api_socket=",
+	 "backend setting (firecracker: kernel, rootfs, binary, api_socket)"},
+	{0},
+};
+
+/*
+ * A subcommand is a row here and either a Lua script, lua/SCRIPT.lua (compiled in by
+ * script.c), or a C function declared in commands.h; the order is the order of help.
+ */
+const struct gh_cli_command gh_cli_commands[] = {
+	{
+		.name = "run",
+		.usage = "[OPTIONS] [--] CMD [ARGS...]",
+		.summary = "run CMD, observe it, write receipt.json (or FILE) and exit with CMD's "
+			   "status",
+		.options = run_options,
+		.script = "run",
+		.flags = GH_CLI_GUARDED,
+	},
+	{
+		.name = "script",
+		.usage = "FILE.lua [SCRIPT-ARGS...] -- CMD [ARGS...]",
+		.summary = "run FILE.lua with the glasshouse module loaded; CMD is in gh.command",
+		.handler = gh_cli_script_cmd,
+	},
+	{
+		.name = "repl",
+		.usage = "",
+		.summary = "a Lua prompt with gh loaded (history in ~/.glasshouse_history)",
+		.handler = gh_repl,
+		.flags = GH_CLI_INTERACTIVE,
+	},
+	{
+		.name = "help",
+		.usage = "[CMD]",
+		.summary = "print this, or CMD's usage and options",
+		.handler = gh_cli_help_cmd,
+		.flags = GH_CLI_NO_LUA,
+	},
+	{NULL},
+};
+
+const struct gh_cli_option gh_cli_global_options[] = {
+	{'h', "help", NULL, NULL, "print the usage; after a subcommand, its usage and options"},
+	{0, "version", NULL, NULL, "print glasshouse's version"},
+	{0},
+};
+
+const struct gh_cli_command *gh_cli_find(const char *name)
+{
+	const struct gh_cli_command *c;
+
+	for (c = gh_cli_commands; name && c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/* Push {short, long, value, values = {...}, help} for o. */
+static void push_option(lua_State *L, const struct gh_cli_option *o)
+{
+	const char *v, *end;
+	int n = 0;
+
+	lua_createtable(L, 0, 5);
+	if (o->short_name) {
+		lua_pushlstring(L, &o->short_name, 1);
+		lua_setfield(L, -2, "short");
+	}
+	gh_l_setstr(L, "long", o->long_name);
+	gh_l_setstr(L, "value", o->value);
+	gh_l_setstr(L, "help", o->help);
+	lua_newtable(L);
+	for (v = o->values; v && *v; v = end + strspn(end, " ")) {
+		end = v + strcspn(v, " ");
+		lua_pushlstring(L, v, (size_t)(end - v));
+		lua_rawseti(L, -2, ++n);
+	}
+	lua_setfield(L, -2, "values");
+}
+
+int luaopen_glasshouse_cli(lua_State *L)
+{
+	const struct gh_cli_command *c;
+	const struct gh_cli_option *o;
+	int n;
+
+	lua_newtable(L);
+	for (c = gh_cli_commands; c->name; c++) {
+		lua_createtable(L, 0, 4);
+		gh_l_setstr(L, "usage", c->usage);
+		gh_l_setstr(L, "summary", c->summary);
+		gh_l_setstr(L, "script", c->script);
+		lua_newtable(L);
+		for (n = 0, o = c->options; o && o->long_name; o++) {
+			push_option(L, o);
+			lua_rawseti(L, -2, ++n);
+		}
+		lua_setfield(L, -2, "options");
+		lua_setfield(L, -2, c->name);
+	}
+	return 1;
+}
