@@ -2,43 +2,55 @@
 -- The standard receipt flow: `glasshouse run [OPTIONS] [--] CMD...` is this script.
 local gh = require "glasshouse"
 
+-- What each option of run does, under its long name. The options themselves (flags, value,
+-- help) are rows of the subcommand table in src/cli/commands.c, which help, the man page and
+-- completion checks read too: an option is added there and handled here.
+local handle = {
+  output = function(opts, v, flag)
+    if v == "" then gh.usage_error("option " .. flag .. " needs a file name, got ''") end
+    opts.output = v
+  end,
+  guest = function(opts) opts.guest = true end,
+  backend = function(opts, v) opts.backend = v end,
+  ["backend-opt"] = function(opts, kv)
+    local k, v = gh.core.parse_kv(kv)
+    if not k then gh.usage_error("--backend-opt needs KEY=VALUE, got '" .. kv .. "'") end
+    opts.backend_options[k] = v
+  end,
+}
+
+local flags = {}
+for _, o in ipairs(require("glasshouse.cli").run.options) do
+  assert(handle[o.long], "run.lua does not handle its option --" .. o.long)
+  flags["--" .. o.long] = o
+  if o.short then flags["-" .. o.short] = o end
+end
+
 -- Options of run; the first word not starting with "-" starts the command.
 local function parse(words)
   local opts = { backend_options = {} }
   local i = 1
-  local function value(name)
-    i = i + 1
-    if words[i] == nil then gh.usage_error("option " .. name .. " needs a value") end
-    return words[i]
-  end
   while i <= #words do
     local w = words[i]
     local long, inline = w:match("^(%-%-[%w-]+)=(.*)$")
-    if long then w = long end
-    local function val(name)
-      if inline then return inline end
-      return value(name)
-    end
+    local o = flags[long or w]
     if w == "--" then
       i = i + 1
       break
     elseif w:sub(1, 1) ~= "-" or w == "-" then
       break
-    elseif w == "--guest" then
-      opts.guest = true
-    elseif w == "-o" or w == "--output" then
-      opts.output = val(w)
-      if opts.output == "" then gh.usage_error("option " .. w .. " needs a file name, got ''") end
-    elseif w == "--backend" then
-      opts.backend = val(w)
-    elseif w == "--backend-opt" then
-      local kv = val(w)
-      local k, v = gh.core.parse_kv(kv)
-      if not k then gh.usage_error("--backend-opt needs KEY=VALUE, got '" .. kv .. "'") end
-      opts.backend_options[k] = v
-    else
-      gh.usage_error("unknown option '" .. words[i] .. "'")
+    elseif not o then
+      gh.usage_error("unknown option '" .. w .. "'")
+    elseif inline and not o.value then
+      gh.usage_error("option " .. long .. " takes no value")
     end
+    local v = inline
+    if o.value and not v then
+      i = i + 1
+      v = words[i]
+      if v == nil then gh.usage_error("option " .. w .. " needs a value") end
+    end
+    handle[o.long](opts, v, long or w)
     i = i + 1
   end
   return opts, table.move(words, i, #words, 1, {})
@@ -51,8 +63,11 @@ if gh.command then
 end
 local opts, cmd = parse(words)
 if #cmd == 0 then gh.usage_error("no command given") end
-if opts.backend and opts.backend ~= "process" and opts.backend ~= "firecracker" then
-  gh.usage_error("unknown backend '" .. opts.backend .. "' (known: process, firecracker)")
+local backends = flags["--backend"].values -- the table's list is the list of known ones
+local known = {}
+for _, b in ipairs(backends) do known[b] = true end
+if opts.backend and not known[opts.backend] then
+  gh.usage_error("unknown backend '" .. opts.backend .. "' (known: " .. table.concat(backends, ", ") .. ")")
 end
 opts.backend_options.guest = opts.guest
 
