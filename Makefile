@@ -194,9 +194,11 @@ bench: deps
 
 install: glasshouse
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/glasshouse/examples \
-		$(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 glasshouse $(DESTDIR)$(PREFIX)/bin/glasshouse
 	install -m 0644 docs/glasshouse.1 $(DESTDIR)$(PREFIX)/share/man/man1/glasshouse.1
+	install -m 0644 scripts/glasshouse.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/glasshouse
 	if ls lua/examples/*.lua >/dev/null 2>&1; then \
 		install -m 0644 lua/examples/*.lua $(DESTDIR)$(PREFIX)/share/glasshouse/examples/; fi
 
