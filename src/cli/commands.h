@@ -63,6 +63,10 @@ int gh_cli_unknown(const char *word);
 int gh_cli_run_script(lua_State *L, const char *lua_dir, const struct gh_cli_command *cmd, int argc,
 		      char **argv);
 
+/* Push require "glasshouse"; 0, or GH_EXIT_FAILURE with why printed (it failed, or a module
+ * from GLASSHOUSE_LUA_PATH returned no table). */
+int gh_cli_require_glasshouse(lua_State *L);
+
 /* The subcommands written in C (and gh_repl, in repl.h). */
 int gh_cli_help_cmd(lua_State *L, int argc, char **argv);
 int gh_cli_script_cmd(lua_State *L, int argc, char **argv);

@@ -130,13 +130,8 @@ int gh_repl(lua_State *L, int argc, char **argv)
 
 	if (argc > 1)
 		return gh_cli_usage_error("repl takes no arguments");
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "glasshouse");
-	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-		fprintf(stderr, "glasshouse: cannot load the glasshouse module: %s\n",
-			lua_tostring(L, -1));
+	if (gh_cli_require_glasshouse(L))
 		return GH_EXIT_FAILURE;
-	}
 	lua_pushboolean(L, 1); /* keep the events of every run: gh.last.events */
 	lua_setfield(L, -2, "keep_events");
 	lua_setglobal(L, "gh");

@@ -79,6 +79,25 @@ static int error_status(lua_State *L)
 	return GH_EXIT_FAILURE;
 }
 
+int gh_cli_require_glasshouse(lua_State *L)
+{
+	lua_getglobal(L, "require");
+	lua_pushstring(L, "glasshouse");
+	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+		fprintf(stderr, "glasshouse: cannot load the glasshouse module: %s\n",
+			lua_tostring(L, -1));
+		return GH_EXIT_FAILURE;
+	}
+	if (!lua_istable(L, -1)) {
+		fprintf(stderr,
+			"glasshouse: cannot load the glasshouse module: it returned a %s, not a "
+			"table (check GLASSHOUSE_LUA_PATH's glasshouse/init.lua)\n",
+			luaL_typename(L, -1));
+		return GH_EXIT_FAILURE;
+	}
+	return 0;
+}
+
 /* Push the list argv[from..to) as a table. */
 static void push_list(lua_State *L, char **argv, int from, int to)
 {
@@ -104,20 +123,8 @@ static int run_chunk(lua_State *L, const char *name, char **argv, int from, int 
 	lua_pushstring(L, name);
 	lua_rawseti(L, -2, 0);
 	lua_setglobal(L, "arg");
-	lua_getglobal(L, "require");
-	lua_pushstring(L, "glasshouse");
-	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-		fprintf(stderr, "glasshouse: cannot load the glasshouse module: %s\n",
-			lua_tostring(L, -1));
+	if (gh_cli_require_glasshouse(L))
 		return GH_EXIT_FAILURE;
-	}
-	if (!lua_istable(L, -1)) {
-		fprintf(stderr,
-			"glasshouse: cannot load the glasshouse module: it returned a %s, not a "
-			"table (check GLASSHOUSE_LUA_PATH's glasshouse/init.lua)\n",
-			luaL_typename(L, -1));
-		return GH_EXIT_FAILURE;
-	}
 	if (has_cmd)
 		push_list(L, argv, split + 1, argc);
 	else

@@ -49,4 +49,11 @@ send C-d
 wait_for 'REPL-EXIT=0' && ok "Ctrl-D leaves with status 0" || not_ok "Ctrl-D leaves with status 0"
 grep -qxF '40 + 2' "$T/history" && grep -qxF 'z * 10' "$T/history" && ok "history is saved" ||
 	not_ok "history is saved" "$(cat "$T/history" 2>&1)"
+
+# A glasshouse/init.lua from GLASSHOUSE_LUA_PATH that is no module (it was a Lua panic here).
+mkdir -p "$T/lp/glasshouse" && echo 'return 42' >"$T/lp/glasshouse/init.lua"
+GLASSHOUSE_LUA_PATH=$T/lp "$GH" repl </dev/null >/dev/null 2>"$T/err"
+expect_eq "an init.lua that returns 42: exit 125 and why" \
+	"125|glasshouse: cannot load the glasshouse module: it returned a number, not a table (check GLASSHOUSE_LUA_PATH's glasshouse/init.lua)" \
+	"$?|$(cat "$T/err")"
 finish
