@@ -11,6 +11,32 @@
 #include "core/aggregator.h"
 #include "core/path.h"
 
+struct gh_vec {
+	void *v;
+	size_t n, cap, size;
+};
+
+#define GH_VEC_AT(vec, type, i) (((type *)(vec).v)[i])
+
+struct gh_agg {
+	struct gh_intern strs;
+	struct gh_map procs_by_pid;	/* pid -> the newest gh_proc with that pid */
+	struct gh_vec procs;	/* struct gh_proc *, in order of appearance */
+	struct gh_map sets[GH_NSETS];	/* istr -> istr */
+	struct gh_vec set_items[GH_NSETS];	/* const struct gh_istr *, first-seen order */
+	struct gh_vec renames;	/* struct gh_rename */
+	struct gh_vec failed;	/* struct gh_failed_op */
+	struct gh_vec attempts;	/* struct gh_attempt */
+	struct gh_vec servers;	/* struct gh_server */
+	struct gh_vec accepted;	/* struct gh_accepted */
+	struct gh_map dedupe;	/* interned composite key -> index + 1 */
+	struct gh_map socks;	/* socket inode -> entry index + 1 (attempts: >0, accepted: <0) */
+	uint64_t base_ns;	/* the command's start, CLOCK_MONOTONIC */
+	uint64_t events, unknown_pid, truncated;
+	struct gh_buf tmp, tmp2;
+	int error;	/* first -ENOMEM; the aggregate is incomplete */
+};
+
 static int vec_push(struct gh_vec *v, const void *item, size_t size)
 {
 	if (v->n == v->cap) {
@@ -27,10 +53,13 @@ static int vec_push(struct gh_vec *v, const void *item, size_t size)
 	return 0;
 }
 
-void gh_agg_init(struct gh_agg *a, uint64_t base_ns)
+struct gh_agg *gh_agg_new(uint64_t base_ns)
 {
-	memset(a, 0, sizeof(*a));
-	a->base_ns = base_ns;
+	struct gh_agg *a = calloc(1, sizeof(*a));
+
+	if (a)
+		a->base_ns = base_ns;
+	return a;
 }
 
 static void proc_free(struct gh_proc *p)
@@ -44,6 +73,8 @@ void gh_agg_free(struct gh_agg *a)
 {
 	size_t i;
 
+	if (!a)
+		return;
 	for (i = 0; i < a->procs.n; i++)
 		proc_free(GH_VEC_AT(a->procs, struct gh_proc *, i));
 	free(a->procs.v);
@@ -62,7 +93,7 @@ void gh_agg_free(struct gh_agg *a)
 	gh_intern_free(&a->strs);
 	gh_buf_free(&a->tmp);
 	gh_buf_free(&a->tmp2);
-	memset(a, 0, sizeof(*a));
+	free(a);
 }
 
 static int nomem(struct gh_agg *a)
@@ -142,7 +173,7 @@ static const struct gh_istr *resolve_name(struct gh_agg *a, const struct gh_even
 	const char *base = "/";
 	size_t blen = 1;
 
-	if (dir->len && (v->h.flags2 & GH_F_WALKED)) {
+	if (dir->len && v->walked) {
 		if (gh_path_from_walk(&a->tmp2, dir->p, dir->len))
 			return NULL;
 		base = a->tmp2.data;
@@ -179,15 +210,15 @@ static unsigned addr_family(const struct gh_str *s)
 	return f;
 }
 
-static const char *connect_result(long long ret)
+static const char *connect_result(const struct gh_event_view *v)
 {
-	if (ret == 0)
+	if (v->h.ret == 0)
 		return "connected";
-	if (ret == -ECONNREFUSED)
+	if (v->err == ECONNREFUSED)
 		return "refused";
-	if (ret == -EINPROGRESS)
+	if (v->err == EINPROGRESS)
 		return "in_progress";
-	return gh_errno_name((int)-ret);
+	return gh_errno_name(v->err);
 }
 
 int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_resolved *r)
@@ -245,11 +276,11 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 				return nomem(a);
 		}
 		if (v->h.kind == GH_EV_CONNECT)
-			r->result = connect_result(v->h.ret);
+			r->result = connect_result(v);
 		else if (v->h.kind == GH_EV_SENDTO)
-			r->result = v->h.ret >= 0 ? "sent" : gh_errno_name((int)-v->h.ret);
+			r->result = v->h.ret >= 0 ? "sent" : gh_errno_name(v->err);
 		else
-			r->result = v->h.ret == 0 ? "ok" : gh_errno_name((int)-v->h.ret);
+			r->result = v->h.ret == 0 ? "ok" : gh_errno_name(v->err);
 		return 0;
 	case GH_EV_ACCEPT:
 		r->protocol = gh_protocol_name(addr_family(&v->s[1]), v->h.sock_type);
@@ -390,7 +421,7 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 {
 	const struct gh_event *h = &v->h;
 	struct gh_proc *p, *parent;
-	int err = h->ret < 0 ? (int)-h->ret : 0;
+	int err = v->err;
 
 	a->events++;
 	a->truncated += v->truncated;
@@ -419,7 +450,7 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		if (h->ppid)
 			p->ppid = h->ppid;
 		drop_path_misses(p, r->path);
-		if (set_argv(p, v->s[1].p, v->s[1].len, v->h.truncated & 2))
+		if (set_argv(p, v->s[1].p, v->s[1].len, v->argv_truncated))
 			return nomem(a);
 		return 0;
 	case GH_EV_EXEC_FAIL:
@@ -431,26 +462,22 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 	case GH_EV_CWD:
 		p->cur_cwd = r->path;
 		return 0;
-	case GH_EV_OPEN: {
-		unsigned acc = h->flags & O_ACCMODE;
-
+	case GH_EV_OPEN:
 		if (err)
 			return failed_op(a, r->path, "open", err, h->pid);
-		if (h->flags2 & GH_F_CREATED && set_add(a, GH_SET_CREATED, r->path))
+		if (v->created && set_add(a, GH_SET_CREATED, r->path))
 			return -ENOMEM;
-		if (h->flags2 & GH_F_IS_DIR)
+		if (v->directory)
 			return set_add(a, GH_SET_DIRS, r->path);
-		if (h->flags & O_PATH)
+		if (v->path_only)
 			return 0; /* a handle, not a read: it shows in syscalls.counts only */
-		if ((acc == O_WRONLY || acc == O_RDWR || h->flags & (O_CREAT | O_TRUNC | O_APPEND)) &&
-		    set_add(a, GH_SET_WRITES, r->path))
+		if (v->writes && set_add(a, GH_SET_WRITES, r->path))
 			return -ENOMEM;
-		if (acc == O_RDONLY || acc == O_RDWR)
+		if (v->reads)
 			return set_add(a, GH_SET_READS, r->path);
 		return 0;
-	}
 	case GH_EV_UNLINK: {
-		const char *op = h->flags2 & GH_F_RMDIR ? "rmdir" : "unlink";
+		const char *op = v->rmdir ? "rmdir" : "unlink";
 
 		if (err)
 			return failed_op(a, r->path, op, err, h->pid);
@@ -525,4 +552,70 @@ void gh_agg_net_totals(const struct gh_agg *a, uint64_t *sent, uint64_t *receive
 		*sent += GH_VEC_AT(a->accepted, struct gh_accepted, i).sent;
 		*received += GH_VEC_AT(a->accepted, struct gh_accepted, i).received;
 	}
+}
+
+struct gh_proc *const *gh_agg_procs(const struct gh_agg *a, size_t *n)
+{
+	*n = a->procs.n;
+	return a->procs.v;
+}
+
+const struct gh_istr *const *gh_agg_set(const struct gh_agg *a, enum gh_pathset set, size_t *n)
+{
+	*n = a->set_items[set].n;
+	return a->set_items[set].v;
+}
+
+const struct gh_rename *gh_agg_renames(const struct gh_agg *a, size_t *n)
+{
+	*n = a->renames.n;
+	return a->renames.v;
+}
+
+const struct gh_failed_op *gh_agg_failed(const struct gh_agg *a, size_t *n)
+{
+	*n = a->failed.n;
+	return a->failed.v;
+}
+
+const struct gh_attempt *gh_agg_attempts(const struct gh_agg *a, size_t *n)
+{
+	*n = a->attempts.n;
+	return a->attempts.v;
+}
+
+const struct gh_server *gh_agg_servers(const struct gh_agg *a, size_t *n)
+{
+	*n = a->servers.n;
+	return a->servers.v;
+}
+
+const struct gh_accepted *gh_agg_accepted(const struct gh_agg *a, size_t *n)
+{
+	*n = a->accepted.n;
+	return a->accepted.v;
+}
+
+uint64_t gh_agg_base(const struct gh_agg *a)
+{
+	return a->base_ns;
+}
+
+void gh_agg_set_base(struct gh_agg *a, uint64_t base_ns)
+{
+	a->base_ns = base_ns;
+}
+
+void gh_agg_stats(const struct gh_agg *a, struct gh_agg_stats *st)
+{
+	*st = (struct gh_agg_stats){ .events = a->events,
+				     .truncated = a->truncated,
+				     .unknown_pid = a->unknown_pid,
+				     .strings = a->strs.n,
+				     .string_bytes = a->strs.bytes };
+}
+
+int gh_agg_error(const struct gh_agg *a)
+{
+	return a->error;
 }
