@@ -184,7 +184,7 @@ static int proc_release(struct gh_backend *b)
 
 	/* What came before the command existed (a Ctrl-C during start-up) is forwarded, even one
 	 * the kernel holds for us that the signal thread has not queued yet. */
-	gh_signals_settle(100);
+	gh_signals_settle(0, 100);
 	take_signals(b);
 	p->released = 1;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -349,7 +349,7 @@ static int proc_wait(struct gh_backend *b, const struct gh_pollable *pl)
 	}
 	/* A terminal's Ctrl-C reached us in the same instant as the command it killed; let the
 	 * signal thread catch up so received_signal does not miss it. */
-	if (gh_signals_settle(100))
+	if (gh_signals_settle(b->result.received_signal ? 0 : b->result.signal, 100))
 		take_signals(b);
 	gh_signals_command_live(0);
 	/* What the command wrote before it exited is in the pipes; anything a surviving

@@ -14,7 +14,7 @@ struct gh_agg *gh_l_check_agg(lua_State *L, int idx)
 	struct gh_agg **a = luaL_checkudata(L, idx, GH_AGG_MT);
 
 	if (!*a)
-		luaL_error(L, "glasshouse.aggregator: the aggregator is closed");
+		luaL_error(L, "aggregator: the aggregator is closed");
 	return *a;
 }
 
@@ -33,7 +33,7 @@ static int l_agg_new(lua_State *L)
 	luaL_setmetatable(L, GH_AGG_MT);
 	*a = gh_agg_new((uint64_t)base);
 	if (!*a)
-		return luaL_error(L, "glasshouse.aggregator.new: out of memory");
+		return gh_l_nomem(L, "aggregator.new");
 	return 1;
 }
 
@@ -45,7 +45,7 @@ static int l_agg_root(lua_State *L)
 	const char *cwd = luaL_optstring(L, 4, NULL), *exe = luaL_optstring(L, 5, NULL);
 
 	if (gh_agg_root(a, (uint32_t)pid, (uint32_t)ppid, cwd, exe))
-		return luaL_error(L, "glasshouse.aggregator: out of memory");
+		return gh_l_nomem(L, "aggregator:root");
 	return 0;
 }
 
@@ -246,7 +246,7 @@ static int l_agg_result(lua_State *L)
 	size_t i, n;
 
 	if (gh_agg_error(a))
-		return luaL_error(L, "glasshouse.aggregator: ran out of memory while aggregating");
+		return gh_l_nomem(L, "aggregator:result");
 	lua_createtable(L, 0, 3);
 	procs = gh_agg_procs(a, &n);
 	lua_createtable(L, (int)n, 0);

@@ -7,7 +7,7 @@
 
 #include "core/aggregator.h"
 
-#define GH_AGG_MT "glasshouse.aggregator"
+#define GH_AGG_MT "glasshouse.Aggregator"
 
 /* The aggregator at idx; raises when it is not one, or is closed. */
 struct gh_agg *gh_l_check_agg(lua_State *L, int idx);

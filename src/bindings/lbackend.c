@@ -20,7 +20,7 @@ static struct gh_backend *check_open(lua_State *L)
 	struct lbackend *lb = luaL_checkudata(L, 1, BACKEND_MT);
 
 	if (!lb->b)
-		luaL_error(L, "backend: attempt to use a closed backend");
+		luaL_error(L, "backend: the backend is closed");
 	return lb->b;
 }
 
@@ -66,14 +66,14 @@ static int l_backend_new(lua_State *L)
 		return luaL_argerror(L, 1, lua_pushfstring(L, "unknown backend '%s' (known: process, "
 							      "firecracker)", name));
 	if (err)
-		return luaL_error(L, "backend.new: out of memory");
+		return gh_l_nomem(L, "backend.new");
 	return 1;
 }
 
 static int step_result(lua_State *L, struct gh_backend *b, int err)
 {
 	if (err == -EBADFD)
-		return luaL_error(L, "backend:%s", b->errmsg); /* out-of-order call: misuse */
+		return luaL_error(L, "backend:%s", b->errmsg); /* out of order: misuse */
 	if (err)
 		return gh_l_fail_msg(L, b->errmsg[0] ? b->errmsg : strerror(-err), err);
 	lua_pushboolean(L, 1);

@@ -16,7 +16,7 @@
 #include "bindings/laggregator.h"
 #include "bindings/bindings.h"
 
-#define COLLECTOR_MT "glasshouse.collector"
+#define COLLECTOR_MT "glasshouse.Collector"
 
 /* Uservalue slots of the collector userdata. */
 enum { UV_AGG = 1, UV_FILTER, UV_ON_EVENT, UV_EVENTS, UV_ERROR, UV_N = UV_ERROR };
@@ -37,7 +37,7 @@ static struct lcollector *check_lc(lua_State *L, int idx)
 	struct lcollector *lc = luaL_checkudata(L, idx, COLLECTOR_MT);
 
 	if (!lc->c)
-		luaL_error(L, "glasshouse.collector: the collector is closed");
+		luaL_error(L, "collector: the collector is closed");
 	lc->L = L;
 	return lc;
 }
@@ -206,7 +206,7 @@ static lua_Integer opt_int(lua_State *L, int i)
 	if (!lua_isnil(L, -1)) {
 		n = luaL_checkinteger(L, -1);
 		if (n < limits[i].lo || n > limits[i].hi || (limits[i].pow2 && (n & (n - 1))))
-			return luaL_error(L, "glasshouse.collector.open: %s must be %s from %d to %d, "
+			return luaL_error(L, "collector.open: %s must be %s from %d to %d, "
 					  "got %d", limits[i].name,
 					  limits[i].pow2 ? "a power of two" : "a whole number",
 					  (int)limits[i].lo, (int)limits[i].hi, (int)n);
@@ -260,7 +260,7 @@ static int l_track(lua_State *L)
 	int e = gh_collector_track(lc->c, (pid_t)pid);
 
 	if (e)
-		return luaL_error(L, "glasshouse.collector:track: invalid pid %d", (int)pid);
+		return luaL_error(L, "collector:track: invalid pid %d", (int)pid);
 	return 0;
 }
 
@@ -290,7 +290,7 @@ static int l_attach(lua_State *L)
 		for (i = 0; i < 2; i++) {
 			lua_getfield(L, 3, hk[i].name);
 			if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
-				return luaL_error(L, "glasshouse.collector:attach: hook '%s' must be a "
+				return luaL_error(L, "collector:attach: hook '%s' must be a "
 						  "function, got %s", hk[i].name, luaL_typename(L, -1));
 			lc->hooks |= !lua_isnil(L, -1);
 			lua_setiuservalue(L, 1, hk[i].uv);
@@ -320,7 +320,7 @@ static int l_drain(lua_State *L)
 	int n = gh_collector_drain(lc->c);
 
 	if (n < 0)
-		return gh_l_fail(L, "glasshouse.collector: reading the ring buffer failed", n);
+		return gh_l_fail(L, "collector: reading the ring buffer failed", n);
 	lua_pushinteger(L, n);
 	return 1;
 }
@@ -362,13 +362,21 @@ static int l_stats(lua_State *L)
 	gh_l_setint(L, "sockets_full", (lua_Integer)st.sockets_full);
 	gh_l_setint(L, "filtered", (lua_Integer)lc->pl.dropped);
 	gh_l_setbool(L, "root_registered", st.root_registered);
-	/* hook_error: the message; hook_raise: an interrupt or os.exit, to raise after the run */
+	/* hook_error: the message, for the receipt; hook_raise: what gh.run raises once the
+	 * receipt is written (the message with its traceback, an interrupt or os.exit). */
 	lua_getiuservalue(L, 1, UV_ERROR);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "hook_raise");
 	if (gh_l_is_control(L, -1)) {
-		lua_pushvalue(L, -1);
-		lua_setfield(L, -3, "hook_raise");
 		luaL_tolstring(L, -1, NULL);
 		lua_remove(L, -2);
+	} else if (lua_type(L, -1) == LUA_TSTRING) {
+		const char *full = lua_tostring(L, -1), *tb = strstr(full, "\nstack traceback:");
+
+		if (tb) {
+			lua_pushlstring(L, full, (size_t)(tb - full));
+			lua_remove(L, -2);
+		}
 	}
 	lua_setfield(L, -2, "hook_error");
 	return 1;
@@ -402,7 +410,7 @@ static int l_syscall_counts(lua_State *L)
 	int e = gh_collector_syscall_counts(lc->c, counts, GH_SYSCALL_MAX);
 
 	if (e)
-		return gh_l_fail(L, "glasshouse.collector: reading the syscall counts failed", e);
+		return gh_l_fail(L, "collector: reading the syscall counts failed", e);
 	lua_newtable(L);
 	for (i = 0; i < GH_SYSCALL_MAX; i++) {
 		const char *name = gh_syscall_name(i);
@@ -428,10 +436,10 @@ static int l_finish(lua_State *L)
 	int e;
 
 	if (!lc->pl.agg)
-		return luaL_error(L, "glasshouse.collector:finish: no aggregator attached");
+		return luaL_error(L, "collector:finish: no aggregator attached");
 	e = gh_pipeline_finish(&lc->pl, lc->c);
 	if (e)
-		return gh_l_fail(L, "glasshouse.collector: reading socket byte counts failed", e);
+		return gh_l_fail(L, "collector: reading socket byte counts failed", e);
 	lua_pushboolean(L, 1);
 	return 1;
 }

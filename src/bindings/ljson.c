@@ -41,7 +41,7 @@ enum jtype { JT_AUTO, JT_ARRAY, JT_OBJECT };
 
 static void oom(struct enc *e)
 {
-	luaL_error(e->L, "json.encode: out of memory");
+	gh_l_nomem(e->L, "json.encode");
 }
 
 static void put(struct enc *e, const char *s, size_t n)

@@ -188,7 +188,7 @@ void gh_signals_command_live(int live)
 	pthread_mutex_unlock(&hub.lock);
 }
 
-int gh_signals_settle(int timeout_ms)
+int gh_signals_settle(int expect, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = hub.efd, .events = POLLIN };
 	sigset_t pend;
@@ -196,7 +196,11 @@ int gh_signals_settle(int timeout_ms)
 
 	if (!hub.active || sigpending(&pend))
 		return 0;
-	for (i = 0; i < NSIG; i++)
+	/* Taken from the kernel but not queued yet: the thread is between sigwaitinfo and the
+	 * queue, where no call can see it, so only waiting tells. */
+	if (expect > 0 && expect < NSIG && sigismember(&hub.waited, expect) == 1)
+		return poll(&pfd, 1, timeout_ms) > 0;
+	for (i = 1; i < NSIG; i++)
 		if (sigismember(&hub.waited, i) == 1 && sigismember(&pend, i) == 1)
 			return poll(&pfd, 1, timeout_ms) > 0;
 	return 0;
