@@ -189,8 +189,15 @@ install: glasshouse
 	if ls lua/examples/*.lua >/dev/null 2>&1; then \
 		install -m 0644 lua/examples/*.lua $(DESTDIR)$(PREFIX)/share/glasshouse/examples/; fi
 
+FORMATTED := $(wildcard src/*/*.c src/*/*.h tests/c/*.c tests/fuzz/*.c)
+
 format:
-	clang-format -i src/*/*.c src/*/*.h tests/c/*.c
+	clang-format -i $(FORMATTED)
+
+# Fails, naming the files, when any differs from clang-format's output (make test runs it).
+check-format:
+	@bad=$$(for f in $(FORMATTED); do clang-format "$$f" | cmp -s - "$$f" || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "not formatted (make format):" $$bad >&2; exit 1; fi
 
 clean:
 	rm -rf $(BUILD) glasshouse

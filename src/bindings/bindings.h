@@ -46,7 +46,6 @@ int gh_l_is_control(lua_State *L, int idx);
 /* Message handler: a traceback for errors; tables (interrupts, exits, usage) pass through. */
 int gh_l_traceback(lua_State *L);
 
-
 /*
  * Register every module in package.preload: the C ones always, the built-in Lua files unless
  * lua_dir is set (then package.path searches lua_dir first). Returns 0 or -ENOMEM.

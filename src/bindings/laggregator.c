@@ -115,9 +115,10 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 	lua_setfield(L, -2, "argv_truncated");
 	if (p->exited)
 		gh_l_set_status(L, p->status);
-	gh_l_setint(L, "start_offset_ms", p->start_ns > gh_agg_base(a)
-						  ? (lua_Integer)((p->start_ns - gh_agg_base(a)) / 1000000)
-						  : 0);
+	gh_l_setint(L, "start_offset_ms",
+		    p->start_ns > gh_agg_base(a)
+			    ? (lua_Integer)((p->start_ns - gh_agg_base(a)) / 1000000)
+			    : 0);
 	lua_createtable(L, (int)p->nfexec, 0);
 	for (i = 0; i < p->nfexec; i++) {
 		lua_createtable(L, 0, 2);

@@ -23,11 +23,11 @@ enum { UV_AGG = 1, UV_FILTER, UV_ON_EVENT, UV_EVENTS, UV_ERROR, UV_N = UV_ERROR 
 
 struct lcollector {
 	struct gh_collector *c;
-	struct gh_pipeline pl;	/* the collector's sink: resolve, taps, aggregate */
-	lua_State *L;		/* the thread that is draining, set at each entry */
-	int self_ref;		/* registry ref to the userdata while hooks are set */
-	int hooks;		/* filter or on_event set: the Lua tap is in the pipeline */
-	int keep;		/* keep every event table in UV_EVENTS */
+	struct gh_pipeline pl; /* the collector's sink: resolve, taps, aggregate */
+	lua_State *L;	       /* the thread that is draining, set at each entry */
+	int self_ref;	       /* registry ref to the userdata while hooks are set */
+	int hooks;	       /* filter or on_event set: the Lua tap is in the pipeline */
+	int keep;	       /* keep every event table in UV_EVENTS */
 	int hook_failed;
 	struct gh_pollable pollable;
 };
@@ -206,8 +206,10 @@ static lua_Integer opt_int(lua_State *L, int i)
 	if (!lua_isnil(L, -1)) {
 		n = luaL_checkinteger(L, -1);
 		if (n < limits[i].lo || n > limits[i].hi || (limits[i].pow2 && (n & (n - 1))))
-			return luaL_error(L, "collector.open: %s must be %s from %d to %d, "
-					  "got %d", limits[i].name,
+			return luaL_error(L,
+					  "collector.open: %s must be %s from %d to %d, "
+					  "got %d",
+					  limits[i].name,
 					  limits[i].pow2 ? "a power of two" : "a whole number",
 					  (int)limits[i].lo, (int)limits[i].hi, (int)n);
 	}
@@ -281,8 +283,12 @@ static int l_attach(lua_State *L)
 	lc->hooks = 0;
 	lc->keep = 0;
 	if (!lua_isnoneornil(L, 3)) {
-		static const struct { const char *name; int uv; } hk[] = {
-			{ "filter", UV_FILTER }, { "on_event", UV_ON_EVENT },
+		static const struct {
+			const char *name;
+			int uv;
+		} hk[] = {
+			{ "filter", UV_FILTER },
+			{ "on_event", UV_ON_EVENT },
 		};
 		size_t i;
 
@@ -290,8 +296,10 @@ static int l_attach(lua_State *L)
 		for (i = 0; i < 2; i++) {
 			lua_getfield(L, 3, hk[i].name);
 			if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
-				return luaL_error(L, "collector:attach: hook '%s' must be a "
-						  "function, got %s", hk[i].name, luaL_typename(L, -1));
+				return luaL_error(L,
+						  "collector:attach: hook '%s' must be a "
+						  "function, got %s",
+						  hk[i].name, luaL_typename(L, -1));
 			lc->hooks |= !lua_isnil(L, -1);
 			lua_setiuservalue(L, 1, hk[i].uv);
 		}

@@ -30,8 +30,8 @@ static void meaning(struct gh_event_view *v)
 	/* Access mode 3 asks for neither reading nor writing (ioctl-only handles). */
 	v->path_only = (h->flags & O_PATH) != 0;
 	v->reads = !v->path_only && (acc == O_RDONLY || acc == O_RDWR);
-	v->writes = !v->path_only &&
-		    (acc == O_WRONLY || acc == O_RDWR || (h->flags & (O_CREAT | O_TRUNC | O_APPEND)));
+	v->writes = !v->path_only && (acc == O_WRONLY || acc == O_RDWR ||
+				      (h->flags & (O_CREAT | O_TRUNC | O_APPEND)));
 }
 
 int gh_event_decode(const void *data, size_t len, struct gh_event_view *v)
@@ -68,11 +68,11 @@ int gh_event_decode(const void *data, size_t len, struct gh_event_view *v)
 }
 
 static const char *const kind_names[GH_EV_KIND_MAX] = {
-	[GH_EV_FORK] = "fork",	     [GH_EV_EXEC] = "exec",	  [GH_EV_EXEC_FAIL] = "exec_failed",
-	[GH_EV_EXIT] = "exit",	     [GH_EV_CWD] = "chdir",	  [GH_EV_OPEN] = "open",
-	[GH_EV_UNLINK] = "unlink",   [GH_EV_RENAME] = "rename",	  [GH_EV_MKDIR] = "mkdir",
-	[GH_EV_SYMLINK] = "symlink", [GH_EV_LINK] = "link",	  [GH_EV_MKNOD] = "mknod",
-	[GH_EV_CONNECT] = "connect", [GH_EV_SENDTO] = "send",	  [GH_EV_BIND] = "bind",
+	[GH_EV_FORK] = "fork",	     [GH_EV_EXEC] = "exec",	[GH_EV_EXEC_FAIL] = "exec_failed",
+	[GH_EV_EXIT] = "exit",	     [GH_EV_CWD] = "chdir",	[GH_EV_OPEN] = "open",
+	[GH_EV_UNLINK] = "unlink",   [GH_EV_RENAME] = "rename", [GH_EV_MKDIR] = "mkdir",
+	[GH_EV_SYMLINK] = "symlink", [GH_EV_LINK] = "link",	[GH_EV_MKNOD] = "mknod",
+	[GH_EV_CONNECT] = "connect", [GH_EV_SENDTO] = "send",	[GH_EV_BIND] = "bind",
 	[GH_EV_LISTEN] = "listen",   [GH_EV_ACCEPT] = "accept",
 };
 

@@ -20,21 +20,21 @@ struct gh_vec {
 
 struct gh_agg {
 	struct gh_intern strs;
-	struct gh_map procs_by_pid;	/* pid -> the newest gh_proc with that pid */
-	struct gh_vec procs;	/* struct gh_proc *, in order of appearance */
-	struct gh_map sets[GH_NSETS];	/* istr -> istr */
-	struct gh_vec set_items[GH_NSETS];	/* const struct gh_istr *, first-seen order */
-	struct gh_vec renames;	/* struct gh_rename */
-	struct gh_vec failed;	/* struct gh_failed_op */
-	struct gh_vec attempts;	/* struct gh_attempt */
-	struct gh_vec servers;	/* struct gh_server */
-	struct gh_vec accepted;	/* struct gh_accepted */
-	struct gh_map dedupe;	/* interned composite key -> index + 1 */
-	struct gh_map socks;	/* socket inode -> entry index + 1 (attempts: >0, accepted: <0) */
-	uint64_t base_ns;	/* the command's start, CLOCK_MONOTONIC */
+	struct gh_map procs_by_pid;	   /* pid -> the newest gh_proc with that pid */
+	struct gh_vec procs;		   /* struct gh_proc *, in order of appearance */
+	struct gh_map sets[GH_NSETS];	   /* istr -> istr */
+	struct gh_vec set_items[GH_NSETS]; /* const struct gh_istr *, first-seen order */
+	struct gh_vec renames;		   /* struct gh_rename */
+	struct gh_vec failed;		   /* struct gh_failed_op */
+	struct gh_vec attempts;		   /* struct gh_attempt */
+	struct gh_vec servers;		   /* struct gh_server */
+	struct gh_vec accepted;		   /* struct gh_accepted */
+	struct gh_map dedupe;		   /* interned composite key -> index + 1 */
+	struct gh_map socks; /* socket inode -> entry index + 1 (attempts: >0, accepted: <0) */
+	uint64_t base_ns;    /* the command's start, CLOCK_MONOTONIC */
 	uint64_t events, unknown_pid, truncated;
 	struct gh_buf tmp, tmp2;
-	int error;	/* first -ENOMEM; the aggregate is incomplete */
+	int error; /* first -ENOMEM; the aggregate is incomplete */
 };
 
 static int vec_push(struct gh_vec *v, const void *item, size_t size)
@@ -112,8 +112,7 @@ static struct gh_proc *proc_new(struct gh_agg *a, uint32_t pid, uint32_t ppid, u
 	p->pid = pid;
 	p->ppid = ppid;
 	p->start_ns = t;
-	if (vec_push(&a->procs, &p, sizeof(p)) ||
-	    gh_map_put(&a->procs_by_pid, pid, p)) {
+	if (vec_push(&a->procs, &p, sizeof(p)) || gh_map_put(&a->procs_by_pid, pid, p)) {
 		free(p);
 		return NULL;
 	}
@@ -257,7 +256,8 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 		if (!(r->path2 = resolve_name(a, v, p, 2)))
 			return nomem(a);
 		if (v->h.kind == GH_EV_SYMLINK &&
-		    !(r->path = gh_intern(&a->strs, v->s[0].p, v->s[0].len))) /* target as written */
+		    !(r->path =
+			      gh_intern(&a->strs, v->s[0].p, v->s[0].len))) /* target as written */
 			return nomem(a);
 		return 0;
 	case GH_EV_CONNECT:
@@ -268,8 +268,8 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 		if (!(r->addr = addr_str(a, &v->s[0], true)))
 			return nomem(a);
 		/* A unix socket named relative to the cwd is shown absolute, like any path. */
-		if (addr_family(&v->s[0]) == AF_UNIX && r->addr->len && !strchr("/@(", r->addr->s[0]) &&
-		    p && p->cur_cwd) {
+		if (addr_family(&v->s[0]) == AF_UNIX && r->addr->len &&
+		    !strchr("/@(", r->addr->s[0]) && p && p->cur_cwd) {
 			if (gh_path_resolve(&a->tmp, p->cur_cwd->s, p->cur_cwd->len, r->addr->s,
 					    r->addr->len) ||
 			    !(r->addr = intern_buf(a, &a->tmp)))
@@ -319,7 +319,8 @@ static size_t find_or_add(struct gh_agg *a, struct gh_vec *vec, const void *item
 	idx = (size_t)(uintptr_t)gh_map_get(&a->dedupe, (uintptr_t)ks);
 	if (idx)
 		return idx;
-	if (vec_push(vec, item, size) || gh_map_put(&a->dedupe, (uintptr_t)ks, (void *)(uintptr_t)vec->n))
+	if (vec_push(vec, item, size) ||
+	    gh_map_put(&a->dedupe, (uintptr_t)ks, (void *)(uintptr_t)vec->n))
 		return nomem(a), 0;
 	return vec->n;
 }
@@ -343,7 +344,8 @@ static void drop_path_misses(struct gh_proc *p, const struct gh_istr *exe)
 	for (i = 0; i < p->nfexec; i++) {
 		const char *b = strrchr(p->fexec[i].path->s, '/');
 		int miss = (p->fexec[i].err == ENOENT || p->fexec[i].err == EACCES ||
-			    p->fexec[i].err == ENOTDIR) && b && !strcmp(b + 1, base);
+			    p->fexec[i].err == ENOTDIR) &&
+			   b && !strcmp(b + 1, base);
 
 		if (!miss)
 			p->fexec[keep++] = p->fexec[i];
@@ -399,7 +401,8 @@ static int net_server(struct gh_agg *a, const struct gh_event_view *v, const str
 	return find_or_add(a, &a->servers, &s, sizeof(s), k, sizeof(k)) ? 0 : -ENOMEM;
 }
 
-static int net_accepted(struct gh_agg *a, const struct gh_event_view *v, const struct gh_resolved *r)
+static int net_accepted(struct gh_agg *a, const struct gh_event_view *v,
+			const struct gh_resolved *r)
 {
 	const struct gh_istr *peer = addr_str(a, &v->s[0], false);
 	struct gh_accepted ac = { peer, r->addr2, r->protocol, v->h.pid, 0, 0, 0 };
@@ -412,7 +415,7 @@ static int net_accepted(struct gh_agg *a, const struct gh_event_view *v, const s
 	if (!idx)
 		return -ENOMEM;
 	GH_VEC_AT(a->accepted, struct gh_accepted, idx - 1).count++;
-	if (v->h.sock && gh_map_put(&a->socks, v->h.sock, (void *)(intptr_t)-(intptr_t)idx))
+	if (v->h.sock && gh_map_put(&a->socks, v->h.sock, (void *)(intptr_t) - (intptr_t)idx))
 		return nomem(a);
 	return 0;
 }

@@ -18,21 +18,21 @@
 
 struct gh_failed_exec {
 	const struct gh_istr *path;
-	int err;	/* positive errno */
+	int err; /* positive errno */
 };
 
 struct gh_proc {
 	uint32_t pid, ppid;
-	const struct gh_istr *exe;	/* NULL until known */
-	const struct gh_istr *cwd;	/* working_dir: at its exec (or fork); NULL until known */
-	const struct gh_istr *cur_cwd;	/* now: relative names resolve against it */
-	char *argv;	/* NUL-separated, argv_len bytes */
+	const struct gh_istr *exe;     /* NULL until known */
+	const struct gh_istr *cwd;     /* working_dir: at its exec (or fork); NULL until known */
+	const struct gh_istr *cur_cwd; /* now: relative names resolve against it */
+	char *argv;		       /* NUL-separated, argv_len bytes */
 	size_t argv_len;
 	bool argv_truncated;
 	bool exited;
-	int status;	/* wait status when exited */
-	bool execed;	/* exe comes from an exec it made (else the image it was forked with) */
-	uint64_t start_ns;	/* CLOCK_MONOTONIC */
+	int status;	   /* wait status when exited */
+	bool execed;	   /* exe comes from an exec it made (else the image it was forked with) */
+	uint64_t start_ns; /* CLOCK_MONOTONIC */
 	struct gh_failed_exec *fexec;
 	size_t nfexec, capfexec;
 };
@@ -42,7 +42,7 @@ enum gh_pathset {
 	GH_SET_WRITES,
 	GH_SET_DELETES,
 	GH_SET_CREATED,
-	GH_SET_DIRS,	/* directories opened for listing */
+	GH_SET_DIRS, /* directories opened for listing */
 	GH_NSETS,
 };
 
@@ -53,16 +53,16 @@ struct gh_rename {
 
 struct gh_failed_op {
 	const struct gh_istr *path;
-	const char *op;	/* "open", "unlink", "rmdir", "rename" */
+	const char *op; /* "open", "unlink", "rmdir", "rename" */
 	int err;
 	uint32_t pid;
 };
 
 struct gh_attempt {
-	const char *op;	/* "connect" or "sendto" */
+	const char *op; /* "connect" or "sendto" */
 	const struct gh_istr *dst;
-	const char *protocol;	/* "tcp", "udp", "unix", "raw", "other" */
-	const char *result;	/* "connected", "refused", "in_progress", "sent", or an errno name */
+	const char *protocol; /* "tcp", "udp", "unix", "raw", "other" */
+	const char *result;   /* "connected", "refused", "in_progress", "sent", or an errno name */
 	uint32_t pid;
 	uint64_t count, sent, received;
 };
@@ -70,12 +70,12 @@ struct gh_attempt {
 struct gh_server {
 	const struct gh_istr *address;
 	const char *protocol;
-	const char *op;	/* "bind" or "listen" */
+	const char *op; /* "bind" or "listen" */
 	uint32_t pid;
 };
 
 struct gh_accepted {
-	const struct gh_istr *peer;	/* the peer's address without its port */
+	const struct gh_istr *peer; /* the peer's address without its port */
 	const struct gh_istr *local;
 	const char *protocol;
 	uint32_t pid;
@@ -84,8 +84,8 @@ struct gh_accepted {
 
 /* What one record means once its paths are resolved (interned): see gh_agg_resolve. */
 struct gh_resolved {
-	const struct gh_istr *path, *path2;	/* open/unlink/...: path; rename/link: from, to */
-	const struct gh_istr *addr, *addr2;	/* network: destination or local; accept: peer, local */
+	const struct gh_istr *path, *path2; /* open/unlink/...: path; rename/link: from, to */
+	const struct gh_istr *addr, *addr2; /* network: destination or local; accept: peer, local */
 	const char *protocol;
 	const char *result;
 };
@@ -94,8 +94,8 @@ struct gh_resolved {
 struct gh_agg;
 
 struct gh_agg_stats {
-	uint64_t events, truncated, unknown_pid;	/* records folded, cut strings, unknown pids */
-	size_t strings, string_bytes;			/* interned paths and addresses */
+	uint64_t events, truncated, unknown_pid; /* records folded, cut strings, unknown pids */
+	size_t strings, string_bytes;		 /* interned paths and addresses */
 };
 
 /* A new, empty aggregate; base_ns (CLOCK_MONOTONIC) is the command's start. NULL: no memory. */
@@ -117,7 +117,6 @@ int gh_agg_event(struct gh_agg *a, const struct gh_event_view *v);
 int gh_agg_sock_bytes(struct gh_agg *a, uint64_t sock, uint64_t sent, uint64_t received);
 /* Network totals: sum over the attempts and accepted connections. */
 void gh_agg_net_totals(const struct gh_agg *a, uint64_t *sent, uint64_t *received);
-
 
 /* What the receipt is built from: arrays owned by the aggregate, valid until the next
  * record is folded in or the aggregate is freed; *n is set to their length. */

@@ -16,7 +16,7 @@
 
 enum gh_tap_verdict {
 	GH_TAP_KEEP = 0,
-	GH_TAP_DROP = 1,	/* the event is not aggregated, and later taps do not see it */
+	GH_TAP_DROP = 1, /* the event is not aggregated, and later taps do not see it */
 };
 
 /* r is resolved against the aggregate as it stands (zeroed without an aggregator). */
@@ -24,13 +24,13 @@ typedef enum gh_tap_verdict (*gh_tap_fn)(void *ctx, const struct gh_event_view *
 					 const struct gh_resolved *r);
 
 struct gh_pipeline {
-	struct gh_agg **agg;	/* where the aggregate is (NULL or *agg NULL: none) */
+	struct gh_agg **agg; /* where the aggregate is (NULL or *agg NULL: none) */
 	struct {
 		gh_tap_fn fn;
 		void *ctx;
 	} taps[GH_MAX_TAPS];
 	int ntaps;
-	uint64_t dropped;	/* events a tap dropped */
+	uint64_t dropped; /* events a tap dropped */
 };
 
 /* An empty pipeline feeding *agg (agg may be NULL). */

@@ -26,8 +26,8 @@ static struct {
 	pthread_mutex_t lock;
 	struct gh_signal queue[QUEUE_LEN];
 	unsigned head, len;
-	int pending;		/* first signal neither forwarded nor claimed by a script */
-	int command_live;	/* a command exists that queued signals are for */
+	int pending;	  /* first signal neither forwarded nor claimed by a script */
+	int command_live; /* a command exists that queued signals are for */
 	void (*on_arrival)(int, void *);
 	void *ctx;
 } hub = { .efd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -40,7 +40,8 @@ static void queue_push(const siginfo_t *si)
 	/* A full queue keeps the oldest: the first signal decides, repeats add nothing. */
 	if (hub.len < QUEUE_LEN) {
 		hub.queue[(hub.head + hub.len) % QUEUE_LEN] = (struct gh_signal){
-			.signo = si->si_signo, .code = si->si_code, .pid = si->si_pid };
+			.signo = si->si_signo, .code = si->si_code, .pid = si->si_pid
+		};
 		hub.len++;
 	}
 	if (!hub.pending)

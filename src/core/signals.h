@@ -8,8 +8,8 @@
 
 struct gh_signal {
 	int signo;
-	int code;	/* si_code: SI_KERNEL for a terminal's Ctrl-C, SI_USER for kill(2) */
-	pid_t pid;	/* the sender, for SI_USER */
+	int code;  /* si_code: SI_KERNEL for a terminal's Ctrl-C, SI_USER for kill(2) */
+	pid_t pid; /* the sender, for SI_USER */
 };
 
 /*

@@ -144,7 +144,8 @@ static void resolve_paths(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		assert_int_equal(gh_path_resolve(&b, t[i].base, strlen(t[i].base), t[i].name,
-						 strlen(t[i].name)), 0);
+						 strlen(t[i].name)),
+				 0);
 		assert_string_equal(b.data, t[i].want);
 	}
 	/* Long names stay whole: a 4000-byte base and a 255-byte component. */
@@ -260,19 +261,24 @@ static void aggregate_processes_and_files(void **state)
 	h = (struct gh_event){ .kind = GH_EV_CWD, .pid = 10 };
 	rec_build(&r, &h, 1, "tmp\0", 4);
 	feed(a, &r);
-	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = 3,
-			       .flags = O_WRONLY | O_CREAT, .flags2 = GH_F_CREATED };
+	h = (struct gh_event){ .kind = GH_EV_OPEN,
+			       .pid = 10,
+			       .ret = 3,
+			       .flags = O_WRONLY | O_CREAT,
+			       .flags2 = GH_F_CREATED };
 	rec_build(&r, &h, 2, "out/../o.txt", -1, "", 0);
 	feed(a, &r);
-	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = 4, .flags = O_RDONLY,
-			       .flags2 = GH_F_WALKED };
+	h = (struct gh_event){
+		.kind = GH_EV_OPEN, .pid = 10, .ret = 4, .flags = O_RDONLY, .flags2 = GH_F_WALKED
+	};
 	rec_build(&r, &h, 2, "in.txt", -1, "src\0p\0", 6);
 	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = 5, .flags = O_RDWR };
 	rec_build(&r, &h, 2, "/var/db", -1, "", 0);
 	feed(a, &r);
-	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = 6, .flags = O_RDONLY,
-			       .flags2 = GH_F_IS_DIR };
+	h = (struct gh_event){
+		.kind = GH_EV_OPEN, .pid = 10, .ret = 6, .flags = O_RDONLY, .flags2 = GH_F_IS_DIR
+	};
 	rec_build(&r, &h, 2, ".", -1, "", 0);
 	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = -ENOENT, .flags = O_RDONLY };
@@ -299,7 +305,9 @@ static void aggregate_processes_and_files(void **state)
 	h = (struct gh_event){ .kind = GH_EV_UNLINK, .pid = 10 };
 	rec_build(&r, &h, 2, "o.txt", -1, "", 0);
 	feed(a, &r);
-	h = (struct gh_event){ .kind = GH_EV_UNLINK, .pid = 10, .flags2 = GH_F_RMDIR, .ret = -ENOTEMPTY };
+	h = (struct gh_event){
+		.kind = GH_EV_UNLINK, .pid = 10, .flags2 = GH_F_RMDIR, .ret = -ENOTEMPTY
+	};
 	rec_build(&r, &h, 2, "/full", -1, "", 0);
 	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_RENAME, .pid = 10 };
@@ -312,8 +320,9 @@ static void aggregate_processes_and_files(void **state)
 	assert_string_equal(gh_agg_renames(a, &n)[0].to->s, "/b");
 
 	/* a fork inherits the forking process's image and current directory */
-	h = (struct gh_event){ .kind = GH_EV_FORK, .pid = 11, .ppid = 10, .ret = 10,
-			       .time_ns = 1500000000 };
+	h = (struct gh_event){
+		.kind = GH_EV_FORK, .pid = 11, .ppid = 10, .ret = 10, .time_ns = 1500000000
+	};
 	rec_build(&r, &h, 0);
 	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_EXIT, .pid = 11, .ret = 9 }; /* SIGKILL */
@@ -356,8 +365,9 @@ static void aggregate_network(void **state)
 	a = gh_agg_new(0);
 	assert_non_null(a);
 	gh_agg_root(a, 10, 9, "/w", NULL);
-	h = (struct gh_event){ .kind = GH_EV_CONNECT, .pid = 10, .sock = 100,
-			       .sock_type = SOCK_STREAM };
+	h = (struct gh_event){
+		.kind = GH_EV_CONNECT, .pid = 10, .sock = 100, .sock_type = SOCK_STREAM
+	};
 	rec_build(&r, &h, 1, (const char *)&in, (int)sizeof(in));
 	feed(a, &r);
 	h.ret = -ECONNREFUSED;
@@ -365,12 +375,16 @@ static void aggregate_network(void **state)
 	rec_build(&r, &h, 1, (const char *)&in, (int)sizeof(in));
 	feed(a, &r);
 	feed(a, &r); /* the same refused attempt again: counted */
-	h = (struct gh_event){ .kind = GH_EV_SENDTO, .pid = 10, .sock = 102, .ret = 12,
-			       .sock_type = SOCK_DGRAM };
+	h = (struct gh_event){
+		.kind = GH_EV_SENDTO, .pid = 10, .sock = 102, .ret = 12, .sock_type = SOCK_DGRAM
+	};
 	rec_build(&r, &h, 1, (const char *)&in, (int)sizeof(in));
 	feed(a, &r);
 	feed(a, &r);
-	h = (struct gh_event){ .kind = GH_EV_CONNECT, .pid = 10, .sock = 103, .ret = -EINPROGRESS,
+	h = (struct gh_event){ .kind = GH_EV_CONNECT,
+			       .pid = 10,
+			       .sock = 103,
+			       .ret = -EINPROGRESS,
 			       .sock_type = SOCK_STREAM };
 	rec_build(&r, &h, 1, (const char *)&un, (int)(offsetof(struct sockaddr_un, sun_path) + 7));
 	feed(a, &r);
