@@ -27,7 +27,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # The layers, each in its folder of src/ (ARCHITECTURE.md has the map).
 CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c path.c map.c \
-	aggregator.c) \
+	aggregator.c pipeline.c) \
 	$(addprefix collector/,btf_min.c event.c collector.c) \
 	$(addprefix backend/,backend.c process.c firecracker.c guest.c)
 LUA_SRCS := $(addprefix bindings/,lcore.c ljson.c lbackend.c registry.c lcollector.c \
@@ -202,8 +202,15 @@ install: glasshouse
 	if ls lua/examples/*.lua >/dev/null 2>&1; then \
 		install -m 0644 lua/examples/*.lua $(DESTDIR)$(PREFIX)/share/glasshouse/examples/; fi
 
+FORMATTED := $(wildcard src/*/*.c src/*/*.h tests/c/*.c tests/fuzz/*.c)
+
 format:
-	clang-format -i src/*/*.c src/*/*.h tests/c/*.c
+	clang-format -i $(FORMATTED)
+
+# Fails, naming the files, when any differs from clang-format's output (make test runs it).
+check-format:
+	@bad=$$(for f in $(FORMATTED); do clang-format "$$f" | cmp -s - "$$f" || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "not formatted (make format):" $$bad >&2; exit 1; fi
 
 clean:
 	rm -rf $(BUILD) glasshouse

@@ -42,12 +42,13 @@ enum gh_ev_kind {
 #define GH_DATA_CAP	32768	/* room for strings; the scratch area is twice this (verifier) */
 #define GH_WALK_DEPTH	48	/* components a kernel-side path walk follows */
 #define GH_SYSCALL_MAX	512	/* syscall numbers counted */
+#define GH_NO_SYSCALL	0xffff	/* gh_event.syscall of the sched events */
 
 struct gh_event {
 	unsigned short kind;
 	unsigned short nstr;	/* strings that follow */
 	unsigned short truncated;	/* bit i: string i was cut at its capture limit */
-	unsigned short syscall;	/* the syscall's number, 0xffff for sched events */
+	unsigned short syscall;	/* the syscall's number, GH_NO_SYSCALL for sched events */
 	unsigned int pid;	/* process (tgid) as glasshouse's pid namespace numbers it */
 	unsigned int tid;
 	unsigned int ppid;	/* fork and exec: the parent */

@@ -87,6 +87,8 @@ for s in "${suites[@]}"; do
 		tally "c/fuzz_json" fuzz fuzz_json 200000 -max_len=4096 -dict=tests/fuzz/json.dict \
 			tests/fuzz/json_seeds
 		tally "c/fuzz_options" fuzz fuzz_options 1000000 -max_len=64
+		tally "c/format" bash -c 'make -s check-format && echo "ok 1 - every C file is as clang-format writes it" ||
+			echo "not ok 1 - C files differ from clang-format (make format)"'
 		;;
 	lua)
 		tally "lua" lua5.4 /usr/bin/busted -o TAP --helper=tests/lua/helper.lua tests/lua

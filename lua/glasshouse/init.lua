@@ -60,6 +60,12 @@ local function path_search(name)
   return nil
 end
 
+-- A hook's error for the receipt: its message without the traceback.
+local function first_line(err)
+  local s = tostring(err)
+  return s:match("^(.-)\nstack traceback:") or s
+end
+
 local function make_backend(hooks)
   local b = hooks.backend
   if b == nil or type(b) == "string" then
@@ -175,6 +181,8 @@ function M.run(argv, hooks)
   local _signals <close> = core.defer_signals()
   local errors = {}
   local b = make_backend(hooks)
+  -- Closed on every way out of here (a backend the caller passed in stays the caller's).
+  local _backend <close> = b ~= hooks.backend and b or nil
   local fallback_start = core.now()
 
   local col, open_err
@@ -190,6 +198,7 @@ function M.run(argv, hooks)
   else
     open_err = "the collector was switched off (collector = false)"
   end
+  local _collector <close> = col
   local agg = M.aggregator.new()
   local on_event = debug_hook(hooks.on_event)
   if col then
@@ -241,7 +250,6 @@ function M.run(argv, hooks)
         io.stderr:write(string.format("[glasshouse] %s %d\n", name, observed.syscall_counts[name]))
       end
     end
-    col:close()
   else
     cinfo = collector_info(nil, open_err)
     M.last = { events = nil, started = started }
@@ -266,8 +274,8 @@ function M.run(argv, hooks)
   if hooks.extend then
     local eok, eerr = core.call_user(hooks.extend, r)
     if not eok then
-      if core.is_control(eerr) then raise = raise or eerr end
-      local msg = "extend hook failed: " .. tostring(eerr)
+      local msg = "extend hook failed: " .. first_line(eerr)
+      raise = raise or (core.is_control(eerr) and eerr or "extend hook failed: " .. tostring(eerr))
       r.outcome.error = r.outcome.error == json.null and msg or (r.outcome.error .. "; " .. msg)
     end
   end
@@ -276,7 +284,8 @@ function M.run(argv, hooks)
     local _
     _, werr = M.write(r, hooks.output or "receipt.json")
   end
-  -- A signal or os.exit that stopped a hook ends the script now that the receipt is written.
+  -- A hook's error, a signal or os.exit that stopped a hook is raised now that the receipt is
+  -- written: a script that does not catch it ends with it (pcall(gh.run, ...) goes on).
   if raise then
     if werr then io.stderr:write("glasshouse: ", werr, "\n") end
     error(raise, 0)

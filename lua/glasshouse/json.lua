@@ -19,6 +19,17 @@ function M.object(t, order)
   return setmetatable(t or {}, { __jsontype = "object", __jsonorder = order })
 end
 
+--- fields{{"a", va}, {"b", vb}, ...} -> an object with these keys in this order (a nil value
+--- leaves its key out). The receipt declares each of its objects once, as such a list.
+function M.fields(list)
+  local t, order = {}, {}
+  for i, kv in ipairs(list) do
+    order[i] = kv[1]
+    t[kv[1]] = kv[2]
+  end
+  return M.object(t, order)
+end
+
 --- encode(value [, {compact = true}]) -> text; 2-space indented unless compact.
 function M.encode(v, opts)
   return core.json_encode(v, opts)

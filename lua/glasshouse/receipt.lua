@@ -8,8 +8,11 @@ local M = {}
 
 M.VERSION = "v0.4"
 
-local obj, arr = json.object, json.array
+local arr, fields = json.array, json.fields
 local null = json.null
+
+-- Each object of the receipt is declared once below, as an ordered field list (json.fields):
+-- that list is both its keys' order and where each value comes from (docs/receipt.md).
 
 local function orNull(v)
   if v == nil then return null end
@@ -42,36 +45,19 @@ local ARCH = { x86_64 = "amd64", aarch64 = "arm64", i686 = "386", i386 = "386", 
 
 function M.environment(argv)
   local u = core.uname() or { sysname = "unknown", machine = "unknown" }
-  return obj({
-    runtime = M.runtime(argv),
-    os = u.sysname:lower(),
-    arch = ARCH[u.machine] or u.machine,
-    sandbox = obj({ network = "enabled" }, { "network" }),
-  }, { "runtime", "os", "arch", "sandbox" })
+  return fields {
+    { "runtime", M.runtime(argv) },
+    { "os", u.sysname:lower() },
+    { "arch", ARCH[u.machine] or u.machine },
+    { "sandbox", fields { { "network", "enabled" } } },
+  }
 end
 
-local function list_of(items, keys)
+-- items mapped through entry(item) into a JSON array.
+local function list_of(items, entry)
   local out = arr()
-  for i, it in ipairs(items or {}) do out[i] = obj(it, keys) end
+  for i, it in ipairs(items or {}) do out[i] = entry(it) end
   return out
-end
-
-local PROCESS_KEYS = { "pid", "ppid", "exe", "argv", "working_dir", "argv_truncated",
-  "exit_code", "signal", "start_offset_ms", "failed_execs" }
-
-local function process_entry(p)
-  return obj({
-    pid = p.pid,
-    ppid = p.ppid,
-    exe = orNull(p.exe),
-    argv = arr(p.argv or {}),
-    working_dir = orNull(p.working_dir),
-    argv_truncated = p.argv_truncated or false,
-    exit_code = orNull(p.exit_code),
-    signal = orNull(p.signal),
-    start_offset_ms = orNull(p.start_offset_ms),
-    failed_execs = list_of(p.failed_execs, { "path", "error" }),
-  }, PROCESS_KEYS)
 end
 
 local function sorted_copy(list)
@@ -81,66 +67,107 @@ local function sorted_copy(list)
   return arr(out)
 end
 
-local FS_KEYS = { "read", "written", "reads", "writes", "deletes", "policy_violations",
-  "renames", "created", "directories", "failed" }
+local function process_entry(p)
+  return fields {
+    { "pid", p.pid },
+    { "ppid", p.ppid },
+    { "exe", orNull(p.exe) },
+    { "argv", arr(p.argv or {}) },
+    { "working_dir", orNull(p.working_dir) },
+    { "argv_truncated", p.argv_truncated or false },
+    { "exit_code", orNull(p.exit_code) },
+    { "signal", orNull(p.signal) },
+    { "start_offset_ms", orNull(p.start_offset_ms) },
+    { "failed_execs", list_of(p.failed_execs, function(f)
+      return fields { { "path", f.path }, { "error", f.error } }
+    end) },
+  }
+end
 
 local function filesystem(fs)
   fs = fs or {}
-  return obj({
-    read = sorted_copy(fs.reads),
-    written = sorted_copy(fs.writes),
-    reads = sorted_copy(fs.reads),
-    writes = sorted_copy(fs.writes),
-    deletes = sorted_copy(fs.deletes),
-    policy_violations = arr(),
-    renames = list_of(fs.renames, { "from", "to" }),
-    created = sorted_copy(fs.created),
-    directories = sorted_copy(fs.directories),
-    failed = list_of(fs.failed, { "path", "op", "error" }),
-  }, FS_KEYS)
+  return fields {
+    { "read", sorted_copy(fs.reads) },
+    { "written", sorted_copy(fs.writes) },
+    { "reads", sorted_copy(fs.reads) },
+    { "writes", sorted_copy(fs.writes) },
+    { "deletes", sorted_copy(fs.deletes) },
+    { "policy_violations", arr() },
+    { "renames", list_of(fs.renames, function(r)
+      return fields { { "from", r.from }, { "to", r.to } }
+    end) },
+    { "created", sorted_copy(fs.created) },
+    { "directories", sorted_copy(fs.directories) },
+    { "failed", list_of(fs.failed, function(f)
+      return fields { { "path", f.path }, { "op", f.op }, { "error", f.error } }
+    end) },
+  }
 end
-
-local ATTEMPT_KEYS = { "dst", "protocol", "result", "op", "pid", "count", "bytes_sent",
-  "bytes_received" }
 
 local function network(net)
   net = net or {}
-  local conns, attempts = arr(), arr()
-  for i, a in ipairs(net.attempts or {}) do
-    conns[i] = obj({ dst = a.dst, protocol = a.protocol, attempted = true },
-      { "dst", "protocol", "attempted" })
-    attempts[i] = obj(a, ATTEMPT_KEYS)
-  end
-  return obj({
-    connections = conns,
-    attempts = attempts,
-    bytes_sent = net.bytes_sent or 0,
-    bytes_received = net.bytes_received or 0,
-    servers = list_of(net.servers, { "address", "protocol", "op", "pid" }),
-    accepted = list_of(net.accepted, { "peer", "local", "protocol", "pid", "count", "bytes_sent",
-      "bytes_received" }),
-  }, { "connections", "attempts", "bytes_sent", "bytes_received", "servers", "accepted" })
+  return fields {
+    { "connections", list_of(net.attempts, function(a)
+      return fields { { "dst", a.dst }, { "protocol", a.protocol }, { "attempted", true } }
+    end) },
+    { "attempts", list_of(net.attempts, function(a)
+      return fields {
+        { "dst", a.dst },
+        { "protocol", a.protocol },
+        { "result", a.result },
+        { "op", a.op },
+        { "pid", a.pid },
+        { "count", a.count },
+        { "bytes_sent", a.bytes_sent },
+        { "bytes_received", a.bytes_received },
+      }
+    end) },
+    { "bytes_sent", net.bytes_sent or 0 },
+    { "bytes_received", net.bytes_received or 0 },
+    { "servers", list_of(net.servers, function(s)
+      return fields { { "address", s.address }, { "protocol", s.protocol }, { "op", s.op },
+        { "pid", s.pid } }
+    end) },
+    { "accepted", list_of(net.accepted, function(a)
+      return fields {
+        { "peer", a.peer },
+        { "local", a["local"] },
+        { "protocol", a.protocol },
+        { "pid", a.pid },
+        { "count", a.count },
+        { "bytes_sent", a.bytes_sent },
+        { "bytes_received", a.bytes_received },
+      }
+    end) },
+  }
 end
-
-local COLLECTOR_KEYS = { "status", "error", "events", "lost", "truncated", "dropped_untracked",
-  "probes", "filter_active", "complete" }
 
 local function collector(c)
   c = c or { status = "unavailable", error = "no collector" }
   local probes = c.probes or {}
-  return obj({
-    status = c.status,
-    error = orNull(c.error),
-    events = c.events or 0,
-    lost = c.lost or 0,
-    truncated = c.truncated or 0,
-    dropped_untracked = c.dropped_untracked or 0,
-    probes = obj({ attached = sorted_copy(probes.attached), missing = sorted_copy(probes.missing) },
-      { "attached", "missing" }),
-    filter_active = c.filter_active or false,
-    complete = c.status == "ok" and (c.lost or 0) == 0 and (c.truncated or 0) == 0
-      and not c.filter_active,
-  }, COLLECTOR_KEYS)
+  return fields {
+    { "status", c.status },
+    { "error", orNull(c.error) },
+    { "events", c.events or 0 },
+    { "lost", c.lost or 0 },
+    { "truncated", c.truncated or 0 },
+    { "dropped_untracked", c.dropped_untracked or 0 },
+    { "probes", fields { { "attached", sorted_copy(probes.attached) },
+      { "missing", sorted_copy(probes.missing) } } },
+    { "filter_active", c.filter_active or false },
+    { "complete", c.status == "ok" and (c.lost or 0) == 0 and (c.truncated or 0) == 0
+      and not c.filter_active },
+  }
+end
+
+local function execution(md)
+  local g = md.guest
+  return fields {
+    { "backend", md.backend },
+    { "isolation", md.isolation },
+    { "guest", g and fields { { "mounted", arr(g.mounted) }, { "errors", arr(g.errors) },
+      { "memlock_raised", g.memlock_raised } } },
+  }
 end
 
 -- The processes when nothing observed them: the root alone, as the backend saw it.
@@ -160,10 +187,6 @@ function M.exit_status(result, started)
   return result.exit_code
 end
 
-local TOP_KEYS = { "receipt_version", "execution_id", "timestamp", "outcome", "timing",
-  "process_tree", "syscalls", "environment", "execution", "artifacts", "exit_code",
-  "duration_ms", "processes", "filesystem", "network", "resources", "collector" }
-
 --- build(info) -> receipt table (ordered for glasshouse.json).
 function M.build(info)
   local r = info.result or {}
@@ -176,55 +199,44 @@ function M.build(info)
 
   local procs = observed.processes
   if not procs or #procs == 0 then procs = root_only(info) end
-  local tree, legacy = arr(), arr()
-  for i, p in ipairs(procs) do
-    tree[i] = process_entry(p)
-    legacy[i] = obj({ pid = p.pid, ppid = p.ppid, cmd = p.exe or (p.argv and p.argv[1]) or "" },
-      { "pid", "ppid", "cmd" })
-  end
+  local legacy = list_of(procs, function(p)
+    return fields { { "pid", p.pid }, { "ppid", p.ppid },
+      { "cmd", p.exe or (p.argv and p.argv[1]) or "" } }
+  end)
   table.sort(legacy, function(a, b) return a.pid < b.pid end)
 
-  local md = info.metadata or {}
-  local execution = obj({ backend = md.backend, isolation = md.isolation },
-    { "backend", "isolation", "guest" })
-  if md.guest then
-    execution.guest = obj({ mounted = arr(md.guest.mounted), errors = arr(md.guest.errors),
-      memlock_raised = md.guest.memlock_raised }, { "mounted", "errors", "memlock_raised" })
-  end
-
-  local counts = obj(observed.syscall_counts or {})
-  return obj({
-    receipt_version = M.VERSION,
-    execution_id = M.execution_id(start_ns, r.pid, info.argv),
-    timestamp = M.timestamp(start_ns),
-    outcome = obj({
-      exit_code = status,
-      signal = orNull(r.signal),
-      error = #errors > 0 and table.concat(errors, "; ") or null,
-      received_signal = orNull(r.received_signal),
-    }, { "exit_code", "signal", "error", "received_signal" }),
-    timing = obj({ duration_ms = duration_ms, cpu_time_ms = cpu_ms },
-      { "duration_ms", "cpu_time_ms" }),
-    process_tree = tree,
-    syscalls = obj({ counts = counts, denied = arr() }, { "counts", "denied" }),
-    environment = M.environment(info.argv),
-    execution = execution,
-    artifacts = obj({
-      stdout_hash = r.stdout_hash, stderr_hash = r.stderr_hash,
-      stdout_bytes = r.stdout_bytes or 0, stderr_bytes = r.stderr_bytes or 0,
-      stdout_reader_closed = r.stdout_reader_closed or false,
-      stderr_reader_closed = r.stderr_reader_closed or false,
-    }, { "stdout_hash", "stderr_hash", "stdout_bytes", "stderr_bytes", "stdout_reader_closed",
-      "stderr_reader_closed" }),
-    exit_code = status,
-    duration_ms = duration_ms,
-    processes = legacy,
-    filesystem = filesystem(observed.filesystem),
-    network = network(observed.network),
-    resources = obj({ cpu_time_ms = cpu_ms, max_rss_kb = r.max_rss_kb or 0 },
-      { "cpu_time_ms", "max_rss_kb" }),
-    collector = collector(info.collector),
-  }, TOP_KEYS)
+  return fields {
+    { "receipt_version", M.VERSION },
+    { "execution_id", M.execution_id(start_ns, r.pid, info.argv) },
+    { "timestamp", M.timestamp(start_ns) },
+    { "outcome", fields {
+      { "exit_code", status },
+      { "signal", orNull(r.signal) },
+      { "error", #errors > 0 and table.concat(errors, "; ") or null },
+      { "received_signal", orNull(r.received_signal) },
+    } },
+    { "timing", fields { { "duration_ms", duration_ms }, { "cpu_time_ms", cpu_ms } } },
+    { "process_tree", list_of(procs, process_entry) },
+    { "syscalls", fields { { "counts", json.object(observed.syscall_counts or {}) },
+      { "denied", arr() } } },
+    { "environment", M.environment(info.argv) },
+    { "execution", execution(info.metadata or {}) },
+    { "artifacts", fields {
+      { "stdout_hash", r.stdout_hash },
+      { "stderr_hash", r.stderr_hash },
+      { "stdout_bytes", r.stdout_bytes or 0 },
+      { "stderr_bytes", r.stderr_bytes or 0 },
+      { "stdout_reader_closed", r.stdout_reader_closed or false },
+      { "stderr_reader_closed", r.stderr_reader_closed or false },
+    } },
+    { "exit_code", status },
+    { "duration_ms", duration_ms },
+    { "processes", legacy },
+    { "filesystem", filesystem(observed.filesystem) },
+    { "network", network(observed.network) },
+    { "resources", fields { { "cpu_time_ms", cpu_ms }, { "max_rss_kb", r.max_rss_kb or 0 } } },
+    { "collector", collector(info.collector) },
+  }
 end
 
 return M

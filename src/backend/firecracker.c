@@ -62,7 +62,8 @@ static int check_socket(struct gh_backend *b, const char *sock)
 	struct stat st;
 
 	if (!sock || !*sock)
-		return fail(b, EINVAL, "%s is not set%s", "api_socket", " (--backend-opt api_socket=PATH)");
+		return fail(b, EINVAL, "%s is not set%s", "api_socket",
+			    " (--backend-opt api_socket=PATH)");
 	snprintf(dir, sizeof(dir), "%s", sock);
 	slash = strrchr(dir, '/');
 	if (slash)

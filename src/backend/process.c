@@ -17,21 +17,21 @@
 #include "core/signals.h"
 
 struct stream {
-	int fd;			/* read end of the command's pipe; -1 once closed */
-	int out;		/* where the bytes are passed through */
-	int out_broken;		/* passing through failed; hashing goes on */
-	int *reader_closed;	/* result flag: the reader went away (EPIPE) */
+	int fd;		    /* read end of the command's pipe; -1 once closed */
+	int out;	    /* where the bytes are passed through */
+	int out_broken;	    /* passing through failed; hashing goes on */
+	int *reader_closed; /* result flag: the reader went away (EPIPE) */
 	uint64_t bytes;
 	struct gh_sha256 hash;
 };
 
 struct proc {
 	pid_t pid;
-	int gate_w;		/* closing it with a byte written lets the child exec */
-	int exec_r;		/* the child writes its exec errno here; EOF means exec worked */
-	int sfd;		/* signalfd for SIGCHLD and the forwarded signals */
+	int gate_w; /* closing it with a byte written lets the child exec */
+	int exec_r; /* the child writes its exec errno here; EOF means exec worked */
+	int sfd;    /* signalfd for SIGCHLD and the forwarded signals */
 	int reaped;
-	int released;		/* the gate was opened: the command runs in our process group */
+	int released; /* the gate was opened: the command runs in our process group */
 	sigset_t oldmask;
 	int mask_saved;
 	struct timespec t0;
@@ -154,9 +154,13 @@ static int proc_start(struct gh_backend *b, char *const argv[])
 	gate[1] = -1;
 	p->exec_r = ex[0];
 	ex[0] = -1;
-	p->s[0] = (struct stream){ .fd = out[0], .out = 1, .hash = p->s[0].hash,
+	p->s[0] = (struct stream){ .fd = out[0],
+				   .out = 1,
+				   .hash = p->s[0].hash,
 				   .reader_closed = &b->result.stdout_reader_closed };
-	p->s[1] = (struct stream){ .fd = errp[0], .out = 2, .hash = p->s[1].hash,
+	p->s[1] = (struct stream){ .fd = errp[0],
+				   .out = 2,
+				   .hash = p->s[1].hash,
 				   .reader_closed = &b->result.stderr_reader_closed };
 	out[0] = errp[0] = -1;
 	for (i = 0; i < 2; i++)
@@ -184,7 +188,7 @@ static int proc_release(struct gh_backend *b)
 
 	/* What came before the command existed (a Ctrl-C during start-up) is forwarded, even one
 	 * the kernel holds for us that the signal thread has not queued yet. */
-	gh_signals_settle(100);
+	gh_signals_settle(0, 100);
 	take_signals(b);
 	p->released = 1;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -192,8 +196,8 @@ static int proc_release(struct gh_backend *b)
 	b->result.start_realtime_ns = ts_ns(&rt);
 	if (write(p->gate_w, "g", 1) != 1) {
 		e = errno;
-		snprintf(b->errmsg, sizeof(b->errmsg), "process backend: cannot release the command: %s",
-			 strerror(e));
+		snprintf(b->errmsg, sizeof(b->errmsg),
+			 "process backend: cannot release the command: %s", strerror(e));
 		return -e;
 	}
 	close_fd(&p->gate_w);
@@ -349,7 +353,7 @@ static int proc_wait(struct gh_backend *b, const struct gh_pollable *pl)
 	}
 	/* A terminal's Ctrl-C reached us in the same instant as the command it killed; let the
 	 * signal thread catch up so received_signal does not miss it. */
-	if (gh_signals_settle(100))
+	if (gh_signals_settle(b->result.received_signal ? 0 : b->result.signal, 100))
 		take_signals(b);
 	gh_signals_command_live(0);
 	/* What the command wrote before it exited is in the pipes; anything a surviving

@@ -20,6 +20,11 @@ int gh_l_json_unescape_bytes(lua_State *L);
 int gh_l_fail(lua_State *L, const char *what, int err);
 /* Same with a message of the caller's own. */
 int gh_l_fail_msg(lua_State *L, const char *msg, int err);
+/* Raise "<where>: out of memory": the one way the bindings report it (as Lua itself does). */
+static inline int gh_l_nomem(lua_State *L, const char *where)
+{
+	return luaL_error(L, "%s: out of memory", where);
+}
 /* t[k] = v for the table on the stack top. */
 void gh_l_setint(lua_State *L, const char *k, lua_Integer v);
 void gh_l_setstr(lua_State *L, const char *k, const char *s);
@@ -33,13 +38,13 @@ int gh_l_newclass(lua_State *L, const char *name, const luaL_Reg *meta, const lu
 /* Interrupts by signal (see signals.h): arm them on L's main thread; guarded: glasshouse's own
  * flow runs first (the `run` subcommand), so a signal waits for the command. */
 void gh_l_interrupts_init(lua_State *L, int guarded);
-/* lua_pcall for user code (hooks): interruptible by a signal even inside glasshouse's flow. */
+/* lua_pcall for user code (hooks): interruptible by a signal even inside glasshouse's flow; a
+ * string error comes back with its traceback (gh_l_traceback). */
 int gh_l_pcall_user(lua_State *L, int nargs, int nresults);
 /* Whether the value at idx is an interrupt or os.exit object ({glasshouse_signal|exit = n}). */
 int gh_l_is_control(lua_State *L, int idx);
 /* Message handler: a traceback for errors; tables (interrupts, exits, usage) pass through. */
 int gh_l_traceback(lua_State *L);
-
 
 /*
  * Register every module in package.preload: the C ones always, the built-in Lua files unless

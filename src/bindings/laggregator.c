@@ -11,21 +11,29 @@
 
 struct gh_agg *gh_l_check_agg(lua_State *L, int idx)
 {
-	struct gh_agg *a = luaL_checkudata(L, idx, GH_AGG_MT);
+	struct gh_agg **a = luaL_checkudata(L, idx, GH_AGG_MT);
 
-	if (!a->procs_by_pid.slots && a->base_ns == UINT64_MAX)
-		luaL_error(L, "glasshouse.aggregator: the aggregator is closed");
-	return a;
+	if (!*a)
+		luaL_error(L, "aggregator: the aggregator is closed");
+	return *a;
+}
+
+struct gh_agg **gh_l_agg_slot(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, GH_AGG_MT);
 }
 
 /* aggregator.new([base_ns]) -> aggregator: base_ns (CLOCK_MONOTONIC) is the command's start. */
 static int l_agg_new(lua_State *L)
 {
 	lua_Integer base = luaL_optinteger(L, 1, 0);
-	struct gh_agg *a = lua_newuserdatauv(L, sizeof(*a), 0);
+	struct gh_agg **a = lua_newuserdatauv(L, sizeof(*a), 0);
 
-	gh_agg_init(a, (uint64_t)base);
+	*a = NULL;
 	luaL_setmetatable(L, GH_AGG_MT);
+	*a = gh_agg_new((uint64_t)base);
+	if (!*a)
+		return gh_l_nomem(L, "aggregator.new");
 	return 1;
 }
 
@@ -37,7 +45,7 @@ static int l_agg_root(lua_State *L)
 	const char *cwd = luaL_optstring(L, 4, NULL), *exe = luaL_optstring(L, 5, NULL);
 
 	if (gh_agg_root(a, (uint32_t)pid, (uint32_t)ppid, cwd, exe))
-		return luaL_error(L, "glasshouse.aggregator: out of memory");
+		return gh_l_nomem(L, "aggregator:root");
 	return 0;
 }
 
@@ -46,7 +54,7 @@ static int l_agg_set_base(lua_State *L)
 {
 	struct gh_agg *a = gh_l_check_agg(L, 1);
 
-	a->base_ns = (uint64_t)luaL_checkinteger(L, 2);
+	gh_agg_set_base(a, (uint64_t)luaL_checkinteger(L, 2));
 	return 0;
 }
 
@@ -108,7 +116,9 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 	if (p->exited)
 		gh_l_set_status(L, p->status);
 	gh_l_setint(L, "start_offset_ms",
-		 p->start_ns > a->base_ns ? (lua_Integer)((p->start_ns - a->base_ns) / 1000000) : 0);
+		    p->start_ns > gh_agg_base(a)
+			    ? (lua_Integer)((p->start_ns - gh_agg_base(a)) / 1000000)
+			    : 0);
 	lua_createtable(L, (int)p->nfexec, 0);
 	for (i = 0; i < p->nfexec; i++) {
 		lua_createtable(L, 0, 2);
@@ -121,11 +131,12 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 
 static void push_set(lua_State *L, const struct gh_agg *a, enum gh_pathset set, const char *k)
 {
-	size_t i;
+	size_t i, n;
+	const struct gh_istr *const *items = gh_agg_set(a, set, &n);
 
-	lua_createtable(L, (int)a->set_items[set].n, 0);
-	for (i = 0; i < a->set_items[set].n; i++) {
-		gh_l_push_istr(L, GH_VEC_AT(a->set_items[set], const struct gh_istr *, i));
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		gh_l_push_istr(L, items[i]);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, k);
@@ -133,7 +144,9 @@ static void push_set(lua_State *L, const struct gh_agg *a, enum gh_pathset set, 
 
 static void push_filesystem(lua_State *L, const struct gh_agg *a)
 {
-	size_t i;
+	size_t i, n;
+	const struct gh_rename *rn;
+	const struct gh_failed_op *fo;
 
 	lua_createtable(L, 0, 7);
 	push_set(L, a, GH_SET_READS, "reads");
@@ -141,9 +154,10 @@ static void push_filesystem(lua_State *L, const struct gh_agg *a)
 	push_set(L, a, GH_SET_DELETES, "deletes");
 	push_set(L, a, GH_SET_CREATED, "created");
 	push_set(L, a, GH_SET_DIRS, "directories");
-	lua_createtable(L, (int)a->renames.n, 0);
-	for (i = 0; i < a->renames.n; i++) {
-		const struct gh_rename *r = &GH_VEC_AT(a->renames, struct gh_rename, i);
+	rn = gh_agg_renames(a, &n);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		const struct gh_rename *r = &rn[i];
 
 		lua_createtable(L, 0, 2);
 		gh_l_setistr(L, "from", r->from);
@@ -151,9 +165,10 @@ static void push_filesystem(lua_State *L, const struct gh_agg *a)
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "renames");
-	lua_createtable(L, (int)a->failed.n, 0);
-	for (i = 0; i < a->failed.n; i++) {
-		const struct gh_failed_op *f = &GH_VEC_AT(a->failed, struct gh_failed_op, i);
+	fo = gh_agg_failed(a, &n);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		const struct gh_failed_op *f = &fo[i];
 
 		lua_createtable(L, 0, 3);
 		gh_l_setistr(L, "path", f->path);
@@ -166,13 +181,17 @@ static void push_filesystem(lua_State *L, const struct gh_agg *a)
 
 static void push_network(lua_State *L, const struct gh_agg *a)
 {
+	const struct gh_attempt *at;
+	const struct gh_server *sv;
+	const struct gh_accepted *ac;
 	uint64_t sent, received;
-	size_t i;
+	size_t i, n;
 
 	lua_createtable(L, 0, 5);
-	lua_createtable(L, (int)a->attempts.n, 0);
-	for (i = 0; i < a->attempts.n; i++) {
-		const struct gh_attempt *e = &GH_VEC_AT(a->attempts, struct gh_attempt, i);
+	at = gh_agg_attempts(a, &n);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		const struct gh_attempt *e = &at[i];
 
 		lua_createtable(L, 0, 8);
 		gh_l_setistr(L, "dst", e->dst);
@@ -186,9 +205,10 @@ static void push_network(lua_State *L, const struct gh_agg *a)
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "attempts");
-	lua_createtable(L, (int)a->servers.n, 0);
-	for (i = 0; i < a->servers.n; i++) {
-		const struct gh_server *s = &GH_VEC_AT(a->servers, struct gh_server, i);
+	sv = gh_agg_servers(a, &n);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		const struct gh_server *s = &sv[i];
 
 		lua_createtable(L, 0, 4);
 		gh_l_setistr(L, "address", s->address);
@@ -198,9 +218,10 @@ static void push_network(lua_State *L, const struct gh_agg *a)
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "servers");
-	lua_createtable(L, (int)a->accepted.n, 0);
-	for (i = 0; i < a->accepted.n; i++) {
-		const struct gh_accepted *e = &GH_VEC_AT(a->accepted, struct gh_accepted, i);
+	ac = gh_agg_accepted(a, &n);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		const struct gh_accepted *e = &ac[i];
 
 		lua_createtable(L, 0, 7);
 		gh_l_setistr(L, "peer", e->peer);
@@ -222,14 +243,16 @@ static void push_network(lua_State *L, const struct gh_agg *a)
 static int l_agg_result(lua_State *L)
 {
 	struct gh_agg *a = gh_l_check_agg(L, 1);
-	size_t i;
+	struct gh_proc *const *procs;
+	size_t i, n;
 
-	if (a->error)
-		return luaL_error(L, "glasshouse.aggregator: ran out of memory while aggregating");
+	if (gh_agg_error(a))
+		return gh_l_nomem(L, "aggregator:result");
 	lua_createtable(L, 0, 3);
-	lua_createtable(L, (int)a->procs.n, 0);
-	for (i = 0; i < a->procs.n; i++) {
-		push_proc(L, a, GH_VEC_AT(a->procs, struct gh_proc *, i));
+	procs = gh_agg_procs(a, &n);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		push_proc(L, a, procs[i]);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "processes");
@@ -243,23 +266,24 @@ static int l_agg_result(lua_State *L)
 /* agg:stats() -> {events, truncated, unknown_pid, strings, string_bytes} */
 static int l_agg_stats(lua_State *L)
 {
-	struct gh_agg *a = gh_l_check_agg(L, 1);
+	struct gh_agg_stats st;
 
+	gh_agg_stats(gh_l_check_agg(L, 1), &st);
 	lua_createtable(L, 0, 5);
-	gh_l_setint(L, "events", (lua_Integer)a->events);
-	gh_l_setint(L, "truncated", (lua_Integer)a->truncated);
-	gh_l_setint(L, "unknown_pid", (lua_Integer)a->unknown_pid);
-	gh_l_setint(L, "strings", (lua_Integer)a->strs.n);
-	gh_l_setint(L, "string_bytes", (lua_Integer)a->strs.bytes);
+	gh_l_setint(L, "events", (lua_Integer)st.events);
+	gh_l_setint(L, "truncated", (lua_Integer)st.truncated);
+	gh_l_setint(L, "unknown_pid", (lua_Integer)st.unknown_pid);
+	gh_l_setint(L, "strings", (lua_Integer)st.strings);
+	gh_l_setint(L, "string_bytes", (lua_Integer)st.string_bytes);
 	return 1;
 }
 
 static int l_agg_gc(lua_State *L)
 {
-	struct gh_agg *a = luaL_checkudata(L, 1, GH_AGG_MT);
+	struct gh_agg **a = luaL_checkudata(L, 1, GH_AGG_MT);
 
-	gh_agg_free(a);
-	a->base_ns = UINT64_MAX; /* closed */
+	gh_agg_free(*a);
+	*a = NULL; /* closed: methods raise, a second close does nothing */
 	return 0;
 }
 

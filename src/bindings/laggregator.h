@@ -7,9 +7,12 @@
 
 #include "core/aggregator.h"
 
-#define GH_AGG_MT "glasshouse.aggregator"
+#define GH_AGG_MT "glasshouse.Aggregator"
 
+/* The aggregator at idx; raises when it is not one, or is closed. */
 struct gh_agg *gh_l_check_agg(lua_State *L, int idx);
+/* Where the aggregator at idx keeps its aggregate (NULL once closed), for the pipeline. */
+struct gh_agg **gh_l_agg_slot(lua_State *L, int idx);
 void gh_l_push_istr(lua_State *L, const struct gh_istr *s);
 /* t[k] = s (nil when s is NULL) for the table on the stack top. */
 void gh_l_setistr(lua_State *L, const char *k, const struct gh_istr *s);

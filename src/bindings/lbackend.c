@@ -20,7 +20,7 @@ static struct gh_backend *check_open(lua_State *L)
 	struct lbackend *lb = luaL_checkudata(L, 1, BACKEND_MT);
 
 	if (!lb->b)
-		luaL_error(L, "backend: attempt to use a closed backend");
+		luaL_error(L, "backend: the backend is closed");
 	return lb->b;
 }
 
@@ -63,17 +63,20 @@ static int l_backend_new(lua_State *L)
 	luaL_setmetatable(L, BACKEND_MT);
 	err = gh_backend_new(name, &cfg, &lb->b);
 	if (err == -EINVAL)
-		return luaL_argerror(L, 1, lua_pushfstring(L, "unknown backend '%s' (known: process, "
-							      "firecracker)", name));
+		return luaL_argerror(L, 1,
+				     lua_pushfstring(L,
+						     "unknown backend '%s' (known: process, "
+						     "firecracker)",
+						     name));
 	if (err)
-		return luaL_error(L, "backend.new: out of memory");
+		return gh_l_nomem(L, "backend.new");
 	return 1;
 }
 
 static int step_result(lua_State *L, struct gh_backend *b, int err)
 {
 	if (err == -EBADFD)
-		return luaL_error(L, "backend:%s", b->errmsg); /* out-of-order call: misuse */
+		return luaL_error(L, "backend:%s", b->errmsg); /* out of order: misuse */
 	if (err)
 		return gh_l_fail_msg(L, b->errmsg[0] ? b->errmsg : strerror(-err), err);
 	lua_pushboolean(L, 1);
@@ -109,8 +112,8 @@ static int l_backend_start(lua_State *L)
 	argv = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof(char *), 0); /* freed by the GC */
 	for (i = 1; i <= n; i++) {
 		if (lua_rawgeti(L, 2, i) != LUA_TSTRING)
-			return luaL_argerror(L, 2, lua_pushfstring(L, "argv[%d] is not a string",
-								   (int)i));
+			return luaL_argerror(
+				L, 2, lua_pushfstring(L, "argv[%d] is not a string", (int)i));
 		argv[i - 1] = (char *)lua_tostring(L, -1);
 		lua_pop(L, 1); /* still anchored by the argv table */
 	}
@@ -128,8 +131,11 @@ static int l_backend_start(lua_State *L)
 	}
 	err = gh_backend_release(b);
 	if (err)
-		return gh_l_fail_msg(L, lua_pushfstring(L, "%s: %s", *argv[0] ? argv[0] :
-							 "(empty command name)", b->errmsg), err);
+		return gh_l_fail_msg(L,
+				     lua_pushfstring(L, "%s: %s",
+						     *argv[0] ? argv[0] : "(empty command name)",
+						     b->errmsg),
+				     err);
 	lua_pushinteger(L, b->result.pid);
 	return 1;
 }
@@ -287,10 +293,10 @@ static int l_backend_index_name(lua_State *L)
 int luaopen_glasshouse_backend(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "prepare", l_backend_prepare }, { "start", l_backend_start },
-		{ "wait", l_backend_wait },	  { "cleanup", l_backend_cleanup },
+		{ "prepare", l_backend_prepare },   { "start", l_backend_start },
+		{ "wait", l_backend_wait },	    { "cleanup", l_backend_cleanup },
 		{ "metadata", l_backend_metadata }, { "close", l_backend_close },
-		{ "name", l_backend_index_name }, { NULL, NULL },
+		{ "name", l_backend_index_name },   { NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {
 		{ "__gc", l_backend_close },

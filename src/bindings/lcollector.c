@@ -12,23 +12,23 @@
 
 #include "backend/backend.h"
 #include "collector/collector.h"
+#include "core/pipeline.h"
 #include "bindings/laggregator.h"
 #include "bindings/bindings.h"
 
-#define COLLECTOR_MT "glasshouse.collector"
+#define COLLECTOR_MT "glasshouse.Collector"
 
 /* Uservalue slots of the collector userdata. */
 enum { UV_AGG = 1, UV_FILTER, UV_ON_EVENT, UV_EVENTS, UV_ERROR, UV_N = UV_ERROR };
 
 struct lcollector {
 	struct gh_collector *c;
-	struct gh_agg *agg;	/* attached aggregator, kept alive by UV_AGG */
-	lua_State *L;		/* the thread that is draining, set at each entry */
-	int self_ref;		/* registry ref to the userdata while hooks are set */
-	int hooks;		/* filter or on_event set */
-	int keep;		/* keep every event table in UV_EVENTS */
+	struct gh_pipeline pl; /* the collector's sink: resolve, taps, aggregate */
+	lua_State *L;	       /* the thread that is draining, set at each entry */
+	int self_ref;	       /* registry ref to the userdata while hooks are set */
+	int hooks;	       /* filter or on_event set: the Lua tap is in the pipeline */
+	int keep;	       /* keep every event table in UV_EVENTS */
 	int hook_failed;
-	uint64_t dropped;	/* events a filter dropped */
 	struct gh_pollable pollable;
 };
 
@@ -37,7 +37,7 @@ static struct lcollector *check_lc(lua_State *L, int idx)
 	struct lcollector *lc = luaL_checkudata(L, idx, COLLECTOR_MT);
 
 	if (!lc->c)
-		luaL_error(L, "glasshouse.collector: the collector is closed");
+		luaL_error(L, "collector: the collector is closed");
 	lc->L = L;
 	return lc;
 }
@@ -46,7 +46,7 @@ static struct lcollector *check_lc(lua_State *L, int idx)
 static void push_event(lua_State *L, const struct gh_event_view *v, const struct gh_resolved *r)
 {
 	const struct gh_event *h = &v->h;
-	const char *sc = h->syscall == 0xffff ? NULL : gh_syscall_name(h->syscall);
+	const char *sc = v->has_syscall ? gh_syscall_name(h->syscall) : NULL;
 
 	lua_createtable(L, 0, 12);
 	gh_l_setstr(L, "kind", gh_event_kind_name(h->kind));
@@ -57,8 +57,8 @@ static void push_event(lua_State *L, const struct gh_event_view *v, const struct
 	gh_l_setint(L, "time_ns", (lua_Integer)h->time_ns);
 	if (sc)
 		gh_l_setstr(L, "syscall", sc);
-	if (h->kind != GH_EV_EXIT && h->kind != GH_EV_FORK && h->ret < 0)
-		gh_l_setstr(L, "error", gh_errno_name((int)-h->ret));
+	if (v->err)
+		gh_l_setstr(L, "error", gh_errno_name(v->err));
 	if (v->truncated)
 		gh_l_setbool(L, "truncated", 1);
 	switch (h->kind) {
@@ -70,7 +70,7 @@ static void push_event(lua_State *L, const struct gh_event_view *v, const struct
 		gh_l_setistr(L, "cwd", r->path2);
 		gh_l_push_argv(L, v->s[1].p, v->s[1].len);
 		lua_setfield(L, -2, "argv");
-		gh_l_setbool(L, "argv_truncated", (h->truncated & 2) != 0);
+		gh_l_setbool(L, "argv_truncated", v->argv_truncated);
 		break;
 	case GH_EV_EXIT:
 		gh_l_set_status(L, (int)h->ret);
@@ -81,15 +81,15 @@ static void push_event(lua_State *L, const struct gh_event_view *v, const struct
 	case GH_EV_MKDIR:
 	case GH_EV_MKNOD:
 		gh_l_setistr(L, "path", r->path);
-		if (h->flags2 & GH_F_RMDIR)
+		if (v->rmdir)
 			gh_l_setbool(L, "rmdir", 1);
 		break;
 	case GH_EV_OPEN:
 		gh_l_setistr(L, "path", r->path);
 		gh_l_setint(L, "flags", h->flags);
-		gh_l_setbool(L, "write", (h->flags & 3) != 0 || (h->flags & (0100 | 01000 | 02000)) != 0);
-		gh_l_setbool(L, "created", (h->flags2 & GH_F_CREATED) != 0);
-		gh_l_setbool(L, "directory", (h->flags2 & GH_F_IS_DIR) != 0);
+		gh_l_setbool(L, "write", v->writes);
+		gh_l_setbool(L, "created", v->created);
+		gh_l_setbool(L, "directory", v->directory);
 		if (h->ret >= 0)
 			gh_l_setint(L, "fd", h->ret);
 		break;
@@ -157,47 +157,32 @@ static int call_hook(struct lcollector *lc, int uv, int ud_idx)
 	return keep;
 }
 
-static int sink(void *ctx, const struct gh_event_view *v)
+/* The Lua hooks as a pipeline tap: an event table is built only here, only when a script set
+ * a filter, an on_event hook or keep_events. */
+static enum gh_tap_verdict lua_tap(void *ctx, const struct gh_event_view *v,
+				   const struct gh_resolved *r)
 {
 	struct lcollector *lc = ctx;
-	struct gh_resolved r;
-	lua_State *L;
-	int top, keep = 1, e;
+	lua_State *L = lc->L;
+	int top, keep;
 
-	if (!lc->agg && !lc->hooks)
-		return 0;
-	if (lc->agg) {
-		e = gh_agg_resolve(lc->agg, v, &r);
-		if (e)
-			return 0; /* out of memory: the aggregate records it */
-	} else {
-		memset(&r, 0, sizeof(r));
-	}
-	if (lc->hooks && !lc->hook_failed) {
-		L = lc->L;
-		top = lua_gettop(L);
-		lua_rawgeti(L, LUA_REGISTRYINDEX, lc->self_ref);
-		push_event(L, v, &r);
-		keep = call_hook(lc, UV_FILTER, top + 1);
-		if (keep == 1) {
-			if (lc->keep) {
-				lua_getiuservalue(L, top + 1, UV_EVENTS);
-				lua_pushvalue(L, -2);
-				lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
-				lua_pop(L, 1);
-			}
-			if (call_hook(lc, UV_ON_EVENT, top + 1) < 0)
-				keep = 1;
-		} else if (keep == 0) {
-			lc->dropped++;
-		} else {
-			keep = 1; /* the failed filter's event still counts */
+	if (lc->hook_failed)
+		return GH_TAP_KEEP;
+	top = lua_gettop(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lc->self_ref);
+	push_event(L, v, r);
+	keep = call_hook(lc, UV_FILTER, top + 1);
+	if (keep == 1) {
+		if (lc->keep) {
+			lua_getiuservalue(L, top + 1, UV_EVENTS);
+			lua_pushvalue(L, -2);
+			lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+			lua_pop(L, 1);
 		}
-		lua_settop(L, top);
+		call_hook(lc, UV_ON_EVENT, top + 1);
 	}
-	if (keep && lc->agg)
-		gh_agg_apply(lc->agg, v, &r);
-	return 0;
+	lua_settop(L, top);
+	return keep == 0 ? GH_TAP_DROP : GH_TAP_KEEP; /* a failed filter's event still counts */
 }
 
 /* The numeric options of collector.open and their bounds, also exported as collector.limits
@@ -221,8 +206,10 @@ static lua_Integer opt_int(lua_State *L, int i)
 	if (!lua_isnil(L, -1)) {
 		n = luaL_checkinteger(L, -1);
 		if (n < limits[i].lo || n > limits[i].hi || (limits[i].pow2 && (n & (n - 1))))
-			return luaL_error(L, "glasshouse.collector.open: %s must be %s from %d to %d, "
-					  "got %d", limits[i].name,
+			return luaL_error(L,
+					  "collector.open: %s must be %s from %d to %d, "
+					  "got %d",
+					  limits[i].name,
 					  limits[i].pow2 ? "a power of two" : "a whole number",
 					  (int)limits[i].lo, (int)limits[i].hi, (int)n);
 	}
@@ -258,8 +245,9 @@ static int l_open(lua_State *L)
 	memset(lc, 0, sizeof(*lc));
 	lc->self_ref = LUA_NOREF;
 	luaL_setmetatable(L, COLLECTOR_MT);
-	o.sink = sink;
-	o.ctx = lc;
+	gh_pipeline_init(&lc->pl, NULL);
+	o.sink = gh_pipeline_feed;
+	o.ctx = &lc->pl;
 	e = gh_collector_open(&lc->c, &o, err, sizeof(err));
 	if (e)
 		return gh_l_fail_msg(L, err, e);
@@ -274,7 +262,7 @@ static int l_track(lua_State *L)
 	int e = gh_collector_track(lc->c, (pid_t)pid);
 
 	if (e)
-		return luaL_error(L, "glasshouse.collector:track: invalid pid %d", (int)pid);
+		return luaL_error(L, "collector:track: invalid pid %d", (int)pid);
 	return 0;
 }
 
@@ -287,18 +275,20 @@ static int l_attach(lua_State *L)
 {
 	struct lcollector *lc = check_lc(L, 1);
 
-	if (!lua_isnil(L, 2)) {
-		lc->agg = gh_l_check_agg(L, 2);
-	} else {
-		lc->agg = NULL;
-	}
+	if (!lua_isnil(L, 2))
+		gh_l_check_agg(L, 2);
+	gh_pipeline_init(&lc->pl, lua_isnil(L, 2) ? NULL : gh_l_agg_slot(L, 2));
 	lua_pushvalue(L, 2);
 	lua_setiuservalue(L, 1, UV_AGG);
 	lc->hooks = 0;
 	lc->keep = 0;
 	if (!lua_isnoneornil(L, 3)) {
-		static const struct { const char *name; int uv; } hk[] = {
-			{ "filter", UV_FILTER }, { "on_event", UV_ON_EVENT },
+		static const struct {
+			const char *name;
+			int uv;
+		} hk[] = {
+			{ "filter", UV_FILTER },
+			{ "on_event", UV_ON_EVENT },
 		};
 		size_t i;
 
@@ -306,8 +296,10 @@ static int l_attach(lua_State *L)
 		for (i = 0; i < 2; i++) {
 			lua_getfield(L, 3, hk[i].name);
 			if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
-				return luaL_error(L, "glasshouse.collector:attach: hook '%s' must be a "
-						  "function, got %s", hk[i].name, luaL_typename(L, -1));
+				return luaL_error(L,
+						  "collector:attach: hook '%s' must be a "
+						  "function, got %s",
+						  hk[i].name, luaL_typename(L, -1));
 			lc->hooks |= !lua_isnil(L, -1);
 			lua_setiuservalue(L, 1, hk[i].uv);
 		}
@@ -324,6 +316,8 @@ static int l_attach(lua_State *L)
 		lua_pushvalue(L, 1);
 		lc->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	}
+	if (lc->hooks)
+		gh_pipeline_add_tap(&lc->pl, lua_tap, lc);
 	return 0;
 }
 
@@ -334,7 +328,7 @@ static int l_drain(lua_State *L)
 	int n = gh_collector_drain(lc->c);
 
 	if (n < 0)
-		return gh_l_fail(L, "glasshouse.collector: reading the ring buffer failed", n);
+		return gh_l_fail(L, "collector: reading the ring buffer failed", n);
 	lua_pushinteger(L, n);
 	return 1;
 }
@@ -374,15 +368,23 @@ static int l_stats(lua_State *L)
 	gh_l_setint(L, "truncated", (lua_Integer)st.truncated);
 	gh_l_setint(L, "malformed", (lua_Integer)st.malformed);
 	gh_l_setint(L, "sockets_full", (lua_Integer)st.sockets_full);
-	gh_l_setint(L, "filtered", (lua_Integer)lc->dropped);
+	gh_l_setint(L, "filtered", (lua_Integer)lc->pl.dropped);
 	gh_l_setbool(L, "root_registered", st.root_registered);
-	/* hook_error: the message; hook_raise: an interrupt or os.exit, to raise after the run */
+	/* hook_error: the message, for the receipt; hook_raise: what gh.run raises once the
+	 * receipt is written (the message with its traceback, an interrupt or os.exit). */
 	lua_getiuservalue(L, 1, UV_ERROR);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "hook_raise");
 	if (gh_l_is_control(L, -1)) {
-		lua_pushvalue(L, -1);
-		lua_setfield(L, -3, "hook_raise");
 		luaL_tolstring(L, -1, NULL);
 		lua_remove(L, -2);
+	} else if (lua_type(L, -1) == LUA_TSTRING) {
+		const char *full = lua_tostring(L, -1), *tb = strstr(full, "\nstack traceback:");
+
+		if (tb) {
+			lua_pushlstring(L, full, (size_t)(tb - full));
+			lua_remove(L, -2);
+		}
 	}
 	lua_setfield(L, -2, "hook_error");
 	return 1;
@@ -416,7 +418,7 @@ static int l_syscall_counts(lua_State *L)
 	int e = gh_collector_syscall_counts(lc->c, counts, GH_SYSCALL_MAX);
 
 	if (e)
-		return gh_l_fail(L, "glasshouse.collector: reading the syscall counts failed", e);
+		return gh_l_fail(L, "collector: reading the syscall counts failed", e);
 	lua_newtable(L);
 	for (i = 0; i < GH_SYSCALL_MAX; i++) {
 		const char *name = gh_syscall_name(i);
@@ -434,11 +436,6 @@ static int l_syscall_counts(lua_State *L)
 	return 1;
 }
 
-static int feed_bytes(void *ctx, uint64_t sock, const struct gh_sock_bytes *b)
-{
-	return gh_agg_sock_bytes(ctx, sock, b->sent, b->received);
-}
-
 /* c:finish(): the byte counts of every socket into the attached aggregator (call once, at the
  * end, after the last drain). */
 static int l_finish(lua_State *L)
@@ -446,11 +443,11 @@ static int l_finish(lua_State *L)
 	struct lcollector *lc = check_lc(L, 1);
 	int e;
 
-	if (!lc->agg)
-		return luaL_error(L, "glasshouse.collector:finish: no aggregator attached");
-	e = gh_collector_sock_bytes(lc->c, feed_bytes, lc->agg);
+	if (!lc->pl.agg)
+		return luaL_error(L, "collector:finish: no aggregator attached");
+	e = gh_pipeline_finish(&lc->pl, lc->c);
 	if (e)
-		return gh_l_fail(L, "glasshouse.collector: reading socket byte counts failed", e);
+		return gh_l_fail(L, "collector: reading socket byte counts failed", e);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -469,7 +466,7 @@ static int l_close(lua_State *L)
 
 	gh_collector_close(lc->c);
 	lc->c = NULL;
-	lc->agg = NULL;
+	gh_pipeline_init(&lc->pl, NULL);
 	if (lc->self_ref != LUA_NOREF) {
 		luaL_unref(L, LUA_REGISTRYINDEX, lc->self_ref);
 		lc->self_ref = LUA_NOREF;

@@ -82,7 +82,7 @@ static int l_core_sha256(lua_State *L)
 	char hex[GH_SHA256_HEX_LEN + 1];
 
 	if (gh_sha256_hex(s, n, hex))
-		return luaL_error(L, "sha256: OpenSSL failed to compute the digest");
+		return gh_l_nomem(L, "core.sha256");
 	lua_pushstring(L, hex);
 	return 1;
 }
@@ -144,7 +144,7 @@ static int l_core_uname(lua_State *L)
 	struct utsname u;
 
 	if (uname(&u))
-		return gh_l_fail(L, "uname", errno);
+		return gh_l_fail(L, "core: uname", errno);
 	lua_createtable(L, 0, 4);
 	lua_pushstring(L, u.sysname);
 	lua_setfield(L, -2, "sysname");
@@ -163,7 +163,7 @@ static int l_core_getcwd(lua_State *L)
 	char buf[PATH_MAX];
 
 	if (!getcwd(buf, sizeof(buf)))
-		return gh_l_fail(L, "getcwd", errno);
+		return gh_l_fail(L, "core: getcwd", errno);
 	lua_pushstring(L, buf);
 	return 1;
 }
@@ -297,6 +297,8 @@ int gh_l_traceback(lua_State *L)
 
 	if (!msg && lua_istable(L, 1))
 		return 1;
+	if (msg && strstr(msg, "\nstack traceback:"))
+		return 1; /* a hook's error, raised again with its own traceback */
 	if (!msg) {
 		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
 			return 1;
@@ -308,11 +310,14 @@ int gh_l_traceback(lua_State *L)
 
 int gh_l_pcall_user(lua_State *L, int nargs, int nresults)
 {
-	int saved = guard, status;
+	int saved = guard, base = lua_gettop(L) - nargs, status;
 
+	lua_pushcfunction(L, gh_l_traceback);
+	lua_insert(L, base);
 	set_guard(0);
-	status = lua_pcall(L, nargs, nresults, 0);
+	status = lua_pcall(L, nargs, nresults, base);
 	guard = saved;
+	lua_remove(L, base);
 	return status;
 }
 
@@ -329,7 +334,7 @@ int gh_l_is_control(lua_State *L, int idx)
 }
 
 /* core.call_user(f, ...) -> true, ... | false, err: pcall for user code (hooks), which a signal
- * may interrupt even inside glasshouse's flow. */
+ * may interrupt even inside glasshouse's flow; a string error carries the hook's traceback. */
 static int l_core_call_user(lua_State *L)
 {
 	int status;

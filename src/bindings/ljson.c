@@ -41,7 +41,7 @@ enum jtype { JT_AUTO, JT_ARRAY, JT_OBJECT };
 
 static void oom(struct enc *e)
 {
-	luaL_error(e->L, "json.encode: out of memory");
+	gh_l_nomem(e->L, "json.encode");
 }
 
 static void put(struct enc *e, const char *s, size_t n)
@@ -111,7 +111,7 @@ static void encode_array(struct enc *e, int idx, lua_Integer n)
 		if (i > 1)
 			put(e, ",", 1);
 		newline(e, e->depth);
-		e->path[e->depth] = (struct seg){.index = i};
+		e->path[e->depth] = (struct seg){ .index = i };
 		lua_rawgeti(e->L, idx, i);
 		encode_top(e);
 	}
@@ -146,7 +146,7 @@ static void encode_member(struct enc *e, int idx, const struct key *k, int *firs
 	if (gh_json_string(&e->out, k->s, k->len))
 		oom(e);
 	put(e, e->indent ? ": " : ":", e->indent ? 2 : 1);
-	e->path[e->depth] = (struct seg){.key = k->s, .klen = k->len};
+	e->path[e->depth] = (struct seg){ .key = k->s, .klen = k->len };
 	encode_top(e);
 }
 
@@ -351,7 +351,7 @@ static int encode_protected(lua_State *L)
  */
 int gh_l_json_encode(lua_State *L)
 {
-	struct enc e = {.L = L, .indent = 2};
+	struct enc e = { .L = L, .indent = 2 };
 	int status;
 
 	luaL_checkany(L, 1);

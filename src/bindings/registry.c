@@ -9,16 +9,16 @@
 #include "bindings/bindings.h"
 
 /* The Lua files are embedded with the assembler's .incbin: no generator, exact bytes. */
-#define EMBED(sym, file)                                                                        \
-	__asm__(".section .rodata\n"                                                            \
-		".balign 8\n"                                                                   \
-		".global " #sym "\n"                                                            \
-		".hidden " #sym "\n" #sym ":\n"                                                 \
-		".incbin \"" file "\"\n"                                                        \
-		".global " #sym "_end\n"                                                        \
-		".hidden " #sym "_end\n" #sym "_end:\n"                                         \
-		".byte 0\n"                                                                     \
-		".previous\n");                                                                 \
+#define EMBED(sym, file)                                                                           \
+	__asm__(".section .rodata\n"                                                               \
+		".balign 8\n"                                                                      \
+		".global " #sym "\n"                                                               \
+		".hidden " #sym "\n" #sym ":\n"                                                    \
+		".incbin \"" file "\"\n"                                                           \
+		".global " #sym "_end\n"                                                           \
+		".hidden " #sym "_end\n" #sym "_end:\n"                                            \
+		".byte 0\n"                                                                        \
+		".previous\n");                                                                    \
 	extern const char sym[], sym##_end[]
 
 EMBED(gh_lua_init, "lua/glasshouse/init.lua");
@@ -28,8 +28,8 @@ EMBED(gh_lua_run, "lua/run.lua");
 EMBED(gh_lua_repl, "lua/glasshouse/repl.lua");
 
 struct embedded {
-	const char *module;	/* require name, or NULL for a script */
-	const char *file;	/* path below lua/, also the chunk name */
+	const char *module; /* require name, or NULL for a script */
+	const char *file;   /* path below lua/, also the chunk name */
 	const char *start, *end;
 };
 

@@ -247,7 +247,7 @@ static int keep_closure(const struct kbtf *k, unsigned id, unsigned *keep, unsig
 	stack[sp++] = id;
 	while (sp) {
 		const struct btf_type *t = ktype(k, stack[--sp]);
-		unsigned refs[2] = {embedded_ref(t), 0}, nref = 1, vlen = btf_vlen(t);
+		unsigned refs[2] = { embedded_ref(t), 0 }, nref = 1, vlen = btf_vlen(t);
 
 		if (btf_is_array(t)) {
 			refs[0] = btf_array(t)->type;
@@ -345,8 +345,8 @@ static void find_typedef(const struct kbtf *k, unsigned id, const struct btf_typ
 
 int gh_btf_min_write(const char *kernel_btf, const struct btf *local, int fd, struct gh_btf_min *m)
 {
-	struct names ns = {0};
-	struct kbtf k = {0};
+	struct names ns = { 0 };
+	struct kbtf k = { 0 };
 	struct btf *out = NULL;
 	unsigned *keep = NULL, *stack = NULL, i, next = 1;
 	const void *raw;

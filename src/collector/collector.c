@@ -18,8 +18,8 @@ struct gh_collector {
 	struct glasshouse_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[GH_PROBES];
-	void *file_bytes;	/* the object read from GLASSHOUSE_BPF_DIR, if that was used */
-	int core_btf;		/* memfd: the CO-RE target BTF (btf_min.c), until loaded */
+	void *file_bytes; /* the object read from GLASSHOUSE_BPF_DIR, if that was used */
+	int core_btf;	  /* memfd: the CO-RE target BTF (btf_min.c), until loaded */
 	gh_sink_fn sink;
 	void *ctx;
 	uint64_t events, malformed, truncated;
@@ -28,8 +28,8 @@ struct gh_collector {
 /* The probes, by section name. sys_exit is the one glasshouse cannot do without: it registers
  * the command. The others are attached when the kernel has them (sock_*_length: 6.4+). */
 static const char *const probe_names[GH_PROBES] = {
-	"tp_btf/sys_exit",		 "tp_btf/sched_process_fork", "tp_btf/sched_process_exec",
-	"tp_btf/sched_process_exit", "tp_btf/sock_send_length",   "tp_btf/sock_recv_length",
+	"tp_btf/sys_exit",	     "tp_btf/sched_process_fork", "tp_btf/sched_process_exec",
+	"tp_btf/sched_process_exit", "tp_btf/sock_send_length",	  "tp_btf/sock_recv_length",
 };
 
 /* libbpf's own messages: kept (the last one names what failed), never printed by the core. */
@@ -118,9 +118,12 @@ static const char vmlinux_btf[] = "/sys/kernel/btf/vmlinux";
  * reads the program's type). The ids are process-wide: collectors are opened one at a time.
  */
 static const char *const probe_typedefs[GH_PROBES + 1] = {
-	"btf_trace_sys_exit",	      "btf_trace_sched_process_fork",
-	"btf_trace_sched_process_exec", "btf_trace_sched_process_exit",
-	"btf_trace_sock_send_length",   "btf_trace_sock_recv_length",
+	"btf_trace_sys_exit",
+	"btf_trace_sched_process_fork",
+	"btf_trace_sched_process_exec",
+	"btf_trace_sched_process_exit",
+	"btf_trace_sock_send_length",
+	"btf_trace_sock_recv_length",
 	NULL,
 };
 static int probe_ids[GH_PROBES];
@@ -135,8 +138,7 @@ static int probe_index(const struct bpf_program *prog)
 	return -1;
 }
 
-static int tp_btf_prepare(struct bpf_program *prog, struct bpf_prog_load_opts *opts,
-			  long cookie)
+static int tp_btf_prepare(struct bpf_program *prog, struct bpf_prog_load_opts *opts, long cookie)
 {
 	int i = probe_index(prog);
 
@@ -211,8 +213,8 @@ static int open_skel(struct gh_collector *c, const char *dir, char *err, size_t 
 
 	c->core_btf = memfd_create("glasshouse-core-btf", MFD_CLOEXEC);
 	if (c->core_btf < 0)
-		return fail(err, errlen, errno, "collector: cannot make a file for the CO-RE BTF: %s",
-			    strerror(errno));
+		return fail(err, errlen, errno,
+			    "collector: cannot make a file for the CO-RE BTF: %s", strerror(errno));
 	snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", c->core_btf);
 	opts.btf_custom_path = btf_path;
 	tp_btf_handler();
@@ -256,16 +258,19 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 
 	*out = NULL;
 	if (ring < 4096 || (ring & (ring - 1)))
-		return fail(err, errlen, EINVAL,
-			    "collector: ring buffer size %zu is not a power of two of at least 4096",
-			    ring);
+		return fail(
+			err, errlen, EINVAL,
+			"collector: ring buffer size %zu is not a power of two of at least 4096",
+			ring);
 	if (access(vmlinux_btf, R_OK))
 		return fail(err, errlen, errno,
 			    "collector: no kernel BTF at %s (%s): the kernel needs "
-			    "CONFIG_DEBUG_INFO_BTF=y", vmlinux_btf, strerror(errno));
+			    "CONFIG_DEBUG_INFO_BTF=y",
+			    vmlinux_btf, strerror(errno));
 	e = pidns_of_self(&inum);
 	if (e)
-		return fail(err, errlen, e, "collector: cannot read /proc/self (is /proc mounted?): %s",
+		return fail(err, errlen, e,
+			    "collector: cannot read /proc/self (is /proc mounted?): %s",
 			    strerror(-e));
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
@@ -307,8 +312,10 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 	c->core_btf = -1;
 	if (e) {
 		if (e == -EPERM || e == -EACCES)
-			fail(err, errlen, e, "collector: the kernel refused to load BPF programs (%s): "
-			     "run as root, or with CAP_BPF and CAP_PERFMON", bpf_strerror(e));
+			fail(err, errlen, e,
+			     "collector: the kernel refused to load BPF programs (%s): "
+			     "run as root, or with CAP_BPF and CAP_PERFMON",
+			     bpf_strerror(e));
 		else
 			fail(err, errlen, e, "collector: loading the BPF programs failed: %s%s%s",
 			     bpf_strerror(e), last_msg[0] ? " — " : "", last_msg);
@@ -323,8 +330,8 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 			e = c->links[0] ? 0 : -errno;
 	}
 	if (!c->links[0]) { /* nothing is scoped without it */
-		fail(err, errlen, e ? e : -EINVAL, "collector: cannot attach %s: %s", probe_names[0],
-		     bpf_strerror(e ? e : -EINVAL));
+		fail(err, errlen, e ? e : -EINVAL, "collector: cannot attach %s: %s",
+		     probe_names[0], bpf_strerror(e ? e : -EINVAL));
 		goto out;
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
@@ -402,9 +409,10 @@ const char *gh_collector_probe(struct gh_collector *c, int i, int *attached)
 
 int gh_collector_syscall_counts(struct gh_collector *c, uint64_t *counts, size_t n)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(c->skel->maps.syscall_counts), e = 0;
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(c->skel->maps.syscall_counts),
+	    e = 0;
 	/* Zeroed though the kernel fills them: valgrind cannot tell what a batch lookup writes. */
-	uint32_t keys[GH_SYSCALL_MAX] = {0}, out = 0, k, cpu, got = GH_SYSCALL_MAX;
+	uint32_t keys[GH_SYSCALL_MAX] = { 0 }, out = 0, k, cpu, got = GH_SYSCALL_MAX;
 	uint64_t *per = calloc((size_t)ncpu * GH_SYSCALL_MAX, sizeof(*per));
 
 	if (!per)

@@ -19,10 +19,10 @@ struct gh_collector;
 typedef int (*gh_sink_fn)(void *ctx, const struct gh_event_view *ev);
 
 struct gh_collector_opts {
-	size_t ring_bytes;	/* ring buffer size, a power of two >= 4096 (0: 16 MiB) */
-	unsigned max_sockets;	/* sockets whose byte counts are certainly kept (0: 131072) */
-	int capture_argv;	/* 0: exec records carry no argv */
-	const char *bpf_dir;	/* load glasshouse.bpf.o from here instead of the built-in one */
+	size_t ring_bytes;    /* ring buffer size, a power of two >= 4096 (0: 16 MiB) */
+	unsigned max_sockets; /* sockets whose byte counts are certainly kept (0: 131072) */
+	int capture_argv;     /* 0: exec records carry no argv */
+	const char *bpf_dir;  /* load glasshouse.bpf.o from here instead of the built-in one */
 	gh_sink_fn sink;
 	void *ctx;
 };
@@ -30,12 +30,12 @@ struct gh_collector_opts {
 #define GH_PROBES 6
 
 struct gh_collector_stats {
-	uint64_t events;	/* records delivered to the sink */
-	uint64_t malformed;	/* records the decoder refused */
-	uint64_t lost;		/* records the kernel side dropped (ring full), counted there */
-	uint64_t truncated;	/* strings cut at a capture limit */
-	uint64_t sockets_full;	/* sockets whose bytes were not counted: the table was full */
-	int root_registered;	/* the command's process was registered before it ran */
+	uint64_t events;       /* records delivered to the sink */
+	uint64_t malformed;    /* records the decoder refused */
+	uint64_t lost;	       /* records the kernel side dropped (ring full), counted there */
+	uint64_t truncated;    /* strings cut at a capture limit */
+	uint64_t sockets_full; /* sockets whose bytes were not counted: the table was full */
+	int root_registered;   /* the command's process was registered before it ran */
 };
 
 /*

@@ -1,11 +1,38 @@
 // SPDX-License-Identifier: MIT
 /* Record decoding: the one place that trusts nothing about what came through the ring. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "collector/event.h"
 #include "syscall_names.h" /* generated from <asm/unistd_64.h> by the Makefile */
+
+/* The named fields of v, from the header's bits. */
+static void meaning(struct gh_event_view *v)
+{
+	const struct gh_event *h = &v->h;
+	unsigned acc = h->flags & O_ACCMODE;
+
+	if (h->kind != GH_EV_FORK && h->kind != GH_EV_EXIT && h->ret < 0)
+		v->err = h->ret >= -INT_MAX ? (int)-h->ret : INT_MAX;
+	v->has_syscall = h->syscall != GH_NO_SYSCALL;
+	v->walked = (h->flags2 & GH_F_WALKED) != 0;
+	if (h->kind == GH_EV_EXEC)
+		v->argv_truncated = (h->truncated & (1u << 1)) != 0; /* s1 is argv */
+	if (h->kind == GH_EV_UNLINK)
+		v->rmdir = (h->flags2 & GH_F_RMDIR) != 0;
+	if (h->kind != GH_EV_OPEN)
+		return;
+	v->created = (h->flags2 & GH_F_CREATED) != 0;
+	v->directory = (h->flags2 & GH_F_IS_DIR) != 0;
+	/* Access mode 3 asks for neither reading nor writing (ioctl-only handles). */
+	v->path_only = (h->flags & O_PATH) != 0;
+	v->reads = !v->path_only && (acc == O_RDONLY || acc == O_RDWR);
+	v->writes = !v->path_only && (acc == O_WRONLY || acc == O_RDWR ||
+				      (h->flags & (O_CREAT | O_TRUNC | O_APPEND)));
+}
 
 int gh_event_decode(const void *data, size_t len, struct gh_event_view *v)
 {
@@ -36,15 +63,16 @@ int gh_event_decode(const void *data, size_t len, struct gh_event_view *v)
 	}
 	for (; i < GH_MAX_STRS; i++)
 		v->s[i].p = "";
+	meaning(v);
 	return 0;
 }
 
 static const char *const kind_names[GH_EV_KIND_MAX] = {
-	[GH_EV_FORK] = "fork",	     [GH_EV_EXEC] = "exec",	  [GH_EV_EXEC_FAIL] = "exec_failed",
-	[GH_EV_EXIT] = "exit",	     [GH_EV_CWD] = "chdir",	  [GH_EV_OPEN] = "open",
-	[GH_EV_UNLINK] = "unlink",   [GH_EV_RENAME] = "rename",	  [GH_EV_MKDIR] = "mkdir",
-	[GH_EV_SYMLINK] = "symlink", [GH_EV_LINK] = "link",	  [GH_EV_MKNOD] = "mknod",
-	[GH_EV_CONNECT] = "connect", [GH_EV_SENDTO] = "send",	  [GH_EV_BIND] = "bind",
+	[GH_EV_FORK] = "fork",	     [GH_EV_EXEC] = "exec",	[GH_EV_EXEC_FAIL] = "exec_failed",
+	[GH_EV_EXIT] = "exit",	     [GH_EV_CWD] = "chdir",	[GH_EV_OPEN] = "open",
+	[GH_EV_UNLINK] = "unlink",   [GH_EV_RENAME] = "rename", [GH_EV_MKDIR] = "mkdir",
+	[GH_EV_SYMLINK] = "symlink", [GH_EV_LINK] = "link",	[GH_EV_MKNOD] = "mknod",
+	[GH_EV_CONNECT] = "connect", [GH_EV_SENDTO] = "send",	[GH_EV_BIND] = "bind",
 	[GH_EV_LISTEN] = "listen",   [GH_EV_ACCEPT] = "accept",
 };
 

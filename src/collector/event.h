@@ -3,6 +3,7 @@
 #ifndef GH_EVENT_H
 #define GH_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,14 +11,25 @@
 #include "core/names.h"
 
 struct gh_str {
-	const char *p;	/* not NUL-terminated */
+	const char *p; /* not NUL-terminated */
 	size_t len;
 };
 
 struct gh_event_view {
-	struct gh_event h;	/* copied: records need not be aligned */
-	struct gh_str s[GH_MAX_STRS];	/* missing strings are empty */
-	unsigned truncated;	/* strings cut at a capture limit */
+	struct gh_event h;	      /* copied: records need not be aligned */
+	struct gh_str s[GH_MAX_STRS]; /* missing strings are empty */
+	unsigned truncated;	      /* strings cut at a capture limit */
+	/* What the record's bits mean: only this decoder and bpf/glasshouse.h read the bits. */
+	int err;	     /* the syscall failed with this errno (fork and exit: 0) */
+	bool has_syscall;    /* a syscall's record; false for the sched events */
+	bool argv_truncated; /* exec: argv was cut at the capture limit */
+	bool created;	     /* open: it created the file */
+	bool directory;	     /* open: the file is a directory */
+	bool rmdir;	     /* unlink: rmdir, or unlinkat with AT_REMOVEDIR */
+	bool walked;	     /* s1 (and s3) are kernel path walks, not names */
+	bool path_only;	     /* open: O_PATH, a handle that neither reads nor writes */
+	bool reads;	     /* open: read access (O_RDONLY or O_RDWR) */
+	bool writes; /* open: may change the file (write access, O_CREAT, O_TRUNC, O_APPEND) */
 };
 
 /*
@@ -32,6 +44,5 @@ const char *gh_event_kind_name(unsigned kind);
 
 /* The name of syscall number nr on this architecture, NULL if unknown. */
 const char *gh_syscall_name(unsigned nr);
-
 
 #endif

@@ -11,6 +11,32 @@
 #include "core/aggregator.h"
 #include "core/path.h"
 
+struct gh_vec {
+	void *v;
+	size_t n, cap, size;
+};
+
+#define GH_VEC_AT(vec, type, i) (((type *)(vec).v)[i])
+
+struct gh_agg {
+	struct gh_intern strs;
+	struct gh_map procs_by_pid;	   /* pid -> the newest gh_proc with that pid */
+	struct gh_vec procs;		   /* struct gh_proc *, in order of appearance */
+	struct gh_map sets[GH_NSETS];	   /* istr -> istr */
+	struct gh_vec set_items[GH_NSETS]; /* const struct gh_istr *, first-seen order */
+	struct gh_vec renames;		   /* struct gh_rename */
+	struct gh_vec failed;		   /* struct gh_failed_op */
+	struct gh_vec attempts;		   /* struct gh_attempt */
+	struct gh_vec servers;		   /* struct gh_server */
+	struct gh_vec accepted;		   /* struct gh_accepted */
+	struct gh_map dedupe;		   /* interned composite key -> index + 1 */
+	struct gh_map socks; /* socket inode -> entry index + 1 (attempts: >0, accepted: <0) */
+	uint64_t base_ns;    /* the command's start, CLOCK_MONOTONIC */
+	uint64_t events, unknown_pid, truncated;
+	struct gh_buf tmp, tmp2;
+	int error; /* first -ENOMEM; the aggregate is incomplete */
+};
+
 static int vec_push(struct gh_vec *v, const void *item, size_t size)
 {
 	if (v->n == v->cap) {
@@ -27,10 +53,13 @@ static int vec_push(struct gh_vec *v, const void *item, size_t size)
 	return 0;
 }
 
-void gh_agg_init(struct gh_agg *a, uint64_t base_ns)
+struct gh_agg *gh_agg_new(uint64_t base_ns)
 {
-	memset(a, 0, sizeof(*a));
-	a->base_ns = base_ns;
+	struct gh_agg *a = calloc(1, sizeof(*a));
+
+	if (a)
+		a->base_ns = base_ns;
+	return a;
 }
 
 static void proc_free(struct gh_proc *p)
@@ -44,6 +73,8 @@ void gh_agg_free(struct gh_agg *a)
 {
 	size_t i;
 
+	if (!a)
+		return;
 	for (i = 0; i < a->procs.n; i++)
 		proc_free(GH_VEC_AT(a->procs, struct gh_proc *, i));
 	free(a->procs.v);
@@ -62,7 +93,7 @@ void gh_agg_free(struct gh_agg *a)
 	gh_intern_free(&a->strs);
 	gh_buf_free(&a->tmp);
 	gh_buf_free(&a->tmp2);
-	memset(a, 0, sizeof(*a));
+	free(a);
 }
 
 static int nomem(struct gh_agg *a)
@@ -81,8 +112,7 @@ static struct gh_proc *proc_new(struct gh_agg *a, uint32_t pid, uint32_t ppid, u
 	p->pid = pid;
 	p->ppid = ppid;
 	p->start_ns = t;
-	if (vec_push(&a->procs, &p, sizeof(p)) ||
-	    gh_map_put(&a->procs_by_pid, pid, p)) {
+	if (vec_push(&a->procs, &p, sizeof(p)) || gh_map_put(&a->procs_by_pid, pid, p)) {
 		free(p);
 		return NULL;
 	}
@@ -142,7 +172,7 @@ static const struct gh_istr *resolve_name(struct gh_agg *a, const struct gh_even
 	const char *base = "/";
 	size_t blen = 1;
 
-	if (dir->len && (v->h.flags2 & GH_F_WALKED)) {
+	if (dir->len && v->walked) {
 		if (gh_path_from_walk(&a->tmp2, dir->p, dir->len))
 			return NULL;
 		base = a->tmp2.data;
@@ -179,15 +209,15 @@ static unsigned addr_family(const struct gh_str *s)
 	return f;
 }
 
-static const char *connect_result(long long ret)
+static const char *connect_result(const struct gh_event_view *v)
 {
-	if (ret == 0)
+	if (v->h.ret == 0)
 		return "connected";
-	if (ret == -ECONNREFUSED)
+	if (v->err == ECONNREFUSED)
 		return "refused";
-	if (ret == -EINPROGRESS)
+	if (v->err == EINPROGRESS)
 		return "in_progress";
-	return gh_errno_name((int)-ret);
+	return gh_errno_name(v->err);
 }
 
 int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_resolved *r)
@@ -226,7 +256,8 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 		if (!(r->path2 = resolve_name(a, v, p, 2)))
 			return nomem(a);
 		if (v->h.kind == GH_EV_SYMLINK &&
-		    !(r->path = gh_intern(&a->strs, v->s[0].p, v->s[0].len))) /* target as written */
+		    !(r->path =
+			      gh_intern(&a->strs, v->s[0].p, v->s[0].len))) /* target as written */
 			return nomem(a);
 		return 0;
 	case GH_EV_CONNECT:
@@ -237,19 +268,19 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 		if (!(r->addr = addr_str(a, &v->s[0], true)))
 			return nomem(a);
 		/* A unix socket named relative to the cwd is shown absolute, like any path. */
-		if (addr_family(&v->s[0]) == AF_UNIX && r->addr->len && !strchr("/@(", r->addr->s[0]) &&
-		    p && p->cur_cwd) {
+		if (addr_family(&v->s[0]) == AF_UNIX && r->addr->len &&
+		    !strchr("/@(", r->addr->s[0]) && p && p->cur_cwd) {
 			if (gh_path_resolve(&a->tmp, p->cur_cwd->s, p->cur_cwd->len, r->addr->s,
 					    r->addr->len) ||
 			    !(r->addr = intern_buf(a, &a->tmp)))
 				return nomem(a);
 		}
 		if (v->h.kind == GH_EV_CONNECT)
-			r->result = connect_result(v->h.ret);
+			r->result = connect_result(v);
 		else if (v->h.kind == GH_EV_SENDTO)
-			r->result = v->h.ret >= 0 ? "sent" : gh_errno_name((int)-v->h.ret);
+			r->result = v->h.ret >= 0 ? "sent" : gh_errno_name(v->err);
 		else
-			r->result = v->h.ret == 0 ? "ok" : gh_errno_name((int)-v->h.ret);
+			r->result = v->h.ret == 0 ? "ok" : gh_errno_name(v->err);
 		return 0;
 	case GH_EV_ACCEPT:
 		r->protocol = gh_protocol_name(addr_family(&v->s[1]), v->h.sock_type);
@@ -288,7 +319,8 @@ static size_t find_or_add(struct gh_agg *a, struct gh_vec *vec, const void *item
 	idx = (size_t)(uintptr_t)gh_map_get(&a->dedupe, (uintptr_t)ks);
 	if (idx)
 		return idx;
-	if (vec_push(vec, item, size) || gh_map_put(&a->dedupe, (uintptr_t)ks, (void *)(uintptr_t)vec->n))
+	if (vec_push(vec, item, size) ||
+	    gh_map_put(&a->dedupe, (uintptr_t)ks, (void *)(uintptr_t)vec->n))
 		return nomem(a), 0;
 	return vec->n;
 }
@@ -312,7 +344,8 @@ static void drop_path_misses(struct gh_proc *p, const struct gh_istr *exe)
 	for (i = 0; i < p->nfexec; i++) {
 		const char *b = strrchr(p->fexec[i].path->s, '/');
 		int miss = (p->fexec[i].err == ENOENT || p->fexec[i].err == EACCES ||
-			    p->fexec[i].err == ENOTDIR) && b && !strcmp(b + 1, base);
+			    p->fexec[i].err == ENOTDIR) &&
+			   b && !strcmp(b + 1, base);
 
 		if (!miss)
 			p->fexec[keep++] = p->fexec[i];
@@ -368,7 +401,8 @@ static int net_server(struct gh_agg *a, const struct gh_event_view *v, const str
 	return find_or_add(a, &a->servers, &s, sizeof(s), k, sizeof(k)) ? 0 : -ENOMEM;
 }
 
-static int net_accepted(struct gh_agg *a, const struct gh_event_view *v, const struct gh_resolved *r)
+static int net_accepted(struct gh_agg *a, const struct gh_event_view *v,
+			const struct gh_resolved *r)
 {
 	const struct gh_istr *peer = addr_str(a, &v->s[0], false);
 	struct gh_accepted ac = { peer, r->addr2, r->protocol, v->h.pid, 0, 0, 0 };
@@ -381,7 +415,7 @@ static int net_accepted(struct gh_agg *a, const struct gh_event_view *v, const s
 	if (!idx)
 		return -ENOMEM;
 	GH_VEC_AT(a->accepted, struct gh_accepted, idx - 1).count++;
-	if (v->h.sock && gh_map_put(&a->socks, v->h.sock, (void *)(intptr_t)-(intptr_t)idx))
+	if (v->h.sock && gh_map_put(&a->socks, v->h.sock, (void *)(intptr_t) - (intptr_t)idx))
 		return nomem(a);
 	return 0;
 }
@@ -390,7 +424,7 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 {
 	const struct gh_event *h = &v->h;
 	struct gh_proc *p, *parent;
-	int err = h->ret < 0 ? (int)-h->ret : 0;
+	int err = v->err;
 
 	a->events++;
 	a->truncated += v->truncated;
@@ -419,7 +453,7 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		if (h->ppid)
 			p->ppid = h->ppid;
 		drop_path_misses(p, r->path);
-		if (set_argv(p, v->s[1].p, v->s[1].len, v->h.truncated & 2))
+		if (set_argv(p, v->s[1].p, v->s[1].len, v->argv_truncated))
 			return nomem(a);
 		return 0;
 	case GH_EV_EXEC_FAIL:
@@ -431,26 +465,22 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 	case GH_EV_CWD:
 		p->cur_cwd = r->path;
 		return 0;
-	case GH_EV_OPEN: {
-		unsigned acc = h->flags & O_ACCMODE;
-
+	case GH_EV_OPEN:
 		if (err)
 			return failed_op(a, r->path, "open", err, h->pid);
-		if (h->flags2 & GH_F_CREATED && set_add(a, GH_SET_CREATED, r->path))
+		if (v->created && set_add(a, GH_SET_CREATED, r->path))
 			return -ENOMEM;
-		if (h->flags2 & GH_F_IS_DIR)
+		if (v->directory)
 			return set_add(a, GH_SET_DIRS, r->path);
-		if (h->flags & O_PATH)
+		if (v->path_only)
 			return 0; /* a handle, not a read: it shows in syscalls.counts only */
-		if ((acc == O_WRONLY || acc == O_RDWR || h->flags & (O_CREAT | O_TRUNC | O_APPEND)) &&
-		    set_add(a, GH_SET_WRITES, r->path))
+		if (v->writes && set_add(a, GH_SET_WRITES, r->path))
 			return -ENOMEM;
-		if (acc == O_RDONLY || acc == O_RDWR)
+		if (v->reads)
 			return set_add(a, GH_SET_READS, r->path);
 		return 0;
-	}
 	case GH_EV_UNLINK: {
-		const char *op = h->flags2 & GH_F_RMDIR ? "rmdir" : "unlink";
+		const char *op = v->rmdir ? "rmdir" : "unlink";
 
 		if (err)
 			return failed_op(a, r->path, op, err, h->pid);
@@ -525,4 +555,70 @@ void gh_agg_net_totals(const struct gh_agg *a, uint64_t *sent, uint64_t *receive
 		*sent += GH_VEC_AT(a->accepted, struct gh_accepted, i).sent;
 		*received += GH_VEC_AT(a->accepted, struct gh_accepted, i).received;
 	}
+}
+
+struct gh_proc *const *gh_agg_procs(const struct gh_agg *a, size_t *n)
+{
+	*n = a->procs.n;
+	return a->procs.v;
+}
+
+const struct gh_istr *const *gh_agg_set(const struct gh_agg *a, enum gh_pathset set, size_t *n)
+{
+	*n = a->set_items[set].n;
+	return a->set_items[set].v;
+}
+
+const struct gh_rename *gh_agg_renames(const struct gh_agg *a, size_t *n)
+{
+	*n = a->renames.n;
+	return a->renames.v;
+}
+
+const struct gh_failed_op *gh_agg_failed(const struct gh_agg *a, size_t *n)
+{
+	*n = a->failed.n;
+	return a->failed.v;
+}
+
+const struct gh_attempt *gh_agg_attempts(const struct gh_agg *a, size_t *n)
+{
+	*n = a->attempts.n;
+	return a->attempts.v;
+}
+
+const struct gh_server *gh_agg_servers(const struct gh_agg *a, size_t *n)
+{
+	*n = a->servers.n;
+	return a->servers.v;
+}
+
+const struct gh_accepted *gh_agg_accepted(const struct gh_agg *a, size_t *n)
+{
+	*n = a->accepted.n;
+	return a->accepted.v;
+}
+
+uint64_t gh_agg_base(const struct gh_agg *a)
+{
+	return a->base_ns;
+}
+
+void gh_agg_set_base(struct gh_agg *a, uint64_t base_ns)
+{
+	a->base_ns = base_ns;
+}
+
+void gh_agg_stats(const struct gh_agg *a, struct gh_agg_stats *st)
+{
+	*st = (struct gh_agg_stats){ .events = a->events,
+				     .truncated = a->truncated,
+				     .unknown_pid = a->unknown_pid,
+				     .strings = a->strs.n,
+				     .string_bytes = a->strs.bytes };
+}
+
+int gh_agg_error(const struct gh_agg *a)
+{
+	return a->error;
 }

@@ -18,21 +18,21 @@
 
 struct gh_failed_exec {
 	const struct gh_istr *path;
-	int err;	/* positive errno */
+	int err; /* positive errno */
 };
 
 struct gh_proc {
 	uint32_t pid, ppid;
-	const struct gh_istr *exe;	/* NULL until known */
-	const struct gh_istr *cwd;	/* working_dir: at its exec (or fork); NULL until known */
-	const struct gh_istr *cur_cwd;	/* now: relative names resolve against it */
-	char *argv;	/* NUL-separated, argv_len bytes */
+	const struct gh_istr *exe;     /* NULL until known */
+	const struct gh_istr *cwd;     /* working_dir: at its exec (or fork); NULL until known */
+	const struct gh_istr *cur_cwd; /* now: relative names resolve against it */
+	char *argv;		       /* NUL-separated, argv_len bytes */
 	size_t argv_len;
 	bool argv_truncated;
 	bool exited;
-	int status;	/* wait status when exited */
-	bool execed;	/* exe comes from an exec it made (else the image it was forked with) */
-	uint64_t start_ns;	/* CLOCK_MONOTONIC */
+	int status;	   /* wait status when exited */
+	bool execed;	   /* exe comes from an exec it made (else the image it was forked with) */
+	uint64_t start_ns; /* CLOCK_MONOTONIC */
 	struct gh_failed_exec *fexec;
 	size_t nfexec, capfexec;
 };
@@ -42,7 +42,7 @@ enum gh_pathset {
 	GH_SET_WRITES,
 	GH_SET_DELETES,
 	GH_SET_CREATED,
-	GH_SET_DIRS,	/* directories opened for listing */
+	GH_SET_DIRS, /* directories opened for listing */
 	GH_NSETS,
 };
 
@@ -53,16 +53,16 @@ struct gh_rename {
 
 struct gh_failed_op {
 	const struct gh_istr *path;
-	const char *op;	/* "open", "unlink", "rmdir", "rename" */
+	const char *op; /* "open", "unlink", "rmdir", "rename" */
 	int err;
 	uint32_t pid;
 };
 
 struct gh_attempt {
-	const char *op;	/* "connect" or "sendto" */
+	const char *op; /* "connect" or "sendto" */
 	const struct gh_istr *dst;
-	const char *protocol;	/* "tcp", "udp", "unix", "raw", "other" */
-	const char *result;	/* "connected", "refused", "in_progress", "sent", or an errno name */
+	const char *protocol; /* "tcp", "udp", "unix", "raw", "other" */
+	const char *result;   /* "connected", "refused", "in_progress", "sent", or an errno name */
 	uint32_t pid;
 	uint64_t count, sent, received;
 };
@@ -70,12 +70,12 @@ struct gh_attempt {
 struct gh_server {
 	const struct gh_istr *address;
 	const char *protocol;
-	const char *op;	/* "bind" or "listen" */
+	const char *op; /* "bind" or "listen" */
 	uint32_t pid;
 };
 
 struct gh_accepted {
-	const struct gh_istr *peer;	/* the peer's address without its port */
+	const struct gh_istr *peer; /* the peer's address without its port */
 	const struct gh_istr *local;
 	const char *protocol;
 	uint32_t pid;
@@ -84,37 +84,22 @@ struct gh_accepted {
 
 /* What one record means once its paths are resolved (interned): see gh_agg_resolve. */
 struct gh_resolved {
-	const struct gh_istr *path, *path2;	/* open/unlink/...: path; rename/link: from, to */
-	const struct gh_istr *addr, *addr2;	/* network: destination or local; accept: peer, local */
+	const struct gh_istr *path, *path2; /* open/unlink/...: path; rename/link: from, to */
+	const struct gh_istr *addr, *addr2; /* network: destination or local; accept: peer, local */
 	const char *protocol;
 	const char *result;
 };
 
-struct gh_vec {
-	void *v;
-	size_t n, cap, size;
+/* The aggregate: opaque, read through the accessors below. */
+struct gh_agg;
+
+struct gh_agg_stats {
+	uint64_t events, truncated, unknown_pid; /* records folded, cut strings, unknown pids */
+	size_t strings, string_bytes;		 /* interned paths and addresses */
 };
 
-struct gh_agg {
-	struct gh_intern strs;
-	struct gh_map procs_by_pid;	/* pid -> the newest gh_proc with that pid */
-	struct gh_vec procs;	/* struct gh_proc *, in order of appearance */
-	struct gh_map sets[GH_NSETS];	/* istr -> istr */
-	struct gh_vec set_items[GH_NSETS];	/* const struct gh_istr *, first-seen order */
-	struct gh_vec renames;	/* struct gh_rename */
-	struct gh_vec failed;	/* struct gh_failed_op */
-	struct gh_vec attempts;	/* struct gh_attempt */
-	struct gh_vec servers;	/* struct gh_server */
-	struct gh_vec accepted;	/* struct gh_accepted */
-	struct gh_map dedupe;	/* interned composite key -> index + 1 */
-	struct gh_map socks;	/* socket inode -> entry index + 1 (attempts: >0, accepted: <0) */
-	uint64_t base_ns;	/* the command's start, CLOCK_MONOTONIC */
-	uint64_t events, unknown_pid, truncated;
-	struct gh_buf tmp, tmp2;
-	int error;	/* first -ENOMEM; the aggregate is incomplete */
-};
-
-void gh_agg_init(struct gh_agg *a, uint64_t base_ns);
+/* A new, empty aggregate; base_ns (CLOCK_MONOTONIC) is the command's start. NULL: no memory. */
+struct gh_agg *gh_agg_new(uint64_t base_ns);
 void gh_agg_free(struct gh_agg *a);
 
 /* The command's process, known before any record: its pid, parent, cwd and image. */
@@ -133,7 +118,20 @@ int gh_agg_sock_bytes(struct gh_agg *a, uint64_t sock, uint64_t sent, uint64_t r
 /* Network totals: sum over the attempts and accepted connections. */
 void gh_agg_net_totals(const struct gh_agg *a, uint64_t *sent, uint64_t *received);
 
-
-#define GH_VEC_AT(vec, type, i) (((type *)(vec).v)[i])
+/* What the receipt is built from: arrays owned by the aggregate, valid until the next
+ * record is folded in or the aggregate is freed; *n is set to their length. */
+struct gh_proc *const *gh_agg_procs(const struct gh_agg *a, size_t *n);
+const struct gh_istr *const *gh_agg_set(const struct gh_agg *a, enum gh_pathset set, size_t *n);
+const struct gh_rename *gh_agg_renames(const struct gh_agg *a, size_t *n);
+const struct gh_failed_op *gh_agg_failed(const struct gh_agg *a, size_t *n);
+const struct gh_attempt *gh_agg_attempts(const struct gh_agg *a, size_t *n);
+const struct gh_server *gh_agg_servers(const struct gh_agg *a, size_t *n);
+const struct gh_accepted *gh_agg_accepted(const struct gh_agg *a, size_t *n);
+/* The command's start (CLOCK_MONOTONIC); set when the command is released. */
+uint64_t gh_agg_base(const struct gh_agg *a);
+void gh_agg_set_base(struct gh_agg *a, uint64_t base_ns);
+void gh_agg_stats(const struct gh_agg *a, struct gh_agg_stats *st);
+/* The first -ENOMEM met while folding (the aggregate is incomplete), or 0. */
+int gh_agg_error(const struct gh_agg *a);
 
 #endif

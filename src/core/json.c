@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* JSON text primitives. Hand-written because lua-cjson escapes '/' and replaces no bytes losslessly. */
+/* JSON text primitives. Hand-written because lua-cjson escapes '/' and replaces no bytes
+ * losslessly. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -70,13 +71,27 @@ int gh_json_string(struct gh_buf *b, const char *str, size_t n)
 			return err;
 		run = 0;
 		switch (s[i]) {
-		case '"': rep = "\\\""; break;
-		case '\\': rep = "\\\\"; break;
-		case '\n': rep = "\\n"; break;
-		case '\r': rep = "\\r"; break;
-		case '\t': rep = "\\t"; break;
-		case '\b': rep = "\\b"; break;
-		case '\f': rep = "\\f"; break;
+		case '"':
+			rep = "\\\"";
+			break;
+		case '\\':
+			rep = "\\\\";
+			break;
+		case '\n':
+			rep = "\\n";
+			break;
+		case '\r':
+			rep = "\\r";
+			break;
+		case '\t':
+			rep = "\\t";
+			break;
+		case '\b':
+			rep = "\\b";
+			break;
+		case '\f':
+			rep = "\\f";
+			break;
 		default:
 			/* A control character, or a byte outside valid UTF-8 (len == 0). */
 			snprintf(esc, sizeof(esc), "\\u%s%c%c", len ? "00" : "dc", hex[s[i] >> 4],

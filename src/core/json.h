@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* JSON text primitives: strings with lossless bytes, numbers; the ordered encoder is built on them. */
+/* JSON text primitives: strings with lossless bytes, numbers; the ordered encoder is built on them.
+ */
 #ifndef GH_JSON_H
 #define GH_JSON_H
 

@@ -12,19 +12,18 @@
 
 struct gh_map_slot {
 	uint64_t key;
-	void *val;	/* NULL: empty slot (so values are never NULL) */
+	void *val; /* NULL: empty slot (so values are never NULL) */
 };
 
 struct gh_map {
 	struct gh_map_slot *slots;
-	size_t cap, n;	/* cap is 0 or a power of two */
+	size_t cap, n; /* cap is 0 or a power of two */
 };
 
 void *gh_map_get(const struct gh_map *m, uint64_t key);
 /* Insert or replace; val must not be NULL. 0 or -ENOMEM. */
 int gh_map_put(struct gh_map *m, uint64_t key, void *val);
 void gh_map_free(struct gh_map *m);
-
 
 /* An interned string: one copy of each distinct byte string, NUL-terminated for convenience. */
 struct gh_istr {
@@ -36,7 +35,7 @@ struct gh_istr {
 struct gh_intern {
 	struct gh_istr **slots;
 	size_t cap, n;
-	size_t bytes;	/* memory held by the strings */
+	size_t bytes; /* memory held by the strings */
 };
 
 /* The one gh_istr with these bytes (created on first use); NULL only when out of memory. */

@@ -175,9 +175,10 @@ static int open_path(struct gh_outfile *f, const char *path, const struct gh_out
 		/* Keys: created in place, exclusively; a link planted there fails the open. */
 		f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (f->fd < 0)
-			return failf(f, -errno, errno == EEXIST ? "it already exists (it is never "
-								  "overwritten)"
-								: NULL);
+			return failf(f, -errno,
+				     errno == EEXIST ? "it already exists (it is never "
+						       "overwritten)"
+						     : NULL);
 		return 0;
 	}
 	return open_temp(f);
@@ -227,8 +228,9 @@ static int put_in_place(struct gh_outfile *f)
 			return failf(f, -errno, NULL);
 		/* Another writer (a second run with the same -o) got there first. */
 		if (lstat(f->path, &st) || !S_ISREG(st.st_mode))
-			return failf(f, -EEXIST, "something other than a regular file appeared "
-						 "there while it was being written");
+			return failf(f, -EEXIST,
+				     "something other than a regular file appeared "
+				     "there while it was being written");
 	}
 	if (rename(f->tmp, f->path))
 		return failf(f, -errno, NULL);

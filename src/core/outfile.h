@@ -8,22 +8,22 @@
 
 /* Who the file is for: the user the command runs as. uid -1: glasshouse's own user. */
 struct gh_outfile_opts {
-	mode_t mode;	/* of a new file (before the umask); 0: 0644 */
-	int exclusive;	/* fail with -EEXIST when anything is at the path (keys) */
-	uid_t uid;	/* owner of a new file, and the one owner besides root an old file keeps */
+	mode_t mode;   /* of a new file (before the umask); 0: 0644 */
+	int exclusive; /* fail with -EEXIST when anything is at the path (keys) */
+	uid_t uid;     /* owner of a new file, and the one owner besides root an old file keeps */
 	gid_t gid;
 };
 
 struct gh_outfile {
 	int fd;
-	int direct;		/* writing straight into an existing FIFO or character device */
+	int direct; /* writing straight into an existing FIFO or character device */
 	char *path;
-	char *tmp;		/* the temporary beside path; NULL when direct or exclusive */
-	int replace;		/* a regular file was at the path when it was opened */
-	uid_t uid;		/* what the file gets at commit; -1: left as created */
+	char *tmp;   /* the temporary beside path; NULL when direct or exclusive */
+	int replace; /* a regular file was at the path when it was opened */
+	uid_t uid;   /* what the file gets at commit; -1: left as created */
 	gid_t gid;
 	mode_t mode;
-	char errmsg[4352];	/* what failed and why (a whole path, then the reason) */
+	char errmsg[4352]; /* what failed and why (a whole path, then the reason) */
 };
 
 /*

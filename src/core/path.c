@@ -20,7 +20,8 @@ int gh_path_from_walk(struct gh_buf *out, const char *walk, size_t len)
 		start = stop;
 		while (start > 0 && walk[start - 1] != '\0')
 			start--;
-		if (stop > start && /* an empty component (never sent by the kernel side) adds nothing */
+		if (stop > start && /* an empty component (never sent by the kernel side) adds
+				       nothing */
 		    (gh_buf_putc(out, '/') || gh_buf_append(out, walk + start, stop - start)))
 			return -ENOMEM;
 		end = start;

@@ -8,8 +8,8 @@
 
 struct gh_signal {
 	int signo;
-	int code;	/* si_code: SI_KERNEL for a terminal's Ctrl-C, SI_USER for kill(2) */
-	pid_t pid;	/* the sender, for SI_USER */
+	int code;  /* si_code: SI_KERNEL for a terminal's Ctrl-C, SI_USER for kill(2) */
+	pid_t pid; /* the sender, for SI_USER */
 };
 
 /*
@@ -34,9 +34,10 @@ int gh_signals_pending(void);
 int gh_signals_claim(void);
 /* Whether a command exists (forked, not yet reaped) that queued signals are for. */
 void gh_signals_command_live(int live);
-/* When one of our signals is pending in the kernel but not yet queued (a terminal's Ctrl-C that
- * also killed the command), wait up to timeout_ms for the thread to queue it. 1 if it did. */
-int gh_signals_settle(int timeout_ms);
+/* When one of our signals is pending in the kernel but not yet queued, or when signal expect
+ * (one of ours: a terminal's Ctrl-C that also killed the command) is due, wait up to timeout_ms
+ * for the thread to queue it. 1 if something was queued. */
+int gh_signals_settle(int expect, int timeout_ms);
 /* Called on the signal thread as each signal arrives (to interrupt a running script). */
 void gh_signals_on_arrival(void (*fn)(int signo, void *ctx), void *ctx);
 

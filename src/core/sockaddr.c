@@ -87,7 +87,8 @@ int gh_format_sockaddr(struct gh_buf *out, const void *sa, size_t len, bool with
 			return gh_buf_puts(out, host);
 		port_tail(tail, "]:", ntohs(in6.sin6_port));
 		return gh_buf_putc(out, '[') || gh_buf_puts(out, host) || gh_buf_puts(out, tail)
-			       ? -ENOMEM : 0;
+			       ? -ENOMEM
+			       : 0;
 	}
 	if (family == AF_UNIX) {
 		const char *path = (const char *)sa + 2;
@@ -96,7 +97,9 @@ int gh_format_sockaddr(struct gh_buf *out, const void *sa, size_t len, bool with
 		if (n == 0)
 			return gh_buf_puts(out, "(unnamed)");
 		if (path[0] == '\0') /* abstract: shown with a leading @, as ss(8) does */
-			return gh_buf_putc(out, '@') || gh_buf_append(out, path + 1, n - 1) ? -ENOMEM : 0;
+			return gh_buf_putc(out, '@') || gh_buf_append(out, path + 1, n - 1)
+				       ? -ENOMEM
+				       : 0;
 		return gh_buf_append(out, path, strnlen(path, n));
 	}
 	snprintf(host, sizeof(host), "family %u", family);

@@ -88,7 +88,7 @@ static struct btf *cut(const char *const *names, unsigned *types)
 {
 	struct btf *local = btf__new_empty(), *out;
 	int fd = memfd_create("test", 0), i;
-	struct gh_btf_min m = {0};
+	struct gh_btf_min m = { 0 };
 	char path[64];
 
 	btf__add_int(local, "int", 4, BTF_INT_SIGNED);
@@ -125,7 +125,7 @@ static const struct btf_type *member_type(const struct btf *b, const struct btf_
 
 static void gh_btf_min_write__flavoured_name__struct_and_embedded_types_kept(void **state)
 {
-	const char *const names[] = {"task_struct___v2", NULL};
+	const char *const names[] = { "task_struct___v2", NULL };
 	unsigned types = 0, off = 0;
 	struct btf *b = cut(names, &types);
 	int id = btf__find_by_name_kind(b, "task_struct", BTF_KIND_STRUCT);
@@ -169,7 +169,7 @@ static void gh_btf_min_write__flavoured_name__struct_and_embedded_types_kept(voi
 
 static void gh_btf_min_write__nested_struct__embedded_kept_pointee_dropped(void **state)
 {
-	const char *const names[] = {"fs_struct", "no_such_struct", NULL};
+	const char *const names[] = { "fs_struct", "no_such_struct", NULL };
 	unsigned types = 0, off = 0;
 	struct btf *b = cut(names, &types);
 	const struct btf_type *t, *m;
@@ -190,9 +190,9 @@ static void gh_btf_min_write__nested_struct__embedded_kept_pointee_dropped(void 
 
 static void gh_btf_min_write__typedefs_asked__kernel_ids_or_enoent(void **state)
 {
-	const char *const want[] = {"btf_trace_sys_exit", "btf_trace_sock_send_length", NULL};
-	int ids[2] = {0, 0}, fd = memfd_create("test", 0);
-	struct gh_btf_min m = {.typedefs = want, .ids = ids};
+	const char *const want[] = { "btf_trace_sys_exit", "btf_trace_sock_send_length", NULL };
+	int ids[2] = { 0, 0 }, fd = memfd_create("test", 0);
+	struct gh_btf_min m = { .typedefs = want, .ids = ids };
 	struct btf *local = btf__new_empty();
 
 	assert_int_equal(gh_btf_min_write(kernel_path, local, fd, &m), 0);

@@ -144,7 +144,8 @@ static void resolve_paths(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		assert_int_equal(gh_path_resolve(&b, t[i].base, strlen(t[i].base), t[i].name,
-						 strlen(t[i].name)), 0);
+						 strlen(t[i].name)),
+				 0);
 		assert_string_equal(b.data, t[i].want);
 	}
 	/* Long names stay whole: a 4000-byte base and a 255-byte component. */
@@ -214,37 +215,42 @@ static void feed(struct gh_agg *a, struct rec *r)
 
 static const char *set_item(struct gh_agg *a, enum gh_pathset s, size_t i)
 {
-	assert_true(i < a->set_items[s].n);
-	return GH_VEC_AT(a->set_items[s], const struct gh_istr *, i)->s;
+	size_t n;
+	const struct gh_istr *const *items = gh_agg_set(a, s, &n);
+
+	assert_true(i < n);
+	return items[i]->s;
 }
 
 static void aggregate_processes_and_files(void **state)
 {
-	struct gh_agg a;
+	struct gh_agg *a;
+	size_t n;
 	struct rec r;
 	struct gh_event h;
 	struct gh_proc *p;
 
 	(void)state;
-	gh_agg_init(&a, 1000000000);
-	assert_int_equal(gh_agg_root(&a, 10, 9, "/home/u", NULL), 0);
+	a = gh_agg_new(1000000000);
+	assert_non_null(a);
+	assert_int_equal(gh_agg_root(a, 10, 9, "/home/u", NULL), 0);
 
 	/* exec of a relative name, against the cwd the record carries (walked, leaf first) */
 	h = (struct gh_event){ .kind = GH_EV_EXEC, .pid = 10, .ppid = 9, .time_ns = 1001000000 };
 	rec_build(&r, &h, 3, "./bin/tool", -1, "tool\0-v\0", 8, "w\0u\0home\0", 9);
-	feed(&a, &r);
+	feed(a, &r);
 	/* failed exec in a PATH search of the same name, then success: the miss is dropped */
 	h = (struct gh_event){ .kind = GH_EV_EXEC_FAIL, .pid = 10, .ret = -ENOENT };
 	rec_build(&r, &h, 2, "/usr/local/bin/tool", -1, "", 0);
-	feed(&a, &r);
+	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_EXEC_FAIL, .pid = 10, .ret = -EACCES };
 	rec_build(&r, &h, 2, "/opt/other", -1, "", 0);
-	feed(&a, &r);
+	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_EXEC, .pid = 10, .ppid = 9, .time_ns = 1002000000 };
 	rec_build(&r, &h, 3, "/usr/bin/tool", -1, "tool\0", 5, "w\0u\0home\0", 9);
-	feed(&a, &r);
+	feed(a, &r);
 
-	p = GH_VEC_AT(a.procs, struct gh_proc *, 0);
+	p = gh_agg_procs(a, &n)[0];
 	assert_string_equal(p->exe->s, "/usr/bin/tool");
 	assert_string_equal(p->cwd->s, "/home/u/w");
 	assert_int_equal(p->nfexec, 1);
@@ -254,87 +260,101 @@ static void aggregate_processes_and_files(void **state)
 	/* chdir, then a cwd-relative open; a dirfd-relative open; a directory; a failure */
 	h = (struct gh_event){ .kind = GH_EV_CWD, .pid = 10 };
 	rec_build(&r, &h, 1, "tmp\0", 4);
-	feed(&a, &r);
-	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = 3,
-			       .flags = O_WRONLY | O_CREAT, .flags2 = GH_F_CREATED };
+	feed(a, &r);
+	h = (struct gh_event){ .kind = GH_EV_OPEN,
+			       .pid = 10,
+			       .ret = 3,
+			       .flags = O_WRONLY | O_CREAT,
+			       .flags2 = GH_F_CREATED };
 	rec_build(&r, &h, 2, "out/../o.txt", -1, "", 0);
-	feed(&a, &r);
-	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = 4, .flags = O_RDONLY,
-			       .flags2 = GH_F_WALKED };
+	feed(a, &r);
+	h = (struct gh_event){
+		.kind = GH_EV_OPEN, .pid = 10, .ret = 4, .flags = O_RDONLY, .flags2 = GH_F_WALKED
+	};
 	rec_build(&r, &h, 2, "in.txt", -1, "src\0p\0", 6);
-	feed(&a, &r);
+	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = 5, .flags = O_RDWR };
 	rec_build(&r, &h, 2, "/var/db", -1, "", 0);
-	feed(&a, &r);
-	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = 6, .flags = O_RDONLY,
-			       .flags2 = GH_F_IS_DIR };
+	feed(a, &r);
+	h = (struct gh_event){
+		.kind = GH_EV_OPEN, .pid = 10, .ret = 6, .flags = O_RDONLY, .flags2 = GH_F_IS_DIR
+	};
 	rec_build(&r, &h, 2, ".", -1, "", 0);
-	feed(&a, &r);
+	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = -ENOENT, .flags = O_RDONLY };
 	rec_build(&r, &h, 2, "missing", -1, "", 0);
-	feed(&a, &r);
-	feed(&a, &r); /* the same failure twice is listed once */
+	feed(a, &r);
+	feed(a, &r); /* the same failure twice is listed once */
 	h = (struct gh_event){ .kind = GH_EV_OPEN, .pid = 10, .ret = 7, .flags = O_PATH };
 	rec_build(&r, &h, 2, "/handle", -1, "", 0);
-	feed(&a, &r);
+	feed(a, &r);
 
-	assert_int_equal(a.set_items[GH_SET_WRITES].n, 2);
-	assert_string_equal(set_item(&a, GH_SET_WRITES, 0), "/tmp/o.txt");
-	assert_string_equal(set_item(&a, GH_SET_WRITES, 1), "/var/db");
-	assert_int_equal(a.set_items[GH_SET_READS].n, 2);
-	assert_string_equal(set_item(&a, GH_SET_READS, 0), "/p/src/in.txt");
-	assert_string_equal(set_item(&a, GH_SET_READS, 1), "/var/db"); /* O_RDWR: both */
-	assert_int_equal(a.set_items[GH_SET_CREATED].n, 1);
-	assert_string_equal(set_item(&a, GH_SET_DIRS, 0), "/tmp");
-	assert_int_equal(a.failed.n, 1);
-	assert_string_equal(GH_VEC_AT(a.failed, struct gh_failed_op, 0).path->s, "/tmp/missing");
-	assert_string_equal(GH_VEC_AT(a.failed, struct gh_failed_op, 0).op, "open");
+	assert_int_equal((gh_agg_set(a, GH_SET_WRITES, &n), n), 2);
+	assert_string_equal(set_item(a, GH_SET_WRITES, 0), "/tmp/o.txt");
+	assert_string_equal(set_item(a, GH_SET_WRITES, 1), "/var/db");
+	assert_int_equal((gh_agg_set(a, GH_SET_READS, &n), n), 2);
+	assert_string_equal(set_item(a, GH_SET_READS, 0), "/p/src/in.txt");
+	assert_string_equal(set_item(a, GH_SET_READS, 1), "/var/db"); /* O_RDWR: both */
+	assert_int_equal((gh_agg_set(a, GH_SET_CREATED, &n), n), 1);
+	assert_string_equal(set_item(a, GH_SET_DIRS, 0), "/tmp");
+	assert_int_equal((gh_agg_failed(a, &n), n), 1);
+	assert_string_equal(gh_agg_failed(a, &n)[0].path->s, "/tmp/missing");
+	assert_string_equal(gh_agg_failed(a, &n)[0].op, "open");
 
 	/* unlink, rmdir, rename and a failed rename */
 	h = (struct gh_event){ .kind = GH_EV_UNLINK, .pid = 10 };
 	rec_build(&r, &h, 2, "o.txt", -1, "", 0);
-	feed(&a, &r);
-	h = (struct gh_event){ .kind = GH_EV_UNLINK, .pid = 10, .flags2 = GH_F_RMDIR, .ret = -ENOTEMPTY };
+	feed(a, &r);
+	h = (struct gh_event){
+		.kind = GH_EV_UNLINK, .pid = 10, .flags2 = GH_F_RMDIR, .ret = -ENOTEMPTY
+	};
 	rec_build(&r, &h, 2, "/full", -1, "", 0);
-	feed(&a, &r);
+	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_RENAME, .pid = 10 };
 	rec_build(&r, &h, 4, "a", -1, "", 0, "../b", -1, "", 0);
-	feed(&a, &r);
-	assert_string_equal(set_item(&a, GH_SET_DELETES, 0), "/tmp/o.txt");
-	assert_string_equal(GH_VEC_AT(a.failed, struct gh_failed_op, 1).op, "rmdir");
-	assert_int_equal(GH_VEC_AT(a.failed, struct gh_failed_op, 1).err, ENOTEMPTY);
-	assert_string_equal(GH_VEC_AT(a.renames, struct gh_rename, 0).from->s, "/tmp/a");
-	assert_string_equal(GH_VEC_AT(a.renames, struct gh_rename, 0).to->s, "/b");
+	feed(a, &r);
+	assert_string_equal(set_item(a, GH_SET_DELETES, 0), "/tmp/o.txt");
+	assert_string_equal(gh_agg_failed(a, &n)[1].op, "rmdir");
+	assert_int_equal(gh_agg_failed(a, &n)[1].err, ENOTEMPTY);
+	assert_string_equal(gh_agg_renames(a, &n)[0].from->s, "/tmp/a");
+	assert_string_equal(gh_agg_renames(a, &n)[0].to->s, "/b");
 
 	/* a fork inherits the forking process's image and current directory */
-	h = (struct gh_event){ .kind = GH_EV_FORK, .pid = 11, .ppid = 10, .ret = 10,
-			       .time_ns = 1500000000 };
+	h = (struct gh_event){
+		.kind = GH_EV_FORK, .pid = 11, .ppid = 10, .ret = 10, .time_ns = 1500000000
+	};
 	rec_build(&r, &h, 0);
-	feed(&a, &r);
+	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_EXIT, .pid = 11, .ret = 9 }; /* SIGKILL */
 	rec_build(&r, &h, 0);
-	feed(&a, &r);
+	feed(a, &r);
 	h = (struct gh_event){ .kind = GH_EV_EXIT, .pid = 10, .ret = 3 << 8 };
 	rec_build(&r, &h, 0);
-	feed(&a, &r);
-	p = GH_VEC_AT(a.procs, struct gh_proc *, 1);
+	feed(a, &r);
+	p = gh_agg_procs(a, &n)[1];
 	assert_int_equal(p->ppid, 10);
 	assert_string_equal(p->exe->s, "/usr/bin/tool");
 	assert_string_equal(p->cwd->s, "/tmp");
 	assert_int_equal(p->argv_len, 5);
 	assert_true(p->exited);
 	assert_int_equal(p->status, 9);
-	assert_int_equal(p->start_ns - a.base_ns, 500000000);
-	assert_int_equal(GH_VEC_AT(a.procs, struct gh_proc *, 0)->status, 3 << 8);
-	assert_int_equal(a.unknown_pid, 0);
-	gh_agg_free(&a);
+	assert_int_equal(p->start_ns - gh_agg_base(a), 500000000);
+	assert_int_equal(gh_agg_procs(a, &n)[0]->status, 3 << 8);
+	{
+		struct gh_agg_stats st;
+
+		gh_agg_stats(a, &st);
+		assert_int_equal(st.unknown_pid, 0);
+	}
+	gh_agg_free(a);
 }
 
 static void aggregate_network(void **state)
 {
 	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(80) };
 	struct sockaddr_un un = { .sun_family = AF_UNIX, .sun_path = "s.sock" };
-	struct gh_agg a;
+	struct gh_agg *a;
+	size_t n;
 	struct rec r;
 	struct gh_event h;
 	uint64_t sent, received;
@@ -342,53 +362,59 @@ static void aggregate_network(void **state)
 
 	(void)state;
 	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	gh_agg_init(&a, 0);
-	gh_agg_root(&a, 10, 9, "/w", NULL);
-	h = (struct gh_event){ .kind = GH_EV_CONNECT, .pid = 10, .sock = 100,
-			       .sock_type = SOCK_STREAM };
+	a = gh_agg_new(0);
+	assert_non_null(a);
+	gh_agg_root(a, 10, 9, "/w", NULL);
+	h = (struct gh_event){
+		.kind = GH_EV_CONNECT, .pid = 10, .sock = 100, .sock_type = SOCK_STREAM
+	};
 	rec_build(&r, &h, 1, (const char *)&in, (int)sizeof(in));
-	feed(&a, &r);
+	feed(a, &r);
 	h.ret = -ECONNREFUSED;
 	h.sock = 101;
 	rec_build(&r, &h, 1, (const char *)&in, (int)sizeof(in));
-	feed(&a, &r);
-	feed(&a, &r); /* the same refused attempt again: counted */
-	h = (struct gh_event){ .kind = GH_EV_SENDTO, .pid = 10, .sock = 102, .ret = 12,
-			       .sock_type = SOCK_DGRAM };
+	feed(a, &r);
+	feed(a, &r); /* the same refused attempt again: counted */
+	h = (struct gh_event){
+		.kind = GH_EV_SENDTO, .pid = 10, .sock = 102, .ret = 12, .sock_type = SOCK_DGRAM
+	};
 	rec_build(&r, &h, 1, (const char *)&in, (int)sizeof(in));
-	feed(&a, &r);
-	feed(&a, &r);
-	h = (struct gh_event){ .kind = GH_EV_CONNECT, .pid = 10, .sock = 103, .ret = -EINPROGRESS,
+	feed(a, &r);
+	feed(a, &r);
+	h = (struct gh_event){ .kind = GH_EV_CONNECT,
+			       .pid = 10,
+			       .sock = 103,
+			       .ret = -EINPROGRESS,
 			       .sock_type = SOCK_STREAM };
 	rec_build(&r, &h, 1, (const char *)&un, (int)(offsetof(struct sockaddr_un, sun_path) + 7));
-	feed(&a, &r);
-	gh_agg_sock_bytes(&a, 100, 1000, 2500);
-	gh_agg_sock_bytes(&a, 102, 24, 5);
-	gh_agg_sock_bytes(&a, 999, 7, 7); /* a socket no attempt names: not attributed */
+	feed(a, &r);
+	gh_agg_sock_bytes(a, 100, 1000, 2500);
+	gh_agg_sock_bytes(a, 102, 24, 5);
+	gh_agg_sock_bytes(a, 999, 7, 7); /* a socket no attempt names: not attributed */
 
-	assert_int_equal(a.attempts.n, 4);
-	at = &GH_VEC_AT(a.attempts, struct gh_attempt, 0);
+	assert_int_equal((gh_agg_attempts(a, &n), n), 4);
+	at = &gh_agg_attempts(a, &n)[0];
 	assert_string_equal(at->dst->s, "127.0.0.1:80");
 	assert_string_equal(at->result, "connected");
 	assert_int_equal(at->sent, 1000);
 	assert_int_equal(at->received, 2500);
-	at = &GH_VEC_AT(a.attempts, struct gh_attempt, 1);
+	at = &gh_agg_attempts(a, &n)[1];
 	assert_string_equal(at->result, "refused");
 	assert_int_equal(at->count, 2);
-	at = &GH_VEC_AT(a.attempts, struct gh_attempt, 2);
+	at = &gh_agg_attempts(a, &n)[2];
 	assert_string_equal(at->op, "sendto");
 	assert_string_equal(at->protocol, "udp");
 	assert_int_equal(at->count, 2);
 	assert_int_equal(at->sent, 24); /* what the calls returned, not counted twice */
 	assert_int_equal(at->received, 5);
-	at = &GH_VEC_AT(a.attempts, struct gh_attempt, 3);
+	at = &gh_agg_attempts(a, &n)[3];
 	assert_string_equal(at->dst->s, "/w/s.sock"); /* relative unix path made absolute */
 	assert_string_equal(at->protocol, "unix");
 	assert_string_equal(at->result, "in_progress");
-	gh_agg_net_totals(&a, &sent, &received);
+	gh_agg_net_totals(a, &sent, &received);
 	assert_int_equal(sent, 1024);
 	assert_int_equal(received, 2505);
-	gh_agg_free(&a);
+	gh_agg_free(a);
 }
 
 static void intern_and_map(void **state)

@@ -62,8 +62,7 @@ static void firecracker__nothing_set__kernel_named(void **state)
 	char msg[512];
 
 	assert_int_equal(prepare_with(&cfg, msg, sizeof(msg)), -EINVAL);
-	assert_string_equal(msg,
-			    "firecracker backend: kernel is not set (--backend-opt KEY=PATH)");
+	assert_string_equal(msg, "firecracker backend: kernel is not set (--backend-opt KEY=PATH)");
 }
 
 static void firecracker__missing_kernel_file__path_and_reason(void **state)
@@ -88,8 +87,10 @@ static void firecracker__rootfs_is_directory__rejected(void **state)
 
 static void firecracker__binary_not_in_path__named(void **state)
 {
-	struct gh_backend_config cfg = { .fc_kernel = kernel, .fc_rootfs = rootfs,
-					 .fc_binary = "no-such-vmm", .fc_socket = sock };
+	struct gh_backend_config cfg = { .fc_kernel = kernel,
+					 .fc_rootfs = rootfs,
+					 .fc_binary = "no-such-vmm",
+					 .fc_socket = sock };
 	char msg[512];
 
 	assert_int_equal(prepare_with(&cfg, msg, sizeof(msg)), -ENOENT);
@@ -99,8 +100,10 @@ static void firecracker__binary_not_in_path__named(void **state)
 
 static void firecracker__socket_dir_missing__named(void **state)
 {
-	struct gh_backend_config cfg = { .fc_kernel = kernel, .fc_rootfs = rootfs,
-					 .fc_binary = vmm, .fc_socket = "/nonexistent/api.sock" };
+	struct gh_backend_config cfg = { .fc_kernel = kernel,
+					 .fc_rootfs = rootfs,
+					 .fc_binary = vmm,
+					 .fc_socket = "/nonexistent/api.sock" };
 	char msg[512];
 
 	assert_int_equal(prepare_with(&cfg, msg, sizeof(msg)), -ENOENT);
@@ -110,8 +113,9 @@ static void firecracker__socket_dir_missing__named(void **state)
 
 static void firecracker__valid_config__prepares_then_start_is_enosys(void **state)
 {
-	struct gh_backend_config cfg = { .fc_kernel = kernel, .fc_rootfs = rootfs,
-					 .fc_binary = vmm, .fc_socket = sock };
+	struct gh_backend_config cfg = {
+		.fc_kernel = kernel, .fc_rootfs = rootfs, .fc_binary = vmm, .fc_socket = sock
+	};
 	char *argv[] = { "true", NULL };
 	struct gh_backend *b;
 

@@ -59,10 +59,18 @@ static void gh_utf8_seqlen__table__exact_lengths(void **state)
 		const char *s;
 		size_t n, want;
 	} cases[] = {
-		{ "a", 1, 1 },		   { "\xc3\xa9", 2, 2 },	 { "\xc3", 1, 0 },
-		{ "\xc1\xbf", 2, 0 },	   { "\xe0\x9f\xbf", 3, 0 },	 { "\xe0\xa0\x80", 3, 3 },
-		{ "\xed\x9f\xbf", 3, 3 },  { "\xed\xa0\x80", 3, 0 },	 { "\xf0\x8f\xbf\xbf", 4, 0 },
-		{ "\xf0\x90\x80\x80", 4, 4 }, { "\xf4\x8f\xbf\xbf", 4, 4 }, { "\xf5\x80\x80\x80", 4, 0 },
+		{ "a", 1, 1 },
+		{ "\xc3\xa9", 2, 2 },
+		{ "\xc3", 1, 0 },
+		{ "\xc1\xbf", 2, 0 },
+		{ "\xe0\x9f\xbf", 3, 0 },
+		{ "\xe0\xa0\x80", 3, 3 },
+		{ "\xed\x9f\xbf", 3, 3 },
+		{ "\xed\xa0\x80", 3, 0 },
+		{ "\xf0\x8f\xbf\xbf", 4, 0 },
+		{ "\xf0\x90\x80\x80", 4, 4 },
+		{ "\xf4\x8f\xbf\xbf", 4, 4 },
+		{ "\xf5\x80\x80\x80", 4, 0 },
 		{ "\x80", 1, 0 },
 	};
 	size_t i;

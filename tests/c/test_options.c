@@ -103,8 +103,8 @@ static void gh_parse_kv__empty_value_and_more_equals__kept(void **state)
 
 static void gh_parse_kv__bad_key_or_no_equals__einval(void **state)
 {
-	static const char *const bad[] = {"",	  "=x",	  "kernel",	"a-b=x",
-					  " k=x", "k =x", "k\xc3\xa9=x"};
+	static const char *const bad[] = { "",	   "=x",   "kernel",	 "a-b=x",
+					   " k=x", "k =x", "k\xc3\xa9=x" };
 	const char *value = NULL;
 	size_t klen = 0, i;
 

@@ -12,20 +12,20 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct gh_agg a;
-	static int ready, n;
+	static struct gh_agg *a;
+	static int n;
 	struct gh_event_view v;
 
-	if (!ready || ++n % 4096 == 0) { /* keep state across inputs, but bounded */
-		if (ready)
-			gh_agg_free(&a);
-		gh_agg_init(&a, 0);
-		gh_agg_root(&a, 1, 0, "/", NULL);
-		ready = 1;
+	if (!a || ++n % 4096 == 0) { /* keep state across inputs, but bounded */
+		gh_agg_free(a);
+		a = gh_agg_new(0);
+		if (!a)
+			return 0;
+		gh_agg_root(a, 1, 0, "/", NULL);
 	}
 	if (gh_event_decode(data, size, &v) == 0) {
-		gh_agg_event(&a, &v);
-		gh_agg_sock_bytes(&a, v.h.sock, 1, 1);
+		gh_agg_event(a, &v);
+		gh_agg_sock_bytes(a, v.h.sock, 1, 1);
 	}
 	return 0;
 }

@@ -30,9 +30,9 @@ static lua_State *S; /* one state for all inputs, as glasshouse has one per run 
 static int open_core(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
-		{"json_encode", gh_l_json_encode},
-		{"json_unescape_bytes", gh_l_json_unescape_bytes},
-		{NULL, NULL},
+		{ "json_encode", gh_l_json_encode },
+		{ "json_unescape_bytes", gh_l_json_unescape_bytes },
+		{ NULL, NULL },
 	};
 
 	luaL_newlib(L, fns);

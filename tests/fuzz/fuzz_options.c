@@ -20,8 +20,8 @@
 static const struct {
 	uint64_t lo, hi;
 } bounds[] = {
-	{4, 4194304}, {1, 16777216}, {0, UINT64_MAX},
-	{0, 0},	      {10, 9},	     {18446744073709551615ULL, UINT64_MAX},
+	{ 4, 4194304 }, { 1, 16777216 }, { 0, UINT64_MAX },
+	{ 0, 0 },	{ 10, 9 },	 { 18446744073709551615ULL, UINT64_MAX },
 };
 
 static void check(int cond, const char *what, const char *s)

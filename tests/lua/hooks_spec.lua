@@ -80,8 +80,13 @@ describe("hooks on real runs", function()
   real("an error in a hook stops the hooks, the command is waited for, the receipt written", function()
     local out = tmp .. "/hook-error.json"
     local calls = 0
-    local r = gh.run(sh("touch " .. tmp .. "/d; exit 5"), { output = out,
+    local ok, err = pcall(gh.run, sh("touch " .. tmp .. "/d; exit 5"), { output = out,
       on_event = function() calls = calls + 1; error("hook went wrong", 0) end })
+    -- gh.run raises the hook's error, with the hook's traceback, once the receipt is written
+    assert.is_false(ok)
+    assert.are.equal("on_event hook failed: hook went wrong\nstack traceback:", err:sub(1, 54))
+    assert.is_truthy(err:find("tests/lua/hooks_spec.lua:84: in function", 1, true))
+    local r = gh.last.receipt
     assert.are.equal(5, r.outcome.exit_code)
     assert.are.equal(1, calls)
     assert.are.equal("on_event hook failed: hook went wrong", r.outcome.error)
@@ -93,8 +98,11 @@ describe("hooks on real runs", function()
   end)
 
   real("a filter error is recorded the same way", function()
-    local r = gh.run({ "true" }, { output = false, filter = function() error({}) end })
-    assert.are.equal("filter hook failed: (error object is not a string)", r.outcome.error)
+    local ok, err = pcall(gh.run, { "true" }, { output = false, filter = function() error({}) end })
+    assert.is_false(ok)
+    assert.are.equal("filter hook failed: (error object is not a string)", err)
+    assert.are.equal("filter hook failed: (error object is not a string)",
+      gh.last.receipt.outcome.error)
   end)
 
   real("extend adds nested tables that reach the written receipt", function()
@@ -139,12 +147,12 @@ describe("hooks on real runs", function()
 
   real("misuse of the primitives raises a message that names them", function()
     assert.has_error(function() gh.collector.open({ ring_kb = 3 }) end,
-      "glasshouse.collector.open: ring_kb must be a power of two from 4 to 4194304, got 3")
+      "collector.open: ring_kb must be a power of two from 4 to 4194304, got 3")
     assert.has_error(function() gh.run({ "true" }, { filter = 42 }) end,
       "glasshouse.run: hook 'filter' must be a function, got number")
     local col = assert(gh.collector.open())
     col:close()
-    assert.has_error(function() col:drain() end, "glasshouse.collector: the collector is closed")
+    assert.has_error(function() col:drain() end, "collector: the collector is closed")
   end)
 
   real("gh.last keeps the events of the last run when asked", function()

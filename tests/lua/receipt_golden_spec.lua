@@ -1,0 +1,38 @@
+-- SPDX-License-Identifier: MIT
+-- The receipt's exact bytes for fixed inputs: a change of shape or order shows here first, and
+-- must come with docs/receipt.md, docs/receipt.schema.json and tests/lua/golden/receipt.json.
+local json = require "glasshouse.json"
+local receipt = require "glasshouse.receipt"
+
+local function info(guest)
+ return {
+  argv = {"sh","-c","x"}, started = true, errors = {"e1"}, ppid = 5, cwd = "/w",
+  result = { pid = 10, exit_code = 0, start_ns = 1700000000123456789, duration_ns = 5e9//1, cpu_time_us = 1234, max_rss_kb = 99,
+    stdout_hash = "aa", stderr_hash = "bb", stdout_bytes = 3, stderr_bytes = 0, received_signal = "SIGTERM", stdout_reader_closed = true },
+  metadata = { backend = "process", isolation = "none", guest = guest and { mounted = {"proc"}, errors = {}, memlock_raised = true } or nil },
+  observed = {
+    processes = { { pid = 10, ppid = 5, exe = "/bin/sh", argv = {"sh","-c","x"}, working_dir = "/w", argv_truncated = false, exit_code = 0, start_offset_ms = 0, failed_execs = { {path="/a", error="ENOENT"} } },
+                  { pid = 11, ppid = 10, exe = "/bin/x", argv = {"x"}, working_dir = "/w", signal = "SIGKILL", signal_number = 9, start_offset_ms = 3, failed_execs = {} } },
+    filesystem = { reads = {"/b","/a"}, writes = {"/c"}, deletes = {}, created = {"/c"}, directories = {"/"}, renames = { {from="/x", to="/y"} }, failed = { {path="/q", op="open", error="ENOENT"} } },
+    network = { attempts = { {dst="1.2.3.4:5", protocol="tcp", result="connected", op="connect", pid=10, count=2, bytes_sent=5, bytes_received=6} }, servers = { {address="0.0.0.0:80", protocol="tcp", op="bind", pid=10} },
+      accepted = { {peer="1.1.1.1", ["local"]="2.2.2.2:3", protocol="tcp", pid=11, count=1, bytes_sent=1, bytes_received=2} }, bytes_sent = 6, bytes_received = 8 },
+    syscall_counts = { openat = 3, read = 2 },
+  },
+  collector = { status = "ok", events = 10, lost = 0, truncated = 0, dropped_untracked = 0, probes = { attached = {"b","a"}, missing = {} }, filter_active = false },
+ }
+end
+
+local function all()
+  return json.encode(receipt.build(info(false))) .. "\n" .. json.encode(receipt.build(info(true)))
+    .. "\n" .. json.encode(receipt.build({ argv = { "x" }, started = false, fallback_start_ns = 1 }))
+    .. "\n"
+end
+
+describe("receipt.build", function()
+  it("writes exactly the golden bytes for fixed inputs", function()
+    local f = assert(io.open("tests/lua/golden/receipt.json", "rb"))
+    local want = f:read("a")
+    f:close()
+    assert.are.equal(want, all())
+  end)
+end)
