@@ -13,13 +13,13 @@
 
 /* What each does with its value is in lua/run.lua, under the long name. */
 static const struct gh_cli_option run_options[] = {
-	{'o', "output", "FILE", NULL, "write the receipt to FILE instead of ./receipt.json"},
-	{0, "guest", NULL, NULL,
-	 "act as a VM's init: mount proc, sysfs, bpf, tracefs; reap children"},
-	{0, "backend", "NAME", "process firecracker", "process (default) or firecracker"},
-	{0, "backend-opt", "KEY=VALUE", "kernel= rootfs= binary= api_socket=",
-	 "backend setting (firecracker: kernel, rootfs, binary, api_socket)"},
-	{0},
+	{ 'o', "output", "FILE", NULL, "write the receipt to FILE instead of ./receipt.json" },
+	{ 0, "guest", NULL, NULL,
+	  "act as a VM's init: mount proc, sysfs, bpf, tracefs; reap children" },
+	{ 0, "backend", "NAME", "process firecracker", "process (default) or firecracker" },
+	{ 0, "backend-opt", "KEY=VALUE", "kernel= rootfs= binary= api_socket=",
+	  "backend setting (firecracker: kernel, rootfs, binary, api_socket)" },
+	{ 0 },
 };
 
 /*
@@ -56,13 +56,13 @@ const struct gh_cli_command gh_cli_commands[] = {
 		.handler = gh_cli_help_cmd,
 		.flags = GH_CLI_NO_LUA,
 	},
-	{NULL},
+	{ NULL },
 };
 
 const struct gh_cli_option gh_cli_global_options[] = {
-	{'h', "help", NULL, NULL, "print the usage; after a subcommand, its usage and options"},
-	{0, "version", NULL, NULL, "print glasshouse's version"},
-	{0},
+	{ 'h', "help", NULL, NULL, "print the usage; after a subcommand, its usage and options" },
+	{ 0, "version", NULL, NULL, "print glasshouse's version" },
+	{ 0 },
 };
 
 const struct gh_cli_command *gh_cli_find(const char *name)

@@ -7,8 +7,8 @@
 
 /* -h and --help after any subcommand: main looks for them before the subcommand runs. */
 static const struct gh_cli_option help_option[] = {
-	{'h', "help", NULL, NULL, "print this help"},
-	{0},
+	{ 'h', "help", NULL, NULL, "print this help" },
+	{ 0 },
 };
 
 static const char usage_tail[] =

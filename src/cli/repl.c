@@ -22,7 +22,7 @@
 #define GH_VERSION "0.3.0"
 #endif
 
-static lua_State *running_L;	/* set while a chunk runs: Ctrl-C interrupts it */
+static lua_State *running_L; /* set while a chunk runs: Ctrl-C interrupts it */
 
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
@@ -143,7 +143,8 @@ int gh_repl(lua_State *L, int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	printf("glasshouse %s REPL (%s): gh is loaded; gh.run{...} returns a receipt, "
-	       "gh.last.events its events. Ctrl-D leaves.\n", GH_VERSION, LUA_RELEASE);
+	       "gh.last.events its events. Ctrl-D leaves.\n",
+	       GH_VERSION, LUA_RELEASE);
 	for (;;) {
 		int incomplete, st;
 		char *joined;

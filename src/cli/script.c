@@ -36,7 +36,7 @@ static const struct script {
 	const char *name;
 	const char *start, *end;
 } scripts[] = {
-#define GH_SCRIPT(name) {#name, gh_script_##name, gh_script_##name##_end},
+#define GH_SCRIPT(name) { #name, gh_script_##name, gh_script_##name##_end },
 #include "lua_scripts.h"
 #undef GH_SCRIPT
 };
