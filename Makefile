@@ -108,16 +108,14 @@ $(OBJ)/collector/event.o $(ASAN)/obj/collector/event.o: $(OBJ)/syscall_names.h
 
 bpf-objects: $(OBJ)/glasshouse.bpf.o
 
-# The Lua files are assembled into this object with .incbin.
-$(OBJ)/bindings/registry.o $(ASAN)/obj/bindings/registry.o: $(LUA_FILES)
-
-# The subcommands written in Lua, lua/NAME.lua, as GH_SCRIPT(NAME) lines: src/cli/script.c
-# compiles in each one listed (the folder is a prerequisite, so a removed script goes too).
+# The subcommands written in Lua, lua/NAME.lua, as GH_SCRIPT(NAME) lines: registry.c compiles
+# in each one listed (the folder is a prerequisite, so a removed script goes too).
 CLI_SCRIPTS := $(wildcard lua/*.lua)
 $(OBJ)/lua_scripts.h: lua | $(OBJ)
 	printf 'GH_SCRIPT(%s)\n' $(basename $(notdir $(CLI_SCRIPTS))) > $@
 
-$(OBJ)/cli/script.o $(ASAN)/obj/cli/script.o: $(OBJ)/lua_scripts.h $(CLI_SCRIPTS)
+# The Lua files are assembled into this object with .incbin.
+$(OBJ)/bindings/registry.o $(ASAN)/obj/bindings/registry.o: $(LUA_FILES) $(OBJ)/lua_scripts.h
 
 glasshouse: $(addprefix $(OBJ)/,$(BIN_SRCS:.c=.o))
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lreadline

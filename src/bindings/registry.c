@@ -24,8 +24,15 @@
 EMBED(gh_lua_init, "lua/glasshouse/init.lua");
 EMBED(gh_lua_receipt, "lua/glasshouse/receipt.lua");
 EMBED(gh_lua_json, "lua/glasshouse/json.lua");
-EMBED(gh_lua_run, "lua/run.lua");
 EMBED(gh_lua_repl, "lua/glasshouse/repl.lua");
+
+/*
+ * The subcommands written in Lua (lua/NAME.lua, run by `glasshouse NAME`): the Makefile writes a
+ * line GH_SCRIPT(NAME) into lua_scripts.h for each, so a new one needs no line here.
+ */
+#define GH_SCRIPT(name) EMBED(gh_script_##name, "lua/" #name ".lua");
+#include "lua_scripts.h"
+#undef GH_SCRIPT
 
 struct embedded {
 	const char *module; /* require name, or NULL for a script */
@@ -38,7 +45,9 @@ static const struct embedded files[] = {
 	{ "glasshouse.receipt", "glasshouse/receipt.lua", gh_lua_receipt, gh_lua_receipt_end },
 	{ "glasshouse.json", "glasshouse/json.lua", gh_lua_json, gh_lua_json_end },
 	{ "glasshouse.repl", "glasshouse/repl.lua", gh_lua_repl, gh_lua_repl_end },
-	{ NULL, "run.lua", gh_lua_run, gh_lua_run_end },
+#define GH_SCRIPT(name) { NULL, #name ".lua", gh_script_##name, gh_script_##name##_end },
+#include "lua_scripts.h"
+#undef GH_SCRIPT
 };
 
 static const luaL_Reg cmodules[] = {

@@ -24,7 +24,7 @@ static const struct gh_cli_option run_options[] = {
 
 /*
  * A subcommand is a row here and either a Lua script, lua/SCRIPT.lua (compiled in by
- * script.c), or a C function declared in commands.h; the order is the order of help.
+ * bindings/registry.c), or a C function declared in commands.h; the order is the order of help.
  */
 const struct gh_cli_command gh_cli_commands[] = {
 	{
@@ -56,7 +56,7 @@ const struct gh_cli_command gh_cli_commands[] = {
 		.handler = gh_cli_help_cmd,
 		.flags = GH_CLI_NO_LUA,
 	},
-	{ NULL },
+	{ .name = NULL },
 };
 
 const struct gh_cli_option gh_cli_global_options[] = {

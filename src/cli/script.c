@@ -11,55 +11,6 @@
 #include "bindings/bindings.h"
 #include "cli/commands.h"
 
-/* The Lua files are embedded with the assembler's .incbin: no generator, exact bytes. */
-#define EMBED(sym, file)                                                                           \
-	__asm__(".section .rodata\n"                                                               \
-		".balign 8\n"                                                                      \
-		".global " #sym "\n"                                                               \
-		".hidden " #sym "\n" #sym ":\n"                                                    \
-		".incbin \"" file "\"\n"                                                           \
-		".global " #sym "_end\n"                                                           \
-		".hidden " #sym "_end\n" #sym "_end:\n"                                            \
-		".byte 0\n"                                                                        \
-		".previous\n");                                                                    \
-	extern const char sym[], sym##_end[]
-
-/*
- * The Makefile writes a line GH_SCRIPT(NAME) into lua_scripts.h for every lua/NAME.lua, so a
- * script added there is compiled in without a line here.
- */
-#define GH_SCRIPT(name) EMBED(gh_script_##name, "lua/" #name ".lua");
-#include "lua_scripts.h"
-#undef GH_SCRIPT
-
-static const struct script {
-	const char *name;
-	const char *start, *end;
-} scripts[] = {
-#define GH_SCRIPT(name) { #name, gh_script_##name, gh_script_##name##_end },
-#include "lua_scripts.h"
-#undef GH_SCRIPT
-};
-
-/* Load lua/NAME.lua as chunk "@NAME.lua", so tracebacks name the file; from lua_dir if set. */
-static int load_script(lua_State *L, const char *lua_dir, const char *name)
-{
-	char chunk[128];
-	size_t i;
-
-	if (lua_dir)
-		return gh_lua_load_script(L, lua_dir, name);
-	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
-		if (strcmp(scripts[i].name, name))
-			continue;
-		snprintf(chunk, sizeof(chunk), "@%s.lua", name);
-		return luaL_loadbuffer(L, scripts[i].start,
-				       (size_t)(scripts[i].end - scripts[i].start), chunk);
-	}
-	lua_pushfstring(L, "no built-in script '%s'", name);
-	return LUA_ERRFILE;
-}
-
 /* The exit status for the error object on the stack top, with its message printed. */
 static int error_status(lua_State *L)
 {
@@ -148,7 +99,7 @@ static int run_chunk(lua_State *L, const char *name, char **argv, int from, int 
 int gh_cli_run_script(lua_State *L, const char *lua_dir, const struct gh_cli_command *cmd, int argc,
 		      char **argv)
 {
-	if (load_script(L, lua_dir, cmd->script) != LUA_OK) {
+	if (gh_lua_load_script(L, lua_dir, cmd->script) != LUA_OK) {
 		fprintf(stderr, "glasshouse: cannot load %s.lua: %s\n", cmd->script,
 			lua_tostring(L, -1));
 		return GH_EXIT_FAILURE;
