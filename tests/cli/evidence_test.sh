@@ -98,6 +98,23 @@ jq_eq "no materials without --materials" r.json '.filesystem | has("materials")'
 python3 "$OLDPWD/tests/cli/validate.py" "$OLDPWD/docs/receipt.schema.json" r.json >/dev/null 2>&1
 expect_eq "the receipt with products validates against the schema" 0 $?
 
+# --materials: every regular file read, hashed; fileAccess carries them too.
+echo src >w/input.txt
+(cd w && "$GH" run -o ../m.json --materials --sign ../k.key -- sh -c 'cat input.txt > copy.txt' >/dev/null 2>&1)
+jq_eq "--materials: the file read, hashed as sha256sum does" m.json \
+	".filesystem.materials[] | select(.path == \"$W/input.txt\") | [.sha256, .size]" \
+	"[\"$(sha256sum w/input.txt | cut -d' ' -f1)\",4]"
+jq -r .payload m.intoto.jsonl | base64 -d >mpayload.json
+jq_eq "--materials: the materials are in the predicate's fileAccess, with digests" mpayload.json \
+	".predicate.monitorLog.fileAccess | map(select(.name == \"$W/input.txt\" or .name == \"$W/copy.txt\") | .digest.sha256)" \
+	"[\"$(sha256sum w/copy.txt | cut -d' ' -f1)\",\"$(sha256sum w/input.txt | cut -d' ' -f1)\"]"
+
+# Under sudo (root, SUDO_UID set) a key owned by the invoking user is accepted.
+rm -f w/ran
+SUDO_UID=$(id -u nobody) "$GH" run -o s.json --sign nobody.key -- touch w/ran >/dev/null 2>err.txt
+expect_eq "run --sign under sudo: a key owned by the invoking user (SUDO_UID) is used" "0|yes" \
+	"$?|$([ -e s.intoto.jsonl ] && echo yes || echo no)"
+
 # A 1 GiB product (sparse) is streamed: glasshouse's peak RSS stays within 16 MiB of a 1-byte one.
 mkdir big
 rss() { (cd big && /usr/bin/time -f %M "$GH" run -o r.json -- truncate -s "$1" p 2>&1 >/dev/null | tail -1); }
