@@ -59,7 +59,8 @@ static BIO *pem_of(gh_pkey *k, int private)
 	return b;
 }
 
-static int write_pem(struct gh_outfile *f, gh_pkey *k, int private)
+/* Write k's PEM into f; 0 or -errno with errmsg naming f's path. */
+static int write_pem(struct gh_outfile *f, gh_pkey *k, int private, char *errmsg, size_t errlen)
 {
 	BIO *b = pem_of(k, private);
 	char *p;
@@ -67,10 +68,12 @@ static int write_pem(struct gh_outfile *f, gh_pkey *k, int private)
 	int err;
 
 	if (!b)
-		return -ENOMEM;
+		return failf(errmsg, errlen, -ENOMEM, f->path, "OpenSSL could not encode the key");
 	n = BIO_get_mem_data(b, &p);
 	err = gh_outfile_write(f, p, (size_t)n);
 	BIO_free(b); /* BIO_s_mem clears its buffer as it frees it */
+	if (err)
+		snprintf(errmsg, errlen, "%s", f->errmsg);
 	return err;
 }
 
@@ -105,10 +108,9 @@ int gh_keygen(const char *prefix, char keyid[GH_SHA256_HEX_LEN + 1], char *errms
 		err = failf(errmsg, errlen, -EINVAL, kpath, "OpenSSL could not generate a key");
 		goto cleanup;
 	}
-	if ((err = write_pem(&kf, k, 1)) || (err = write_pem(&pf, k, 0))) {
-		snprintf(errmsg, errlen, "%s", kf.fd >= 0 && *kf.errmsg ? kf.errmsg : pf.errmsg);
+	if ((err = write_pem(&kf, k, 1, errmsg, errlen)) ||
+	    (err = write_pem(&pf, k, 0, errmsg, errlen)))
 		goto cleanup;
-	}
 	if ((err = gh_key_id(k, keyid))) {
 		failf(errmsg, errlen, err, ppath, NULL);
 		goto cleanup;

@@ -148,6 +148,10 @@ expect_eq "subjects: products relative to the working directory, then the receip
 jq_eq "predicate: monitor, monitoredProcess, the tree, fileAccess digests, times, collector" payload.json \
 	'[(.predicate.monitor.type | startswith("https://glasshouse.dev/monitor/glasshouse@")), .predicate.monitoredProcess.hostID == "'"$(uname -n)"'", (.predicate.monitoredProcess.event | startswith("sh -c")), (.predicate.monitorLog.process | length > 5), (.predicate.monitorLog.fileAccess | length), (.predicate.metadata.buildStartedOn <= .predicate.metadata.buildFinishedOn), .predicate.glasshouse.collector.complete, .predicate.glasshouse.exit_code]' \
 	'[true,true,true,true,7,true,true,0]'
+"$GH" run -o r2.json --sign k.key --attestation nodir/a.jsonl -- true >/dev/null 2>err.txt
+expect_eq "run --sign: an attestation that cannot be written: exit 125, one line naming it" \
+	"125|glasshouse: cannot write nodir/a.jsonl: No such file or directory|yes" \
+	"$?|$(cat err.txt)|$([ -e r2.json ] && echo yes || echo no)"
 keybody=$(sed -n 2p k.key)
 if grep -rqF -- "$keybody" r.json "$A" payload.json w/env.txt err.txt; then
 	not_ok "no key material in the receipt, the attestation, messages or the command's environment"
