@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "core/outfile.h"
@@ -269,6 +271,29 @@ static int ident_matches(const struct stat *st, const struct gh_file_ident *w)
 	       (uint32_t)st->st_ctim.tv_nsec == w->ctime_nsec;
 }
 
+/* Whether fd lives on a kernel pseudo-filesystem, whose "regular" files are live views (some
+ * block on read, like trace_pipe) and have no content to attest. */
+static int pseudo_file(int fd)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs))
+		return 0;
+	switch (fs.f_type) {
+	case PROC_SUPER_MAGIC:
+	case SYSFS_MAGIC:
+	case DEBUGFS_MAGIC:
+	case TRACEFS_MAGIC:
+	case SECURITYFS_MAGIC:
+	case CGROUP_SUPER_MAGIC:
+	case CGROUP2_SUPER_MAGIC:
+	case BPF_FS_MAGIC:
+	case EFIVARFS_MAGIC:
+		return 1;
+	}
+	return 0;
+}
+
 /* Hash fd (a regular file) to its end; 0 or -errno. */
 static int hash_fd(int fd, char hex[GH_SHA256_HEX_LEN + 1], uint64_t *size)
 {
@@ -319,8 +344,13 @@ int gh_sha256_file(const char *path, const struct gh_file_ident *want,
 			     "replaced or changed since it was executed (its device, inode or "
 			     "change time differ)");
 	}
-	/* Opened non-blocking only so a FIFO could not hang the open; reads block as usual. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (pseudo_file(fd)) {
+		close(fd);
+		return failf(errmsg, errlen, -EINVAL, path,
+			     "a kernel pseudo-file (proc, sysfs, tracefs...), not a regular file");
+	}
+	/* Still O_NONBLOCK: a regular file ignores it, a file that would block (a pipe-like one
+	 * that fstat calls regular) fails with EAGAIN instead of hanging the run. */
 	err = hash_fd(fd, hex, size);
 	close(fd);
 	return err ? failf(errmsg, errlen, err, path, NULL) : 0;

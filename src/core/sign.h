@@ -47,7 +47,8 @@ struct gh_file_ident {
 /*
  * Stream path's contents through SHA-256 (flat memory whatever its size). Opened with
  * O_NOFOLLOW|O_NONBLOCK (a planted link or FIFO neither redirects nor hangs it) and hashed only
- * when fstat shows a regular file (else -EINVAL; a link: -ELOOP); with want set, only when the
+ * when fstat shows a regular file outside the kernel's pseudo-filesystems (else -EINVAL; a
+ * link: -ELOOP; a read that would block: -EAGAIN); with want set, only when the
  * file still has that identity (else -ESTALE). size gets its length. 0 or -errno, errmsg filled.
  */
 int gh_sha256_file(const char *path, const struct gh_file_ident *want,

@@ -51,6 +51,9 @@ describe("evidence", function()
     assert.are.same({ d .. "/l: a symbolic link (not followed)", "ELOOP" }, { msg, code })
     _, msg, code = evidence.sha256_file(d .. "/p") -- a FIFO with no writer: no hang
     assert.are.same({ d .. "/p: not a regular file", "EINVAL" }, { msg, code })
+    _, msg, code = evidence.sha256_file("/proc/self/status") -- a live view, not content
+    assert.are.same({ "/proc/self/status: a kernel pseudo-file (proc, sysfs, tracefs...), not a "
+      .. "regular file", "EINVAL" }, { msg, code })
     _, msg, code = evidence.sha256_file(d .. "/none")
     assert.are.same({ d .. "/none: No such file or directory", "ENOENT" }, { msg, code })
   end)
