@@ -4,6 +4,7 @@
 local core = require "glasshouse.core"
 local evidence = require "glasshouse.evidence"
 local json = require "glasshouse.json"
+local receipt = require "glasshouse.receipt"
 
 local M = {}
 
@@ -184,7 +185,7 @@ function M.statement(r, info)
       } },
       { "metadata", fields {
         { "buildStartedOn", r.timestamp },
-        { "buildFinishedOn", require("glasshouse.receipt").timestamp(info.finished_ns) },
+        { "buildFinishedOn", receipt.timestamp(info.finished_ns) },
       } },
       { "glasshouse", fields {
         { "receipt_version", r.receipt_version },
