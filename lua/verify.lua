@@ -123,5 +123,8 @@ io.stdout:write(("valid: %s\n  command: %s\n  exit status: %s\n  products: %d%s\
   .. "  receipt: %s (sha256 %s)\n  collector complete: %s\n"):format(file,
   (tostring(mp.event):gsub("%c", function(ch) return ("\\x%02x"):format(ch:byte()) end)),
   tostring(math.tointeger(g.exit_code) or g.exit_code), #products, opts.products and " (all match under " .. opts.products .. ")" or "",
-  rpath, rhex, c.complete == true and "yes" or ("NO (status " .. tostring(c.status) .. ")")))
+  rpath, rhex, c.complete == true and "yes" or ("NO (status %s, %s lost, %s truncated%s)"):format(
+    tostring(c.status), tostring(math.tointeger(c.lost) or c.lost),
+    tostring(math.tointeger(c.truncated) or c.truncated),
+    c.filter_active == true and ", a filter dropped events" or "")))
 return 0

@@ -192,7 +192,8 @@ function M.statement(r, info)
         { "execution_id", r.execution_id },
         { "exit_code", r.outcome.exit_code },
         { "collector", fields { { "status", c.status }, { "complete", c.complete },
-          { "lost", c.lost }, { "truncated", c.truncated } } },
+          { "lost", c.lost }, { "truncated", c.truncated },
+          { "filter_active", c.filter_active } } },
       } },
     } },
   }

@@ -109,6 +109,21 @@ jq_eq "--materials: the materials are in the predicate's fileAccess, with digest
 	".predicate.monitorLog.fileAccess | map(select(.name == \"$W/input.txt\" or .name == \"$W/copy.txt\") | .digest.sha256)" \
 	"[\"$(sha256sum w/copy.txt | cut -d' ' -f1)\",\"$(sha256sum w/input.txt | cut -d' ' -f1)\"]"
 
+# A run that is not complete (here: a filter ran) is still signed, and says so; verify prints it.
+cat >inc.lua <<'LUA'
+local gh = require "glasshouse"
+local key = assert(gh.load_key(arg[1], gh.invoking_uid()))
+local r = gh.run(gh.command, { output = "inc.json", sign = key, filter = function() return true end })
+return gh.exit_status(r)
+LUA
+"$GH" script inc.lua k.key -- true >/dev/null 2>&1
+jq -r .payload inc.intoto.jsonl | base64 -d >inc-payload.json
+jq_eq "an incomplete run is signed, its collector.complete false in the predicate" inc-payload.json \
+	'.predicate.glasshouse.collector | [.status, .complete, .filter_active]' '["ok",false,true]'
+expect_eq "verify: an incomplete run is valid, and the summary says it was not complete" \
+	"  collector complete: NO (status ok, 0 lost, 0 truncated, a filter dropped events)" \
+	"$("$GH" verify inc.intoto.jsonl --key k.pub 2>&1 | tail -1)"
+
 # Under sudo (root, SUDO_UID set) a key owned by the invoking user is accepted.
 rm -f w/ran
 SUDO_UID=$(id -u nobody) "$GH" run -o s.json --sign nobody.key -- touch w/ran >/dev/null 2>err.txt
