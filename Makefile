@@ -26,12 +26,12 @@ BPF_CFLAGS := -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OBJ) -Ibpf
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # The layers, each in its folder of src/ (ARCHITECTURE.md has the map).
-CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c path.c map.c \
+CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c sign.c path.c map.c \
 	aggregator.c pipeline.c) \
 	$(addprefix collector/,btf_min.c event.c collector.c) \
 	$(addprefix backend/,backend.c process.c firecracker.c guest.c)
 LUA_SRCS := $(addprefix bindings/,lcore.c ljson.c lbackend.c registry.c lcollector.c \
-	laggregator.c)
+	laggregator.c levidence.c)
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
 CLI_SRCS := $(patsubst src/%,%,$(wildcard src/cli/*.c))

@@ -11,6 +11,12 @@ local handle = {
     opts.output = v
   end,
   guest = function(opts) opts.guest = true end,
+  materials = function(opts) opts.materials = true end,
+  sign = function(opts, v) opts.sign = v end,
+  attestation = function(opts, v, flag)
+    if v == "" then gh.usage_error("option " .. flag .. " needs a file name, got ''") end
+    opts.attestation = v
+  end,
   backend = function(opts, v) opts.backend = v end,
   ["backend-opt"] = function(opts, kv)
     local k, v = gh.core.parse_kv(kv)
@@ -70,11 +76,22 @@ if opts.backend and not known[opts.backend] then
   gh.usage_error("unknown backend '" .. opts.backend .. "' (known: " .. table.concat(backends, ", ") .. ")")
 end
 opts.backend_options.guest = opts.guest
+if opts.attestation and not opts.sign then gh.usage_error("--attestation needs --sign KEY") end
+-- The key is read and checked before the command starts: a bad one means it never runs.
+local key
+if opts.sign then
+  local msg
+  key, msg = gh.load_key(opts.sign, gh.invoking_uid())
+  if not key then gh.usage_error("--sign: " .. msg) end
+end
 
 local receipt, werr = gh.run(cmd, {
   output = opts.output or "receipt.json",
   backend = opts.backend,
   backend_options = opts.backend_options,
+  materials = opts.materials,
+  sign = key,
+  attestation = opts.attestation,
 })
 -- A command that could not start (a missing program, a backend setting) says why in one line.
 if not gh.last.started then io.stderr:write("glasshouse: ", receipt.outcome.error, "\n") end

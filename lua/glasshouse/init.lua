@@ -6,6 +6,8 @@ local collector = require "glasshouse.collector"
 local aggregator = require "glasshouse.aggregator"
 local json = require "glasshouse.json"
 local receipt = require "glasshouse.receipt"
+local evidence = require "glasshouse.evidence"
+local attest = require "glasshouse.attest"
 
 local M = {
   version = core.version,
@@ -16,6 +18,10 @@ local M = {
   json = json,
   receipt = receipt,
   sha256 = core.sha256,
+  evidence = evidence,
+  sha256_file = evidence.sha256_file,
+  load_key = evidence.load_key,
+  load_public_key = evidence.load_public_key,
   command = nil, -- set by `glasshouse script` to the command after --
 }
 
@@ -24,6 +30,36 @@ local M = {
 backend.process = backend.process or function(opts) return backend.new("process", opts) end
 backend.firecracker = backend.firecracker or function(opts)
   return backend.new("firecracker", opts)
+end
+
+--- sign(key, bytes) -> the raw Ed25519 signature of bytes by the private key (gh.load_key).
+function M.sign(key, bytes)
+  return key:sign(bytes)
+end
+
+--- verify(pub, bytes, sig) -> whether sig (raw) is pub's signature of bytes.
+function M.verify(pub, bytes, sig)
+  return pub:verify(bytes, sig)
+end
+
+--- invoking_uid() -> the user glasshouse runs for: under sudo (as root) the invoking user.
+function M.invoking_uid()
+  local uid, sudo = core.getuid(), os.getenv("SUDO_UID")
+  if uid == 0 and sudo and sudo:match("^%d+$") then return math.tointeger(tonumber(sudo)) end
+  return uid
+end
+
+--- attest(r, info) -> true | nil, msg, code: the signed attestation of receipt r, one DSSE
+--- envelope as one JSON line at info.path. info: key (gh.load_key), receipt_name,
+--- receipt_bytes (exactly as written), cwd, argv, finished_ns.
+function M.attest(r, info)
+  local payload = json.encode(attest.statement(r, {
+    receipt_name = info.receipt_name, receipt_sha256 = core.sha256(info.receipt_bytes),
+    cwd = info.cwd, argv = info.argv, finished_ns = info.finished_ns,
+  }), { compact = true })
+  local sig = M.sign(info.key, attest.pae(attest.PAYLOAD_TYPE, payload))
+  local env = attest.envelope(payload, info.key:keyid(), sig)
+  return core.write_file(info.path, json.encode(env, { compact = true }) .. "\n")
 end
 
 --- usage_error(msg): stop the script as a usage error (glasshouse prints usage, exits 2).
@@ -165,6 +201,9 @@ Runs argv through the standard flow. hooks (all optional):
   on_event(ev)    sees every event that passed the filter
   keep_events     keep every event table in glasshouse.last.events
   extend(r)       change the receipt before it is written
+  materials       true: hash every regular file the tree read (filesystem.materials)
+  sign            a private key (gh.load_key): write a signed attestation after the receipt
+  attestation     its path (default: the receipt's, .json -> .intoto.jsonl)
 ]]
 function M.run(argv, hooks)
   check_argv(argv)
@@ -227,6 +266,7 @@ function M.run(argv, hooks)
     if res and res.poll_error then errors[#errors + 1] = res.poll_error end
   end
   local result = b:cleanup()
+  local finished_ns = core.now()
   local md = b:metadata() -- guest-mode failures stay in execution.guest.errors: not fatal
 
   local observed, cinfo, raise
@@ -240,6 +280,10 @@ function M.run(argv, hooks)
     raise = st.hook_raise
     observed = agg:result()
     observed.syscall_counts = col:syscall_counts()
+    -- Contents are hashed now, at the end: what the files hold after the command (not while).
+    observed.filesystem.products = attest.products(observed.filesystem)
+    attest.exe_hashes(observed.processes)
+    if hooks.materials then observed.filesystem.materials = attest.materials(observed.filesystem) end
     cinfo = collector_info(col, nil, st, col:probes(), hooks.filter ~= nil)
     M.last = { events = col:events(), stats = st, aggregate = observed, started = started }
     if debug_on("GLASSHOUSE_DEBUG_COUNTS") then
@@ -281,8 +325,13 @@ function M.run(argv, hooks)
   end
   local werr
   if hooks.output ~= false then
-    local _
-    _, werr = M.write(r, hooks.output or "receipt.json")
+    local path, bytes, _ = hooks.output or "receipt.json", json.encode(r) .. "\n"
+    _, werr = core.write_file(path, bytes)
+    if not werr and hooks.sign then
+      _, werr = M.attest(r, { key = hooks.sign, receipt_name = path:match("([^/]*)$"),
+        receipt_bytes = bytes, cwd = cwd, argv = argv, finished_ns = finished_ns,
+        path = hooks.attestation or attest.default_path(path) })
+    end
   end
   -- A hook's error, a signal or os.exit that stopped a hook is raised now that the receipt is
   -- written: a script that does not catch it ends with it (pcall(gh.run, ...) goes on).

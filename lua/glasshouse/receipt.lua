@@ -80,8 +80,16 @@ local function process_entry(p)
     { "start_offset_ms", orNull(p.start_offset_ms) },
     { "failed_execs", list_of(p.failed_execs, function(f)
       return fields { { "path", f.path }, { "error", f.error } }
-    end) },
+    end) },    -- Only once the kernel's exec record carries the file's identity (attest.exe_hashes).
+    { "exe_sha256", p.exe_sha256 },
+    { "exe_hash_error", p.exe_hash_error },
   }
+end
+
+-- A product or material: its content's hash taken at the end of the run (error: why not).
+local function file_hash(e)
+  return fields { { "path", e.path }, { "sha256", orNull(e.sha256) }, { "size", orNull(e.size) },
+    { "error", e.error } }
 end
 
 local function filesystem(fs)
@@ -101,6 +109,8 @@ local function filesystem(fs)
     { "failed", list_of(fs.failed, function(f)
       return fields { { "path", f.path }, { "op", f.op }, { "error", f.error } }
     end) },
+    { "products", list_of(fs.products, file_hash) },
+    { "materials", fs.materials and list_of(fs.materials, file_hash) },
   }
 end
 

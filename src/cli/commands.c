@@ -19,6 +19,21 @@ static const struct gh_cli_option run_options[] = {
 	{ 0, "backend", "NAME", "process firecracker", "process (default) or firecracker" },
 	{ 0, "backend-opt", "KEY=VALUE", "kernel= rootfs= binary= api_socket=",
 	  "backend setting (firecracker: kernel, rootfs, binary, api_socket)" },
+	{ 0, "materials", NULL, NULL, "hash every file the command read (filesystem.materials)" },
+	{ 0, "sign", "KEY", NULL,
+	  "sign an in-toto attestation of the receipt with the Ed25519 private key KEY" },
+	{ 0, "attestation", "FILE", NULL,
+	  "write the attestation to FILE (default: the receipt's path, .json -> .intoto.jsonl)" },
+	{ 0 },
+};
+
+/* What each does is in lua/verify.lua. */
+static const struct gh_cli_option verify_options[] = {
+	{ 0, "key", "PUB", NULL, "the signer's public key (SubjectPublicKeyInfo PEM)" },
+	{ 0, "receipt", "FILE", NULL,
+	  "the receipt to check (default: the subject's name beside the attestation)" },
+	{ 0, "products", "DIR", NULL,
+	  "re-hash every product under DIR; list each missing or changed" },
 	{ 0 },
 };
 
@@ -48,6 +63,21 @@ const struct gh_cli_command gh_cli_commands[] = {
 		.summary = "a Lua prompt with gh loaded (history in ~/.glasshouse_history)",
 		.handler = gh_repl,
 		.flags = GH_CLI_INTERACTIVE,
+	},
+	{
+		.name = "keygen",
+		.usage = "[PREFIX]",
+		.summary = "write a new Ed25519 key pair PREFIX.key and PREFIX.pub (default "
+			   "glasshouse) and print its key id",
+		.script = "keygen",
+	},
+	{
+		.name = "verify",
+		.usage = "ATTESTATION --key PUB [--receipt FILE] [--products DIR]",
+		.summary = "check a signed attestation, the receipt it names and, with DIR, its "
+			   "products",
+		.options = verify_options,
+		.script = "verify",
 	},
 	{
 		.name = "help",

@@ -13,7 +13,9 @@ local function info(guest)
   observed = {
     processes = { { pid = 10, ppid = 5, exe = "/bin/sh", argv = {"sh","-c","x"}, working_dir = "/w", argv_truncated = false, exit_code = 0, start_offset_ms = 0, failed_execs = { {path="/a", error="ENOENT"} } },
                   { pid = 11, ppid = 10, exe = "/bin/x", argv = {"x"}, working_dir = "/w", signal = "SIGKILL", signal_number = 9, start_offset_ms = 3, failed_execs = {} } },
-    filesystem = { reads = {"/b","/a"}, writes = {"/c"}, deletes = {}, created = {"/c"}, directories = {"/"}, renames = { {from="/x", to="/y"} }, failed = { {path="/q", op="open", error="ENOENT"} } },
+    filesystem = { reads = {"/b","/a"}, writes = {"/c"}, deletes = {}, created = {"/c"}, directories = {"/"}, renames = { {from="/x", to="/y"} }, failed = { {path="/q", op="open", error="ENOENT"} },
+      products = { {path="/c", sha256=("c"):rep(64), size=3}, {path="/l", sha256=json.null, size=json.null, error="/l: a symbolic link (not followed)"} },
+      materials = guest and { {path="/a", sha256=("a"):rep(64), size=0} } or nil },
     network = { attempts = { {dst="1.2.3.4:5", protocol="tcp", result="connected", op="connect", pid=10, count=2, bytes_sent=5, bytes_received=6} }, servers = { {address="0.0.0.0:80", protocol="tcp", op="bind", pid=10} },
       accepted = { {peer="1.1.1.1", ["local"]="2.2.2.2:3", protocol="tcp", pid=11, count=1, bytes_sent=1, bytes_received=2} }, bytes_sent = 6, bytes_received = 8 },
     syscall_counts = { openat = 3, read = 2 },
