@@ -209,6 +209,20 @@ static unsigned addr_family(const struct gh_str *s)
 	return f;
 }
 
+/* A unix socket named relative to the cwd is shown absolute, like any path (addr is the
+ * formatted name of sockaddr s). -ENOMEM or 0. */
+static int unix_absolute(struct gh_agg *a, const struct gh_proc *p, const struct gh_str *s,
+			 const struct gh_istr **addr)
+{
+	if (addr_family(s) != AF_UNIX || !(*addr)->len || strchr("/@(", (*addr)->s[0]) || !p ||
+	    !p->cur_cwd)
+		return 0;
+	if (gh_path_resolve(&a->tmp, p->cur_cwd->s, p->cur_cwd->len, (*addr)->s, (*addr)->len) ||
+	    !(*addr = intern_buf(a, &a->tmp)))
+		return -ENOMEM;
+	return 0;
+}
+
 static const char *connect_result(const struct gh_event_view *v)
 {
 	if (v->h.ret == 0)
@@ -267,14 +281,8 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 		r->protocol = gh_protocol_name(addr_family(&v->s[0]), v->h.sock_type);
 		if (!(r->addr = addr_str(a, &v->s[0], true)))
 			return nomem(a);
-		/* A unix socket named relative to the cwd is shown absolute, like any path. */
-		if (addr_family(&v->s[0]) == AF_UNIX && r->addr->len &&
-		    !strchr("/@(", r->addr->s[0]) && p && p->cur_cwd) {
-			if (gh_path_resolve(&a->tmp, p->cur_cwd->s, p->cur_cwd->len, r->addr->s,
-					    r->addr->len) ||
-			    !(r->addr = intern_buf(a, &a->tmp)))
-				return nomem(a);
-		}
+		if (unix_absolute(a, p, &v->s[0], &r->addr))
+			return nomem(a);
 		if (v->h.kind == GH_EV_CONNECT)
 			r->result = connect_result(v);
 		else if (v->h.kind == GH_EV_SENDTO)
@@ -285,7 +293,8 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 	case GH_EV_ACCEPT:
 		r->protocol = gh_protocol_name(addr_family(&v->s[1]), v->h.sock_type);
 		if (!(r->addr = addr_str(a, &v->s[0], true)) ||
-		    !(r->addr2 = addr_str(a, &v->s[1], true)))
+		    !(r->addr2 = addr_str(a, &v->s[1], true)) ||
+		    unix_absolute(a, p, &v->s[1], &r->addr2))
 			return nomem(a);
 		r->result = "accepted";
 		return 0;
@@ -470,10 +479,10 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 			return failed_op(a, r->path, "open", err, h->pid);
 		if (v->created && set_add(a, GH_SET_CREATED, r->path))
 			return -ENOMEM;
+		if (v->path_only)
+			return 0; /* a handle (tar x's O_PATH directories), not a read nor a listing */
 		if (v->directory)
 			return set_add(a, GH_SET_DIRS, r->path);
-		if (v->path_only)
-			return 0; /* a handle, not a read: it shows in syscalls.counts only */
 		if (v->writes && set_add(a, GH_SET_WRITES, r->path))
 			return -ENOMEM;
 		if (v->reads)
