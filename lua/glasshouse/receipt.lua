@@ -80,7 +80,13 @@ local function process_entry(p)
     { "start_offset_ms", orNull(p.start_offset_ms) },
     { "failed_execs", list_of(p.failed_execs, function(f)
       return fields { { "path", f.path }, { "error", f.error } }
-    end) },    -- Only once the kernel's exec record carries the file's identity (attest.exe_hashes).
+    end) },
+    { "execs", list_of(p.execs, function(e)
+      return fields { { "exe", e.exe }, { "argv", arr(e.argv) },
+        { "working_dir", orNull(e.working_dir) }, { "argv_truncated", e.argv_truncated },
+        { "time_offset_ms", e.time_offset_ms } }
+    end) },
+    -- Only once the kernel's exec record carries the file's identity (attest.exe_hashes).
     { "exe_sha256", p.exe_sha256 },
     { "exe_hash_error", p.exe_hash_error },
   }

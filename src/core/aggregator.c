@@ -64,9 +64,42 @@ struct gh_agg *gh_agg_new(uint64_t base_ns)
 
 static void proc_free(struct gh_proc *p)
 {
+	size_t i;
+
+	for (i = 0; i < p->nexecs; i++)
+		free(p->execs[i].argv);
+	free(p->execs);
 	free(p->argv);
 	free(p->fexec);
 	free(p);
+}
+
+/* Remember one more program p ran (its own fields already say the last one). */
+static int add_exec(struct gh_proc *p, const struct gh_resolved *r, const struct gh_event_view *v)
+{
+	struct gh_exec *e;
+
+	if (p->nexecs == p->capexecs) {
+		size_t cap = p->capexecs ? p->capexecs * 2 : 2;
+
+		e = realloc(p->execs, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		p->execs = e;
+		p->capexecs = cap;
+	}
+	e = &p->execs[p->nexecs];
+	*e = (struct gh_exec){ .exe = r->path,
+			       .cwd = r->path2,
+			       .argv_len = v->s[1].len,
+			       .argv_truncated = v->argv_truncated,
+			       .time_ns = v->h.time_ns };
+	if (e->argv_len && !(e->argv = malloc(e->argv_len)))
+		return -ENOMEM;
+	if (e->argv_len)
+		memcpy(e->argv, v->s[1].p, e->argv_len);
+	p->nexecs++;
+	return 0;
 }
 
 void gh_agg_free(struct gh_agg *a)
@@ -462,7 +495,7 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		if (h->ppid)
 			p->ppid = h->ppid;
 		drop_path_misses(p, r->path);
-		if (set_argv(p, v->s[1].p, v->s[1].len, v->argv_truncated))
+		if (set_argv(p, v->s[1].p, v->s[1].len, v->argv_truncated) || add_exec(p, r, v))
 			return nomem(a);
 		return 0;
 	case GH_EV_EXEC_FAIL:
@@ -480,7 +513,8 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		if (v->created && set_add(a, GH_SET_CREATED, r->path))
 			return -ENOMEM;
 		if (v->path_only)
-			return 0; /* a handle (tar x's O_PATH directories), not a read nor a listing */
+			return 0; /* a handle (tar x's O_PATH directories), not a read nor a listing
+				   */
 		if (v->directory)
 			return set_add(a, GH_SET_DIRS, r->path);
 		if (v->writes && set_add(a, GH_SET_WRITES, r->path))

@@ -321,4 +321,10 @@ jq_eq "accepted unix socket: local name absolute" "$T/ux.json" \
 jq_eq "O_PATH directory open: not a listing; a listing open is" "$T/ux.json" \
 	"[.filesystem.directories[]|select(startswith(\"$T/ux\"))]" "[\"$T/ux\"]"
 
+# --- every program a process executed, in order
+(cd "$T" && "$GH" run -o "$T/chain.json" -- sh -c 'exec env true')
+jq_eq "exec chain: every program, in order, and the last at the top" "$T/chain.json" \
+	'.process_tree[0]|[[.execs[]|.exe], [.execs[]|.argv], .exe]' \
+	'[["/usr/bin/sh","/usr/bin/env","/usr/bin/true"],[["sh","-c","exec env true"],["env","true"],["true"]],"/usr/bin/true"]'
+
 finish
