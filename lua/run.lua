@@ -19,51 +19,18 @@ local handle = {
   end,
 }
 
-local flags = {}
-for _, o in ipairs(require("glasshouse.cli").run.options) do
-  assert(handle[o.long], "run.lua does not handle its option --" .. o.long)
-  flags["--" .. o.long] = o
-  if o.short then flags["-" .. o.short] = o end
-end
-
--- Options of run; the first word not starting with "-" starts the command.
-local function parse(words)
-  local opts = { backend_options = {} }
-  local i = 1
-  while i <= #words do
-    local w = words[i]
-    local long, inline = w:match("^(%-%-[%w-]+)=(.*)$")
-    local o = flags[long or w]
-    if w == "--" then
-      i = i + 1
-      break
-    elseif w:sub(1, 1) ~= "-" or w == "-" then
-      break
-    elseif not o then
-      gh.usage_error("unknown option '" .. w .. "'")
-    elseif inline and not o.value then
-      gh.usage_error("option " .. long .. " takes no value")
-    end
-    local v = inline
-    if o.value and not v then
-      i = i + 1
-      v = words[i]
-      if v == nil then gh.usage_error("option " .. w .. " needs a value") end
-    end
-    handle[o.long](opts, v, long or w)
-    i = i + 1
-  end
-  return opts, table.move(words, i, #words, 1, {})
-end
-
 local words = table.move(arg, 1, #arg, 1, {})
 if gh.command then
   words[#words + 1] = "--"
   table.move(gh.command, 1, #gh.command, #words + 1, words)
 end
-local opts, cmd = parse(words)
+local opts, cmd = require("glasshouse.args").parse("run", words, handle,
+  { opts = { backend_options = {} } })
 if #cmd == 0 then gh.usage_error("no command given") end
-local backends = flags["--backend"].values -- the table's list is the list of known ones
+local backends -- the table's list is the list of known ones
+for _, o in ipairs(require("glasshouse.cli").run.options) do
+  if o.long == "backend" then backends = o.values end
+end
 local known = {}
 for _, b in ipairs(backends) do known[b] = true end
 if opts.backend and not known[opts.backend] then

@@ -6,6 +6,7 @@ local collector = require "glasshouse.collector"
 local aggregator = require "glasshouse.aggregator"
 local json = require "glasshouse.json"
 local receipt = require "glasshouse.receipt"
+local diff = require "glasshouse.diff"
 
 local M = {
   version = core.version,
@@ -16,6 +17,7 @@ local M = {
   json = json,
   receipt = receipt,
   sha256 = core.sha256,
+  diff = diff.diff, -- gh.diff(a, b [, opts]): glasshouse/diff.lua
   command = nil, -- set by `glasshouse script` to the command after --
 }
 
@@ -77,6 +79,36 @@ end
 --- write(receipt, path) -> true | nil, msg, code: encoded and written safely (core.write_file).
 function M.write(r, path)
   return core.write_file(path, json.encode(r) .. "\n")
+end
+
+--- read_receipt(path) -> receipt | nil, msg: a receipt file read and checked to be one
+--- (attestations are not read yet).
+function M.read_receipt(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, "cannot read " .. err end
+  local text = f:read("a")
+  f:close()
+  if not text then return nil, "cannot read " .. path end
+  local ok, r = pcall(json.decode, text)
+  if not ok then return nil, path .. ": not JSON: " .. tostring(r):gsub("^json%.decode: ", "") end
+  if type(r) == "table" and r.payloadType then
+    return nil, path .. ": an attestation; reading attestations is not implemented yet, give "
+      .. "the receipt it names"
+  end
+  if type(r) ~= "table" or type(r.receipt_version) ~= "string" or type(r.process_tree) ~= "table"
+    or type(r.filesystem) ~= "table" then
+    return nil, path .. ": not a glasshouse receipt (no receipt_version, process_tree or "
+      .. "filesystem)"
+  end
+  return r
+end
+
+--- use_color(when, file) -> whether to colour: when is "always", "never" or "auto"/nil (file
+--- is a terminal and $NO_COLOR is unset).
+function M.use_color(when, file)
+  if when == "always" or when == "never" then return when == "always" end
+  local nc = os.getenv("NO_COLOR")
+  return (nc == nil or nc == "") and core.isatty(file == io.stderr and 2 or 1)
 end
 
 -- Settings from the environment, as the old tool read them.

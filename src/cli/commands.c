@@ -22,6 +22,15 @@ static const struct gh_cli_option run_options[] = {
 	{ 0 },
 };
 
+static const struct gh_cli_option diff_options[] = {
+	{ 0, "json", NULL, NULL, "print the differences as JSON" },
+	{ 0, "ignore", "GLOB", NULL, "leave out paths matching GLOB (may be repeated)" },
+	{ 0, "color", "WHEN", "auto always never",
+	  "colour the output: auto (on a terminal), always, never" },
+	{ 0, "all", NULL, NULL, "compare byte and syscall counts too" },
+	{ 0 },
+};
+
 /*
  * A subcommand is a row here and either a Lua script, lua/SCRIPT.lua (compiled in by
  * bindings/registry.c), or a C function declared in commands.h; the order is the order of help.
@@ -35,6 +44,13 @@ const struct gh_cli_command gh_cli_commands[] = {
 		.options = run_options,
 		.script = "run",
 		.flags = GH_CLI_GUARDED,
+	},
+	{
+		.name = "diff",
+		.usage = "[OPTIONS] OLD NEW",
+		.summary = "what changed between two receipts; exit 0 same, 1 different, 2 trouble",
+		.options = diff_options,
+		.script = "diff",
 	},
 	{
 		.name = "script",
