@@ -11,6 +11,7 @@ local handle = {
     opts.output = v
   end,
   guest = function(opts) opts.guest = true end,
+  summary = function(opts) opts.summary = true end,
   backend = function(opts, v) opts.backend = v end,
   ["backend-opt"] = function(opts, kv)
     local k, v = gh.core.parse_kv(kv)
@@ -45,6 +46,10 @@ local receipt, werr = gh.run(cmd, {
 })
 -- A command that could not start (a missing program, a backend setting) says why in one line.
 if not gh.last.started then io.stderr:write("glasshouse: ", receipt.outcome.error, "\n") end
+if opts.summary then
+  local lines = require("glasshouse.show").header(receipt, { color = gh.use_color(nil, io.stderr) })
+  io.stderr:write(table.concat(lines, "\n"), "\n")
+end
 if werr then
   io.stderr:write("glasshouse: ", werr, "\n")
   return 125

@@ -79,10 +79,7 @@ local function normalize_word(a, ctx)
   return replace_plain(a, ctx.tmp, "$TMP")
 end
 
-local function shell_word(w)
-  if w ~= "" and not w:find("[^%w%./_:=@%%+,-]") then return w end
-  return "'" .. w:gsub("'", "'\\''") .. "'"
-end
+local shell_word = require("glasshouse.show").shell_word
 
 local function basename(p)
   return (p:match("([^/]*)$"))

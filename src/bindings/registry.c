@@ -28,6 +28,7 @@ EMBED(gh_lua_repl, "lua/glasshouse/repl.lua");
 EMBED(gh_lua_args, "lua/glasshouse/args.lua");
 EMBED(gh_lua_glob, "lua/glasshouse/glob.lua");
 EMBED(gh_lua_diff, "lua/glasshouse/diff.lua");
+EMBED(gh_lua_show, "lua/glasshouse/show.lua");
 
 /*
  * The subcommands written in Lua (lua/NAME.lua, run by `glasshouse NAME`): the Makefile writes a
@@ -51,6 +52,7 @@ static const struct embedded files[] = {
 	{ "glasshouse.args", "glasshouse/args.lua", gh_lua_args, gh_lua_args_end },
 	{ "glasshouse.glob", "glasshouse/glob.lua", gh_lua_glob, gh_lua_glob_end },
 	{ "glasshouse.diff", "glasshouse/diff.lua", gh_lua_diff, gh_lua_diff_end },
+	{ "glasshouse.show", "glasshouse/show.lua", gh_lua_show, gh_lua_show_end },
 #define GH_SCRIPT(name) { NULL, #name ".lua", gh_script_##name, gh_script_##name##_end },
 #include "lua_scripts.h"
 #undef GH_SCRIPT

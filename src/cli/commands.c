@@ -19,15 +19,27 @@ static const struct gh_cli_option run_options[] = {
 	{ 0, "backend", "NAME", "process firecracker", "process (default) or firecracker" },
 	{ 0, "backend-opt", "KEY=VALUE", "kernel= rootfs= binary= api_socket=",
 	  "backend setting (firecracker: kernel, rootfs, binary, api_socket)" },
+	{ 0, "summary", NULL, NULL,
+	  "after the command, print the receipt's header lines (as show) on stderr" },
 	{ 0 },
 };
+
+#define COLOR_OPTION                                                                               \
+	{                                                                                          \
+		0, "color", "WHEN", "auto always never",                                           \
+			"colour the output: auto (on a terminal), always, never"                   \
+	}
 
 static const struct gh_cli_option diff_options[] = {
 	{ 0, "json", NULL, NULL, "print the differences as JSON" },
 	{ 0, "ignore", "GLOB", NULL, "leave out paths matching GLOB (may be repeated)" },
-	{ 0, "color", "WHEN", "auto always never",
-	  "colour the output: auto (on a terminal), always, never" },
+	COLOR_OPTION,
 	{ 0, "all", NULL, NULL, "compare byte and syscall counts too" },
+	{ 0 },
+};
+
+static const struct gh_cli_option show_options[] = {
+	COLOR_OPTION,
 	{ 0 },
 };
 
@@ -51,6 +63,14 @@ const struct gh_cli_command gh_cli_commands[] = {
 		.summary = "what changed between two receipts; exit 0 same, 1 different, 2 trouble",
 		.options = diff_options,
 		.script = "diff",
+	},
+	{
+		.name = "show",
+		.usage = "[OPTIONS] RECEIPT",
+		.summary = "the receipt for people: process tree, files by directory, network, 80 "
+			   "columns",
+		.options = show_options,
+		.script = "show",
 	},
 	{
 		.name = "script",

@@ -110,4 +110,55 @@ expect_eq "flaky.lua: a command that differs: exit 1, what differed" \
 	"1|run 2 differs from run 1:|files written|  - ./n|files created|  - ./n|run 3 differs from run 1:|files written|  - ./n|files created|  - ./n|2 of 2 runs differed from the first" \
 	"$?|$(paste -sd'|' out.txt)"
 
+# --- show
+# A run with many processes and files, and names that a terminal must not take as they are.
+mkdir -p many && (cd many && "$GH" run -o "$T/many.json" -- sh -c \
+	'for i in $(seq 1 30); do /bin/true; done; for i in $(seq 1 40); do : >"f$i"; done; mkdir odd; : >"odd/$(printf "n\\nl\\377")"' \
+	>/dev/null 2>&1 </dev/null)
+"$GH" show many.json >out.txt 2>err.txt
+rc=$?
+expect_eq "show: exit 0, the command first, nothing on stderr" \
+	"0|command  sh -c 'for i in \$(seq 1 30); do /bin/true; done; for i in \$(seq 1 40);…|" \
+	"$rc|$(head -1 out.txt)|$(cat err.txt)"
+expect_eq "show: no line wider than 80 columns" "" \
+	"$(python3 -c 'import sys; [print(len(l), l) for l in open(sys.argv[1], encoding="utf-8").read().split("\n") if len(l) > 80]' out.txt)"
+expect_eq "show: the result and the collector's completeness" \
+	"result   exit 0|observed ok, complete: " \
+	"$(sed -n 2p out.txt | cut -d, -f1)|$(sed -n 3p out.txt | sed 's/[0-9].*//')"
+expect_eq "show: the tree, cut with a count" \
+	"processes (35)|  ├─ seq 1 30|  ├─ /bin/true|  … and 23 more" \
+	"$(grep -E '^processes|^  ├─ (seq 1 30|/bin/true) |more$' out.txt | sed 's/  *exit.*//' | sort -u | sort -r | head -4 | paste -sd'|')"
+expect_eq "show: written files by directory with a count, cut after 3 lines" \
+	"  $T/many/ (41)|    f1 [+w]  f10 [+w]  f11 [+w]  f12 [+w]  f13 [+w]  f14 [+w]  f15 [+w]|    … and 20 more" \
+	"$(grep -A4 "^  $T/many/ " out.txt | sed -n '1p;2p;5p' | paste -sd'|')"
+expect_eq "show: a name with a newline and an invalid byte, escaped" 1 "$(grep -A1 "^  $T/many/odd/ (1)" out.txt | grep -cx '    n\\nl\\xff \[+w\]')"
+"$GH" show --color=always many.json >color.txt
+expect_eq "show --color=always: bold titles; without a terminal: none" "1|0" \
+	"$(grep -c $'^\033\\[1mprocesses' color.txt)|$(grep -c $'\033' out.txt)"
+if command -v tmux >/dev/null; then
+	tmux -L gh-judge-$$ new-session -d -x 80 -y 60 "$GH show many.json; sleep 30"
+	sleep 1
+	tmux -L gh-judge-$$ capture-pane -p -t 0 | sed -n '1,50p' | sed 's/ *$//' >pane.txt
+	tmux -L gh-judge-$$ kill-server
+	if diff <(sed -n '1,50p' out.txt | sed 's/ *$//') pane.txt >pane-diff.txt; then
+		ok "show in tmux at 80 columns: the first 50 lines, none wrapped"
+	else
+		not_ok "show in tmux at 80 columns: the first 50 lines, none wrapped" "$(head -6 pane-diff.txt)"
+	fi
+elif [ -n "${CI:-}" ]; then
+	not_ok "show in tmux" "tmux is not installed"
+fi
+"$GH" show pa.json >out.txt
+expect_eq "show: products with short digests (hand-made filesystem.products)" \
+	"products (1)|  $T/a/out.txt  aaaaaaaaaaaa  3 B" "$(grep -A1 '^products' out.txt | paste -sd'|')"
+"$GH" show broken.json >out.txt 2>err.txt
+expect_eq "show: broken input: exit 2, one line" \
+	"2||glasshouse: show: broken.json: not JSON: Expected value but found T_END at character 22" \
+	"$?|$(cat out.txt)|$(cat err.txt)"
+"$GH" run --summary -o s.json -- sh -c 'echo out; exit 3' >out.txt 2>err.txt
+rc=$?
+"$GH" show s.json | head -3 >head.txt
+expect_eq "run --summary: the command's status, then show's header lines on stderr" \
+	"3|out|$(cat head.txt)" "$rc|$(cat out.txt)|$(cat err.txt)"
+
 finish
