@@ -12,6 +12,12 @@ local handle = {
   end,
   guest = function(opts) opts.guest = true end,
   summary = function(opts) opts.summary = true end,
+  policy = function(opts, v)
+    local p, err = gh.policy.load(v)
+    if not p then gh.usage_error(err) end
+    opts.policy = p
+  end,
+  enforce = function(opts) opts.enforce = true end,
   backend = function(opts, v) opts.backend = v end,
   ["backend-opt"] = function(opts, kv)
     local k, v = gh.core.parse_kv(kv)
@@ -38,11 +44,28 @@ if opts.backend and not known[opts.backend] then
   gh.usage_error("unknown backend '" .. opts.backend .. "' (known: " .. table.concat(backends, ", ") .. ")")
 end
 opts.backend_options.guest = opts.guest
+if opts.enforce or (opts.policy and opts.policy.enforce) then
+  gh.usage_error((opts.enforce and "--enforce" or "enforce = true in " .. opts.policy.source)
+    .. ": enforcement is not implemented yet (the policy can judge, not stop, the command)")
+end
+if opts.enforce and not opts.policy then gh.usage_error("--enforce needs --policy FILE.lua") end
+
+-- A policy judges the events as they come (its rules functions) and the receipt at the end.
+local checker, verdict
+if opts.policy then
+  checker = opts.policy:checker({ cwd = gh.core.getcwd(), home = os.getenv("HOME") })
+end
 
 local receipt, werr = gh.run(cmd, {
   output = opts.output or "receipt.json",
   backend = opts.backend,
   backend_options = opts.backend_options,
+  on_event = checker and function(ev) checker:event(ev) end,
+  extend = checker and function(r)
+    checker.live = true
+    verdict = checker:finish(r)
+    r.policy = gh.receipt.policy(verdict)
+  end,
 })
 -- A command that could not start (a missing program, a backend setting) says why in one line.
 if not gh.last.started then io.stderr:write("glasshouse: ", receipt.outcome.error, "\n") end
@@ -54,4 +77,10 @@ if werr then
   io.stderr:write("glasshouse: ", werr, "\n")
   return 125
 end
-return gh.exit_status(receipt)
+local status = gh.exit_status(receipt)
+if verdict and verdict.verdict ~= "pass" then
+  io.stderr:write("glasshouse: ", table.concat(gh.policy_report(verdict, 10), "\n"), "\n")
+  if verdict.verdict == "error" then return 125 end
+  if status == 0 then return 3 end
+end
+return status

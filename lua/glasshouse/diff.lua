@@ -13,18 +13,12 @@ M.SECTIONS = { "processes", "read", "written", "created", "deleted", "renamed", 
 local TITLES = { read = "files read", written = "files written", created = "files created",
   deleted = "files deleted", renamed = "files renamed", syscalls = "syscall counts" }
 
-local function str(v)
-  return type(v) == "string" and v or nil
-end
+local str, list = json.str, json.list
 
 -- A value as text; JSON numbers (floats after decoding) without ".0".
 local function text(v)
   if v == nil or v == json.null then return "none" end
   return tostring(type(v) == "number" and math.tointeger(v) or v)
-end
-
-local function list(v)
-  return type(v) == "table" and v or {}
 end
 
 -- The rest of p after dir ("" for dir itself, "/x" below it), or nil when p is not under dir.

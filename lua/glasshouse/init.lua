@@ -7,6 +7,7 @@ local aggregator = require "glasshouse.aggregator"
 local json = require "glasshouse.json"
 local receipt = require "glasshouse.receipt"
 local diff = require "glasshouse.diff"
+local policy = require "glasshouse.policy"
 
 local M = {
   version = core.version,
@@ -18,6 +19,7 @@ local M = {
   receipt = receipt,
   sha256 = core.sha256,
   diff = diff.diff, -- gh.diff(a, b [, opts]): glasshouse/diff.lua
+  policy = policy, -- gh.policy.load(file) -> p; p:check(receipt [, events])
   command = nil, -- set by `glasshouse script` to the command after --
 }
 
@@ -101,6 +103,24 @@ function M.read_receipt(path)
       .. "filesystem)"
   end
   return r
+end
+
+--- policy_report(verdict [, max]) -> lines: "policy NAME: VERDICT, N violations" and the
+--- violations (up to max, then a count of the rest), for stderr or check's output.
+function M.policy_report(v, max)
+  local show = require "glasshouse.show"
+  local n = #v.violations
+  local lines = { string.format("policy %s: %s, %d violation%s", show.printable(v.name),
+    v.verdict, n, n == 1 and "" or "s") }
+  for i, x in ipairs(v.violations) do
+    if max and i > max then
+      lines[#lines + 1] = string.format("  … and %d more", n - max)
+      break
+    end
+    lines[#lines + 1] = "  " .. show.printable(policy.describe(x))
+  end
+  if v.error then lines[#lines + 1] = "  error: " .. show.printable(v.error) end
+  return lines
 end
 
 --- use_color(when, file) -> whether to colour: when is "always", "never" or "auto"/nil (file

@@ -7,13 +7,7 @@ local M = {}
 
 local WIDTH = 80
 
-local function str(v)
-  return type(v) == "string" and v or nil
-end
-
-local function list(v)
-  return type(v) == "table" and v or {}
-end
+local str, list = json.str, json.list
 
 local function num(v)
   return type(v) == "number" and (math.tointeger(v) or v) or 0

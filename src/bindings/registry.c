@@ -29,6 +29,7 @@ EMBED(gh_lua_args, "lua/glasshouse/args.lua");
 EMBED(gh_lua_glob, "lua/glasshouse/glob.lua");
 EMBED(gh_lua_diff, "lua/glasshouse/diff.lua");
 EMBED(gh_lua_show, "lua/glasshouse/show.lua");
+EMBED(gh_lua_policy, "lua/glasshouse/policy.lua");
 
 /*
  * The subcommands written in Lua (lua/NAME.lua, run by `glasshouse NAME`): the Makefile writes a
@@ -53,6 +54,7 @@ static const struct embedded files[] = {
 	{ "glasshouse.glob", "glasshouse/glob.lua", gh_lua_glob, gh_lua_glob_end },
 	{ "glasshouse.diff", "glasshouse/diff.lua", gh_lua_diff, gh_lua_diff_end },
 	{ "glasshouse.show", "glasshouse/show.lua", gh_lua_show, gh_lua_show_end },
+	{ "glasshouse.policy", "glasshouse/policy.lua", gh_lua_policy, gh_lua_policy_end },
 #define GH_SCRIPT(name) { NULL, #name ".lua", gh_script_##name, gh_script_##name##_end },
 #include "lua_scripts.h"
 #undef GH_SCRIPT

@@ -21,6 +21,10 @@ static const struct gh_cli_option run_options[] = {
 	  "backend setting (firecracker: kernel, rootfs, binary, api_socket)" },
 	{ 0, "summary", NULL, NULL,
 	  "after the command, print the receipt's header lines (as show) on stderr" },
+	{ 0, "policy", "FILE.lua", NULL,
+	  "judge the run by the policy FILE.lua; exit 3 when it fails" },
+	{ 0, "enforce", NULL, NULL,
+	  "stop the tree at a policy's first violation (not implemented yet)" },
 	{ 0 },
 };
 
@@ -40,6 +44,11 @@ static const struct gh_cli_option diff_options[] = {
 
 static const struct gh_cli_option show_options[] = {
 	COLOR_OPTION,
+	{ 0 },
+};
+
+static const struct gh_cli_option check_options[] = {
+	{ 0, "policy", "FILE.lua", NULL, "the policy to judge the receipts by (required)" },
 	{ 0 },
 };
 
@@ -71,6 +80,13 @@ const struct gh_cli_command gh_cli_commands[] = {
 			   "columns",
 		.options = show_options,
 		.script = "show",
+	},
+	{
+		.name = "check",
+		.usage = "--policy FILE.lua RECEIPT...",
+		.summary = "judge saved receipts by a policy; exit 0 pass, 3 fail, 2 trouble",
+		.options = check_options,
+		.script = "check",
 	},
 	{
 		.name = "script",

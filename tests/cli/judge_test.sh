@@ -161,4 +161,117 @@ rc=$?
 expect_eq "run --summary: the command's status, then show's header lines on stderr" \
 	"3|out|$(cat head.txt)" "$rc|$(cat out.txt)|$(cat err.txt)"
 
+# --- policies
+mkdir -p pol && cd pol
+cat >build.lua <<'P'
+return {
+  name = "ci-build",
+  exec = { allow = { "/usr/bin/**" } },
+  read = { deny = { "/etc/shadow" } },
+  write = { allow = { "./**", "/dev/null" } },
+  rules = { function(ev) if ev.kind == "exec" and ev.exe == "/usr/bin/od" then return "no od" end end },
+}
+P
+# pol_run ARGS...: glasshouse run in pol/; sets rc, out, err.
+pol_run() {
+	rm -f r.json
+	"$GH" run -o r.json "$@" >out.txt 2>err.txt </dev/null
+	rc=$?
+	out=$(cat out.txt)
+	err=$(cat err.txt)
+}
+pol_run --policy build.lua -- sh -c 'echo ok >mine.txt; cat mine.txt'
+expect_eq "run --policy: a pass exits with the command's status, nothing on stderr" "0|ok||pass|[]" \
+	"$rc|$out|$err|$(jq -r .policy.verdict r.json)|$(jq -c .policy.violations r.json)"
+jq_eq "run --policy: the block names the policy and its file's sha256" r.json \
+	'.policy | [.name, .source, .sha256, .enforced, .error]' \
+	"[\"ci-build\",\"build.lua\",\"$(sha256sum build.lua | cut -d' ' -f1)\",false,null]"
+pol_run --policy build.lua -- sh -c 'cat /etc/shadow >/dev/null; echo x >"$1"; od /dev/null; rm -f "$1"' sh "$T.out"
+expect_eq "run --policy: a failing verdict exits 3 and lists the violations on stderr" \
+	"3|glasshouse: policy ci-build: fail, 3 violations|  rules[1]: no od (pid N /usr/bin/od)|  read.deny: read /etc/shadow matches deny '/etc/shadow'|  write.allow: write $T.out matches no allow entry|fail" \
+	"$rc|$(sed 's/pid [0-9]*/pid N/' err.txt | paste -sd'|')|$(jq -r .policy.verdict r.json)"
+jq_eq "run --policy: a rules function's violation names the event's pid and program" r.json \
+	'[.policy.violations[] | select(.rule == "rules[1]") | [.kind, .exe, .path, .message, (.pid|type)]]' \
+	'[["exec","/usr/bin/od",null,"no od","number"]]'
+pol_run --policy build.lua -- sh -c 'cat /etc/shadow >/dev/null; exit 5'
+expect_eq "run --policy: the command's own non-zero status wins over 3" "5|fail" \
+	"$rc|$(jq -r .policy.verdict r.json)"
+cat >many.lua <<'P'
+return { write = { deny = { "./**" } } }
+P
+pol_run --policy many.lua -- sh -c 'for i in $(seq 1 15); do : >f$i; done'
+expect_eq "run --policy: up to 10 violations on stderr, then a count" \
+	"3|glasshouse: policy many.lua: fail, 15 violations|10|  … and 5 more" \
+	"$rc|$(head -1 err.txt)|$(grep -c '^  write.deny' err.txt)|$(tail -1 err.txt)"
+printf 'return {\n  rules = { function(ev)\n    if ev.kind == "exit" then error("boom") end\n  end },\n}\n' >raise.lua
+pol_run --policy raise.lua -- true
+expect_eq "run --policy: a raising rules function is an error, not a pass: 125, file:line, receipt written" \
+	"125|glasshouse: policy raise.lua: error, 0 violations|  error: rules[1]: raise.lua:3: boom|error|rules[1]: raise.lua:3: boom" \
+	"$rc|$(paste -sd'|' err.txt)|$(jq -r .policy.verdict r.json)|$(jq -r .policy.error r.json)"
+printf 'return {\n  finally = function(r) return r.x.y end,\n}\n' >fin.lua
+pol_run --policy fin.lua -- true
+expect_eq "run --policy: a raising finally too" "125|error|finally: fin.lua:2: attempt to index a nil value (field 'x')" \
+	"$rc|$(jq -r .policy.verdict r.json)|$(jq -r .policy.error r.json)"
+for bad in 'return {\n  read = { deny = { "/etc" }\n' 'return {\n  name = "x",\n  wirte = {},\n}\n' \
+	'return {\n  exec = { allow = { "usr/**" } },\n}\n'; do
+	printf "$bad" >broken.lua
+	pol_run --policy broken.lua -- sh -c 'echo RAN; : >ran'
+	printf '%s|%s|%s\n' "$rc" "$(head -1 err.txt)" "$out$([ -e ran ] || [ -e r.json ] && echo ' and it ran')"
+done >broken.txt
+expect_eq "a broken policy: exit 2 with file:line, and the command does not run" \
+	"2|glasshouse: broken.lua:3: '}' expected (to close '{' at line 2) near <eof>|
+2|glasshouse: broken.lua:3: unknown key 'wirte' (known: name, exec, read, write, connect, rules, finally, enforce)|
+2|glasshouse: broken.lua:2: bad glob in exec.allow: 'usr/**' is relative: start it with /, ./, ~/ or **|" \
+	"$(cat broken.txt)"
+printf 'return { enforce = true }\n' >enforce.lua
+pol_run --policy enforce.lua -- sh -c ': >ran'
+expect_eq "enforce = true: a usage error naming it as not implemented; nothing runs" \
+	"2|glasshouse: enforce = true in enforce.lua: enforcement is not implemented yet (the policy can judge, not stop, the command)|no" \
+	"$rc|$(head -1 err.txt)|$([ -e ran ] && echo ran || echo no)"
+pol_run --policy build.lua --enforce -- true
+expect_eq "--enforce: the same usage error" \
+	"2|glasshouse: --enforce: enforcement is not implemented yet (the policy can judge, not stop, the command)" \
+	"$rc|$(head -1 err.txt)"
+
+# Names with spaces, newlines and bytes that are not UTF-8, matched by ./ globs.
+printf 'return { write = { deny = { "./sp ace", "./nl\\nx", "./\\255*" } } }\n' >odd.lua
+pol_run --policy odd.lua -- sh -c ': >"sp ace"; : >"$(printf "nl\\nx")"; : >"$(printf "\\377\\376")"; : >plain'
+expect_eq "globs match names with spaces, newlines and invalid UTF-8 byte for byte" \
+	"[b'nl\\nx', b'sp ace', b'\\xff\\xfe']" "$(python3 -c 'import json, os
+print([os.path.basename(os.fsencode(v["path"])) for v in json.load(open("r.json"))["policy"]["violations"]])')"
+
+# check: the same verdict offline.
+pol_run --policy build.lua -- sh -c 'cat /etc/shadow >/dev/null; od /dev/null'
+cp r.json fail.json
+pol_run -- sh -c 'echo ok'
+cp r.json pass.json
+"$GH" check --policy build.lua pass.json >out.txt 2>&1
+expect_eq "check: a pass exits 0, and says the rules functions were skipped" \
+	"0|pass.json: policy ci-build: pass, 0 violations|pass.json: rules functions skipped: a receipt holds no events" \
+	"$?|$(paste -sd'|' out.txt)"
+"$GH" check --policy build.lua pass.json fail.json >out.txt 2>&1
+expect_eq "check: a failing receipt exits 3 and prints each violation on a line" \
+	"3|fail.json: policy ci-build: fail, 1 violation|  read.deny: read /etc/shadow matches deny '/etc/shadow'" \
+	"$?|$(grep -A1 '^fail.json: policy' out.txt | paste -sd'|')"
+"$GH" check --policy build.lua nosuch.json >out.txt 2>err.txt
+expect_eq "check: an unreadable receipt exits 2" "2|glasshouse: check: cannot read nosuch.json: No such file or directory" \
+	"$?|$(cat err.txt)"
+"$GH" check --policy broken.lua pass.json >out.txt 2>err.txt
+expect_eq "check: a broken policy exits 2 with file:line" "2|glasshouse: broken.lua:2: bad glob in exec.allow: 'usr/**' is relative: start it with /, ./, ~/ or **" \
+	"$?|$(head -1 err.txt)"
+"$GH" check pass.json >out.txt 2>err.txt
+expect_eq "check without --policy: a usage error" "2|glasshouse: check needs --policy FILE.lua" \
+	"$?|$(head -1 err.txt)"
+pol_run --policy raise.lua -- true
+cp r.json error.json
+if python3 "$ROOT/tests/cli/validate.py" "$ROOT/docs/receipt.schema.json" pass.json fail.json error.json >schema.txt 2>&1; then
+	ok "receipts with a policy block validate against docs/receipt.schema.json"
+else
+	not_ok "receipts with a policy block validate against docs/receipt.schema.json" "$(head -5 schema.txt)"
+fi
+"$GH" check --policy fin.lua pass.json >out.txt 2>err.txt
+expect_eq "check: a raising finally exits 125" "125|pass.json: policy fin.lua: error, 0 violations" \
+	"$?|$(head -1 out.txt)"
+cd "$T"
+
 finish
