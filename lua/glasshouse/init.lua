@@ -6,8 +6,6 @@ local collector = require "glasshouse.collector"
 local aggregator = require "glasshouse.aggregator"
 local json = require "glasshouse.json"
 local receipt = require "glasshouse.receipt"
-local diff = require "glasshouse.diff"
-local policy = require "glasshouse.policy"
 
 local M = {
   version = core.version,
@@ -18,8 +16,9 @@ local M = {
   json = json,
   receipt = receipt,
   sha256 = core.sha256,
-  diff = diff.diff, -- gh.diff(a, b [, opts]): glasshouse/diff.lua
-  policy = policy, -- gh.policy.load(file) -> p; p:check(receipt [, events])
+  -- gh.policy.load(file) -> p; p:check(receipt [, events]): glasshouse/policy.lua, loaded
+  -- when first used, as gh.diff is (a plain `glasshouse run` does not load them)
+  policy = setmetatable({}, { __index = function(_, k) return require("glasshouse.policy")[k] end }),
   command = nil, -- set by `glasshouse script` to the command after --
 }
 
@@ -105,6 +104,11 @@ function M.read_receipt(path)
   return r
 end
 
+--- diff(a, b [, opts]) -> what changed between two receipts (glasshouse/diff.lua).
+function M.diff(a, b, opts)
+  return require("glasshouse.diff").diff(a, b, opts)
+end
+
 --- policy_report(verdict [, max]) -> lines: "policy NAME: VERDICT, N violations" and the
 --- violations (up to max, then a count of the rest), for stderr or check's output.
 function M.policy_report(v, max)
@@ -117,7 +121,7 @@ function M.policy_report(v, max)
       lines[#lines + 1] = string.format("  … and %d more", n - max)
       break
     end
-    lines[#lines + 1] = "  " .. show.printable(policy.describe(x))
+    lines[#lines + 1] = "  " .. show.printable(M.policy.describe(x))
   end
   if v.error then lines[#lines + 1] = "  error: " .. show.printable(v.error) end
   return lines

@@ -233,6 +233,13 @@ expect_eq "--enforce: the same usage error" \
 	"2|glasshouse: --enforce: enforcement is not implemented yet (the policy can judge, not stop, the command)" \
 	"$rc|$(head -1 err.txt)"
 
+# connect: a refused loopback connect and a unix socket, allowed and denied by destination.
+printf 'return {\n  connect = { allow = { "127.0.0.1:*" }, deny = { "*:9" } },\n}\n' >net.lua
+pol_run --policy net.lua -- bash -c 'echo >/dev/tcp/127.0.0.1/1; echo >/dev/tcp/127.0.0.1/9; python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect_ex(\"/nonexistent.sock\")"' 
+jq_eq "connect: allow and deny by destination (ip:port, unix:/path), deny wins, with pid and program" r.json \
+	'[.policy.violations[] | [.rule, .dst, (.pid|type), (.exe|test("bash|python"))]]' \
+	'[["connect.deny","127.0.0.1:9","number",true],["connect.allow","unix:/nonexistent.sock","number",true]]'
+
 # Names with spaces, newlines and bytes that are not UTF-8, matched by ./ globs.
 printf 'return { write = { deny = { "./sp ace", "./nl\\nx", "./\\255*" } } }\n' >odd.lua
 pol_run --policy odd.lua -- sh -c ': >"sp ace"; : >"$(printf "nl\\nx")"; : >"$(printf "\\377\\376")"; : >plain'
