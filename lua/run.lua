@@ -80,6 +80,10 @@ if werr then
   return 125
 end
 local status = gh.exit_status(receipt)
+if verdict and not receipt.collector.complete then
+  io.stderr:write("glasshouse: policy ", verdict.name, ": the collector was not complete (",
+    tostring(receipt.collector.error), "): the verdict covers only what it saw\n")
+end
 if verdict and verdict.verdict ~= "pass" then
   io.stderr:write("glasshouse: ", table.concat(gh.policy_report(verdict, 10), "\n"), "\n")
   if verdict.verdict == "error" then return 125 end

@@ -233,6 +233,11 @@ expect_eq "--enforce: the same usage error" \
 	"2|glasshouse: --enforce: enforcement is not implemented yet (the policy can judge, not stop, the command)" \
 	"$rc|$(head -1 err.txt)"
 
+GLASSHOUSE_BPF_DIR=/nonexistent pol_run --policy build.lua -- true
+expect_eq "run --policy without the collector: the pass says it covers only what was seen" \
+	"0|glasshouse: policy ci-build: the collector was not complete (" \
+	"$rc|$(grep '^glasshouse: policy' err.txt | cut -d'(' -f1)("
+
 # connect: a refused loopback connect and a unix socket, allowed and denied by destination.
 printf 'return {\n  connect = { allow = { "127.0.0.1:*" }, deny = { "*:9" } },\n}\n' >net.lua
 pol_run --policy net.lua -- bash -c 'echo >/dev/tcp/127.0.0.1/1; echo >/dev/tcp/127.0.0.1/9; python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect_ex(\"/nonexistent.sock\")"' 

@@ -235,3 +235,39 @@ describe("glasshouse.glob", function()
     assert.is_true(net("unix:*", "unix:/run/x.sock"))
   end)
 end)
+
+describe("glasshouse.show", function()
+  local show = require "glasshouse.show"
+
+  it("escapes control bytes and text that is not UTF-8 for a terminal", function()
+    assert.are.equal("a\\nb\\tc\\x1b[2J", show.printable("a\nb\tc\27[2J"))
+    assert.are.equal("\\xff\\xfe", show.printable("\255\254"))
+    assert.are.equal("é ok", show.printable("é ok"))
+  end)
+
+  it("quotes argv words as a shell would need them", function()
+    assert.are.same({ "ls", "'a b'", "'it'\\''s'", "''" },
+      { show.shell_word("ls"), show.shell_word("a b"), show.shell_word("it's"), show.shell_word("") })
+  end)
+
+  it("draws a tree within 80 columns and cuts long lists with a count", function()
+    local procs = { { pid = 1, ppid = 0, exe = "/bin/sh", argv = { "sh", string.rep("x", 100) },
+      exit_code = 0, start_offset_ms = 0 } }
+    for i = 2, 20 do
+      procs[i] = { pid = i, ppid = 1, exe = "/bin/true", argv = { "true" }, exit_code = i == 2 and 1
+        or 0, start_offset_ms = i }
+    end
+    local text = show.render({ process_tree = procs, timing = { duration_ms = 7 },
+      outcome = { exit_code = 0 }, filesystem = {}, collector = { status = "ok", complete = true,
+        events = 3 } }, { limit = 3 })
+    local lines = {}
+    for l in text:gmatch("([^\n]*)\n") do
+      lines[#lines + 1] = l
+      assert.is_true(utf8.len(l) <= 80, l)
+    end
+    assert.are.equal("processes (20)", lines[5])
+    assert.are.equal("  sh " .. string.rep("x", 57) .. "…  exit 0     7 ms", lines[6])
+    assert.are.equal("  ├─ true" .. string.rep(" ", 56) .. "exit 1  at 2 ms", lines[7])
+    assert.are.equal("  … and 17 more", lines[9])
+  end)
+end)
