@@ -155,6 +155,12 @@ end
 
 local str, list = json.str, json.list
 
+-- A destination as connect rules see it: unix sockets as unix:/path (or unix:@name).
+local function destination(dst)
+  if dst and (dst:sub(1, 1) == "/" or dst:sub(1, 1) == "@") then return "unix:" .. dst end
+  return dst
+end
+
 -- Every exec, read, write and connect of the receipt: {kind, subject, field, pid, exe}.
 local function subjects(r)
   local out, seen = {}, {}
@@ -180,11 +186,42 @@ local function subjects(r)
   end
   local net = type(r.network) == "table" and r.network or {}
   for _, a in ipairs(list(net.attempts)) do
-    local dst = str(a.dst)
-    if dst and (dst:sub(1, 1) == "/" or dst:sub(1, 1) == "@") then dst = "unix:" .. dst end
-    if a.op == "connect" or a.op == "sendto" then add("connect", dst, "dst", a.pid) end
+    if a.op == "connect" or a.op == "sendto" then
+      add("connect", destination(str(a.dst)), "dst", a.pid)
+    end
   end
   return out
+end
+
+local O_ACCMODE, O_RDWR, O_PATH = 3, 2, 0x200000
+
+--[[
+event_subjects(ev) -> {{kind, subject, field}...}: what the glob rules judge in one event (a
+successful exec, open, unlink, rename, link, mkdir, mknod, symlink, connect, or send that names
+a destination), as the receipt would list it. An enforcer judges these with p:judge.
+]]
+function M.event_subjects(ev)
+  if ev.error then return {} end
+  local k = ev.kind
+  if k == "exec" then return { { "exec", ev.exe, "path" } } end
+  if k == "open" then
+    local f = math.tointeger(ev.flags) or 0
+    if f & O_PATH ~= 0 or ev.directory then return {} end
+    local out = {}
+    if not ev.write or f & O_ACCMODE == O_RDWR then out[#out + 1] = { "read", ev.path, "path" } end
+    if ev.write or ev.created then out[#out + 1] = { "write", ev.path, "path" } end
+    return out
+  end
+  if k == "rename" or k == "link" then
+    return { { "write", ev.from, "path" }, { "write", ev.to, "path" } }
+  end
+  if k == "unlink" or k == "mkdir" or k == "mknod" or k == "symlink" then
+    return { { "write", ev.path, "path" } }
+  end
+  if (k == "connect" or k == "send") and ev.dst then
+    return { { "connect", destination(ev.dst), "dst" } }
+  end
+  return {}
 end
 
 local Checker = {}
@@ -198,7 +235,7 @@ add p:judge per event here.
 ]]
 function Policy:checker(ctx)
   return setmetatable({ policy = self, ctx = ctx, violations = {}, seen = {}, exe_of = {},
-    events = 0 }, Checker)
+    judged = {}, events = 0 }, Checker)
 end
 
 function Checker:add(v)
@@ -226,6 +263,24 @@ function Checker:event(ev)
     self.exe_of[ev.pid] = self.exe_of[ev.parent]
   end
   if self.err then return end
+  -- The glob rules on the event, so a violation names the process; finish skips what was judged.
+  local jok, jerr = pcall(function()
+    for _, sj in ipairs(M.event_subjects(ev)) do
+      local kind, subject, field = sj[1], sj[2], sj[3]
+      if type(subject) == "string" then
+        self.judged[kind .. "\0" .. subject] = true
+        local rule, msg = self.policy:judge(kind, subject, self.ctx)
+        if rule then
+          self:add({ rule = rule, kind = kind, pid = ev.pid, exe = self.exe_of[ev.pid],
+            [field] = subject, message = msg })
+        end
+      end
+    end
+  end)
+  if not jok then
+    self.err = tostring(jerr)
+    return
+  end
   for i, f in ipairs(self.policy.spec.rules or {}) do
     local ok, res = self:call(string.format("rules[%d]", i), f, ev)
     if not ok then return end
@@ -244,7 +299,10 @@ function Checker:finish(r)
   local p = self.policy
   local ok, jerr = pcall(function()
     for _, s in ipairs(subjects(r)) do
-      local rule, msg = p:judge(s.kind, s.subject, self.ctx)
+      local rule, msg
+      if not self.judged[s.kind .. "\0" .. s.subject] then
+        rule, msg = p:judge(s.kind, s.subject, self.ctx)
+      end
       if rule then
         self:add({ rule = rule, kind = s.kind, pid = s.pid, exe = s.exe, [s.field] = s.subject,
           message = msg })

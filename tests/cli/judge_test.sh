@@ -187,8 +187,8 @@ jq_eq "run --policy: the block names the policy and its file's sha256" r.json \
 	'.policy | [.name, .source, .sha256, .enforced, .error]' \
 	"[\"ci-build\",\"build.lua\",\"$(sha256sum build.lua | cut -d' ' -f1)\",false,null]"
 pol_run --policy build.lua -- sh -c 'cat /etc/shadow >/dev/null; echo x >"$1"; od /dev/null; rm -f "$1"' sh "$T.out"
-expect_eq "run --policy: a failing verdict exits 3 and lists the violations on stderr" \
-	"3|glasshouse: policy ci-build: fail, 3 violations|  rules[1]: no od (pid N /usr/bin/od)|  read.deny: read /etc/shadow matches deny '/etc/shadow'|  write.allow: write $T.out matches no allow entry|fail" \
+expect_eq "run --policy: a failing verdict exits 3 and lists the violations on stderr (with a rules function, events name each one's process)" \
+	"3|glasshouse: policy ci-build: fail, 4 violations|  read.deny: read /etc/shadow matches deny '/etc/shadow' (pid N /usr/bin/cat)|  write.allow: write $T.out matches no allow entry (pid N /usr/bin/sh)|  rules[1]: no od (pid N /usr/bin/od)|  write.allow: write $T.out matches no allow entry (pid N /usr/bin/rm)|fail" \
 	"$rc|$(sed 's/pid [0-9]*/pid N/' err.txt | paste -sd'|')|$(jq -r .policy.verdict r.json)"
 jq_eq "run --policy: a rules function's violation names the event's pid and program" r.json \
 	'[.policy.violations[] | select(.rule == "rules[1]") | [.kind, .exe, .path, .message, (.pid|type)]]' \

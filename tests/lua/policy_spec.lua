@@ -166,3 +166,37 @@ describe("receipt.policy", function()
       json.encode(receipt.policy(v), { compact = true }))
   end)
 end)
+
+describe("policy.event_subjects", function()
+  local es = gh.policy.event_subjects
+  it("names what the glob rules judge in each event kind", function()
+    assert.are.same({ { "exec", "/bin/x", "path" } }, es({ kind = "exec", exe = "/bin/x" }))
+    assert.are.same({ { "read", "/a", "path" } }, es({ kind = "open", path = "/a", flags = 0 }))
+    assert.are.same({ { "write", "/a", "path" } },
+      es({ kind = "open", path = "/a", flags = 1, write = true }))
+    assert.are.same({ { "read", "/a", "path" }, { "write", "/a", "path" } },
+      es({ kind = "open", path = "/a", flags = 2, write = true }))
+    assert.are.same({}, es({ kind = "open", path = "/a", flags = 0x200000 }))
+    assert.are.same({}, es({ kind = "open", path = "/d", flags = 0, directory = true }))
+    assert.are.same({}, es({ kind = "open", path = "/a", flags = 0, error = "ENOENT" }))
+    assert.are.same({ { "write", "/x", "path" }, { "write", "/y", "path" } },
+      es({ kind = "rename", from = "/x", to = "/y" }))
+    for _, k in ipairs({ "unlink", "mkdir", "mknod", "symlink" }) do
+      assert.are.same({ { "write", "/p", "path" } }, es({ kind = k, path = "/p" }))
+    end
+    assert.are.same({ { "connect", "unix:/run/s", "dst" } }, es({ kind = "connect", dst = "/run/s" }))
+    assert.are.same({ { "connect", "1.2.3.4:53", "dst" } }, es({ kind = "send", dst = "1.2.3.4:53" }))
+    assert.are.same({}, es({ kind = "send" }))
+    assert.are.same({}, es({ kind = "bind", address = "0.0.0.0:80" }))
+  end)
+
+  it("lets events name the process of a file violation, judged once", function()
+    local p = assert(load('return { read = { deny = { "/etc/shadow" } } }'))
+    local v = p:check(sample(), { { kind = "fork", pid = 12, parent = 10 },
+      { kind = "exec", pid = 12, exe = "/usr/bin/cat" },
+      { kind = "open", pid = 12, path = "/etc/shadow", flags = 0 } })
+    assert.are.same({ { rule = "read.deny", kind = "read", pid = 12, exe = "/usr/bin/cat",
+      path = "/etc/shadow", message = "read /etc/shadow matches deny '/etc/shadow'" } },
+      v.violations)
+  end)
+end)
