@@ -29,7 +29,8 @@ for i, f in ipairs(files) do
   if not r then return trouble(err) end
   receipts[i] = r
 end
-local ok, result = pcall(gh.diff, receipts[1], receipts[2], { all = opts.all, ignore = opts.ignore })
+local ok, result = pcall(gh.diff, receipts[1], receipts[2],
+  { all = opts.all, ignore = opts.ignore })
 if not ok then return trouble(tostring(result):gsub("^glasshouse%.diff: ", "")) end
 
 if opts.json then

@@ -18,8 +18,9 @@ end
 --[[
 parse(command, words, handle [, {interleaved = true, opts = {...}}]) -> opts, operands
 handle[long](opts, value, flag, row) does what each option of `command`'s row means (opts starts
-as how.opts or {}); every option of the row must have one. Options end at "--"; without interleaved, also at the first word that is
-not an option (run's command); with it, operands and options may mix (diff OLD NEW --json).
+as how.opts or {}); every option of the row must have one. Options end at "--"; without
+interleaved, also at the first word that is not an option (run's command); with it, operands
+and options may mix (diff OLD NEW --json).
 ]]
 function M.parse(command, words, handle, how)
   local flags = {}

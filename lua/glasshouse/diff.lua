@@ -160,7 +160,9 @@ local function files(r, ctx, maps)
   local fs = type(r.filesystem) == "table" and r.filesystem or {}
   for section, key in pairs(FILE_SECTIONS) do
     for _, p in ipairs(list(fs[key])) do
-      if type(p) == "string" and not ignored(ctx, p) then maps[section][M.normalize(p, ctx)] = "" end
+      if type(p) == "string" and not ignored(ctx, p) then
+        maps[section][M.normalize(p, ctx)] = ""
+      end
     end
   end
   for _, rn in ipairs(list(fs.renames)) do

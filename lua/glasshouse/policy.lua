@@ -119,7 +119,11 @@ local function matchers(spec, kind, ctx)
       out[which] = {}
       for _, g in ipairs(s[which]) do
         local m, why
-        if kind == "connect" then m, why = glob.compile_plain(g) else m, why = glob.compile(g, ctx) end
+        if kind == "connect" then
+          m, why = glob.compile_plain(g)
+        else
+          m, why = glob.compile(g, ctx)
+        end
         if not m then error("policy: " .. why, 0) end
         table.insert(out[which], m)
       end

@@ -83,8 +83,9 @@ function M.header(r, opts)
   local ok = code == 0 and not str(o.signal)
   local lines = {
     cut("command  " .. command_line(root), WIDTH),
-    paint(ok and "good" or "bad", cut(string.format("result   %s, %d ms, %s, %d read, %d changed, %s",
-      result, num(type(r.timing) == "table" and r.timing.duration_ms),
+    paint(ok and "good" or "bad", cut(string.format(
+      "result   %s, %d ms, %s, %d read, %d changed, %s", result,
+      num(type(r.timing) == "table" and r.timing.duration_ms),
       plural(#list(r.process_tree), "process", "processes"), #list(fs.reads), changed,
       plural(#list(type(r.network) == "table" and r.network.attempts), "connection")), WIDTH)),
   }
@@ -117,7 +118,8 @@ local function tree(r, out, limit, paint)
     if shown > limit then return end
     local right = status_of(p)
     local at = num(p.start_offset_ms)
-    right = right .. (depth == 0 and string.format(" %5d ms", num(r.timing and r.timing.duration_ms))
+    local run_ms = num(r.timing and r.timing.duration_ms)
+    right = right .. (depth == 0 and string.format(" %5d ms", run_ms)
       or string.format("  at %d ms", at))
     local left = "  " .. lead .. branch .. command_line(p)
     left = cut(left, WIDTH - width(right) - 2)
