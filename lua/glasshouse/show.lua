@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 -- glasshouse.show: a receipt for people to read, 80 columns wide: the process tree, the files by
--- directory, failures, network, products and the collector's completeness.
+-- directory, failures, network, products, the collector's completeness and a policy's verdict.
 local json = require "glasshouse.json"
 
 local M = {}
@@ -95,6 +95,13 @@ function M.header(r, opts)
     "observed %s, %s: %d events, %d lost, %d truncated%s", tostring(c.status),
     complete and "complete" or "INCOMPLETE", num(c.events), num(c.lost), num(c.truncated),
     str(c.error) and (" (" .. M.printable(c.error) .. ")") or ""), WIDTH))
+  local pol = type(r.policy) == "table" and r.policy or nil
+  if pol then
+    local n = #list(pol.violations)
+    lines[#lines + 1] = paint(pol.verdict == "pass" and "good" or "bad", cut(string.format(
+      "policy   %s: %s, %s", M.printable(tostring(pol.name)), tostring(pol.verdict),
+      plural(n, "violation")), WIDTH))
+  end
   return lines
 end
 
@@ -269,6 +276,15 @@ local function network(r, out, limit, paint)
   listing(out, "network", lines, limit, paint)
 end
 
+local function violations(r, out, limit, paint)
+  local pol = type(r.policy) == "table" and r.policy or {}
+  local lines = {}
+  for i, v in ipairs(list(pol.violations)) do
+    lines[i] = M.printable(string.format("%s: %s", tostring(v.rule), tostring(v.message)))
+  end
+  listing(out, "policy violations", lines, limit, paint)
+end
+
 local function products(r, out, limit, paint)
   local fs = type(r.filesystem) == "table" and r.filesystem or {}
   local lines = {}
@@ -288,7 +304,7 @@ function M.render(r, opts)
   local limit = opts.limit or 12
   local paint = painter(opts.color)
   local out = M.header(r, opts)
-  for _, section in ipairs({ tree, files, failures, network, products }) do
+  for _, section in ipairs({ tree, files, failures, network, products, violations }) do
     out[#out + 1] = ""
     local before = #out
     section(r, out, limit, paint)

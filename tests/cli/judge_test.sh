@@ -257,6 +257,10 @@ pol_run --policy build.lua -- sh -c 'cat /etc/shadow >/dev/null; od /dev/null'
 cp r.json fail.json
 pol_run -- sh -c 'echo ok'
 cp r.json pass.json
+"$GH" show fail.json >out.txt
+expect_eq "show: a policy's verdict in the header, its violations apart" \
+	"policy   ci-build: fail, 2 violations|policy violations (2)|  read.deny: read /etc/shadow matches deny '/etc/shadow'|  rules[1]: no od" \
+	"$(grep '^policy   ' out.txt)|$(grep -A2 '^policy violations' out.txt | paste -sd'|')"
 "$GH" check --policy build.lua pass.json >out.txt 2>&1
 expect_eq "check: a pass exits 0, and says the rules functions were skipped" \
 	"0|pass.json: policy ci-build: pass, 0 violations|pass.json: rules functions skipped: a receipt holds no events" \
