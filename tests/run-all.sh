@@ -98,6 +98,7 @@ for s in "${suites[@]}"; do
 		tally "cli/repl" bash tests/cli/repl_test.sh
 		tally "cli/help" bash tests/cli/help_test.sh
 		tally "cli/evidence" bash tests/cli/evidence_test.sh
+		tally "cli/judge" bash tests/cli/judge_test.sh
 		tally "cli/valgrind" bash tests/cli/valgrind_test.sh
 		;;
 	bpf)

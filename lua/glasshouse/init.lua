@@ -22,6 +22,9 @@ local M = {
   sha256_file = evidence.sha256_file,
   load_key = evidence.load_key,
   load_public_key = evidence.load_public_key,
+  -- gh.policy.load(file) -> p; p:check(receipt [, events]): glasshouse/policy.lua, loaded
+  -- when first used, as gh.diff is (a plain `glasshouse run` does not load them)
+  policy = setmetatable({}, { __index = function(_, k) return require("glasshouse.policy")[k] end }),
   command = nil, -- set by `glasshouse script` to the command after --
 }
 
@@ -113,6 +116,59 @@ end
 --- write(receipt, path) -> true | nil, msg, code: encoded and written safely (core.write_file).
 function M.write(r, path)
   return core.write_file(path, json.encode(r) .. "\n")
+end
+
+--- read_receipt(path) -> receipt | nil, msg: a receipt file read and checked to be one
+--- (attestations are not read yet).
+function M.read_receipt(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, "cannot read " .. err end
+  local text = f:read("a")
+  f:close()
+  if not text then return nil, "cannot read " .. path end
+  local ok, r = pcall(json.decode, text)
+  if not ok then return nil, path .. ": not JSON: " .. tostring(r):gsub("^json%.decode: ", "") end
+  if type(r) == "table" and r.payloadType then
+    return nil, path .. ": an attestation; reading attestations is not implemented yet, give "
+      .. "the receipt it names"
+  end
+  if type(r) ~= "table" or type(r.receipt_version) ~= "string" or type(r.process_tree) ~= "table"
+    or type(r.filesystem) ~= "table" then
+    return nil, path .. ": not a glasshouse receipt (no receipt_version, process_tree or "
+      .. "filesystem)"
+  end
+  return r
+end
+
+--- diff(a, b [, opts]) -> what changed between two receipts (glasshouse/diff.lua).
+function M.diff(a, b, opts)
+  return require("glasshouse.diff").diff(a, b, opts)
+end
+
+--- policy_report(verdict [, max]) -> lines: "policy NAME: VERDICT, N violations" and the
+--- violations (up to max, then a count of the rest), for stderr or check's output.
+function M.policy_report(v, max)
+  local show = require "glasshouse.show"
+  local n = #v.violations
+  local lines = { string.format("policy %s: %s, %d violation%s", show.printable(v.name),
+    v.verdict, n, n == 1 and "" or "s") }
+  for i, x in ipairs(v.violations) do
+    if max and i > max then
+      lines[#lines + 1] = string.format("  … and %d more", n - max)
+      break
+    end
+    lines[#lines + 1] = "  " .. show.printable(M.policy.describe(x))
+  end
+  if v.error then lines[#lines + 1] = "  error: " .. show.printable(v.error) end
+  return lines
+end
+
+--- use_color(when, file) -> whether to colour: when is "always", "never" or "auto"/nil (file
+--- is a terminal and $NO_COLOR is unset).
+function M.use_color(when, file)
+  if when == "always" or when == "never" then return when == "always" end
+  local nc = os.getenv("NO_COLOR")
+  return (nc == nil or nc == "") and core.isatty(file == io.stderr and 2 or 1)
 end
 
 -- Settings from the environment, as the old tool read them.

@@ -186,6 +186,28 @@ local function execution(md)
   }
 end
 
+--- policy(verdict) -> the receipt's `policy` block, from a policy's p:check (glasshouse.policy).
+function M.policy(v)
+  return fields {
+    { "name", v.name },
+    { "source", v.source },
+    { "sha256", v.sha256 },
+    { "verdict", v.verdict },
+    { "enforced", v.enforced or false },
+    { "error", orNull(v.error) },
+    { "violations", list_of(v.violations, function(x)
+      return fields {
+        { "rule", x.rule },
+        { "kind", x.kind },
+        { "pid", orNull(x.pid) },
+        { "exe", orNull(x.exe) },
+        { x.dst and "dst" or "path", orNull(x.dst or x.path) },
+        { "message", x.message },
+      }
+    end) },
+  }
+end
+
 -- The processes when nothing observed them: the root alone, as the backend saw it.
 local function root_only(info)
   if not info.started then return {} end
@@ -252,6 +274,7 @@ function M.build(info)
     { "network", network(observed.network) },
     { "resources", fields { { "cpu_time_ms", cpu_ms }, { "max_rss_kb", r.max_rss_kb or 0 } } },
     { "collector", collector(info.collector) },
+    { "policy", info.policy and M.policy(info.policy) },
   }
 end
 

@@ -24,6 +24,12 @@ static const struct gh_cli_option run_options[] = {
 	  "sign an in-toto attestation of the receipt with the Ed25519 private key KEY" },
 	{ 0, "attestation", "FILE", NULL,
 	  "write the attestation to FILE (default: the receipt's path, .json -> .intoto.jsonl)" },
+	{ 0, "summary", NULL, NULL,
+	  "after the command, print the receipt's header lines (as show) on stderr" },
+	{ 0, "policy", "FILE.lua", NULL,
+	  "judge the run by the policy FILE.lua; exit 3 when it fails" },
+	{ 0, "enforce", NULL, NULL,
+	  "stop the tree at a policy's first violation (not implemented yet)" },
 	{ 0 },
 };
 
@@ -34,6 +40,30 @@ static const struct gh_cli_option verify_options[] = {
 	  "the receipt to check (default: the subject's name beside the attestation)" },
 	{ 0, "products", "DIR", NULL,
 	  "re-hash every product under DIR; list each missing or changed" },
+	{ 0 },
+};
+
+#define COLOR_OPTION                                                                               \
+	{                                                                                          \
+		0, "color", "WHEN", "auto always never",                                           \
+			"colour the output: auto (on a terminal), always, never"                   \
+	}
+
+static const struct gh_cli_option diff_options[] = {
+	{ 0, "json", NULL, NULL, "print the differences as JSON" },
+	{ 0, "ignore", "GLOB", NULL, "leave out paths matching GLOB (may be repeated)" },
+	COLOR_OPTION,
+	{ 0, "all", NULL, NULL, "compare byte and syscall counts too" },
+	{ 0 },
+};
+
+static const struct gh_cli_option show_options[] = {
+	COLOR_OPTION,
+	{ 0 },
+};
+
+static const struct gh_cli_option check_options[] = {
+	{ 0, "policy", "FILE.lua", NULL, "the policy to judge the receipts by (required)" },
 	{ 0 },
 };
 
@@ -50,6 +80,28 @@ const struct gh_cli_command gh_cli_commands[] = {
 		.options = run_options,
 		.script = "run",
 		.flags = GH_CLI_GUARDED,
+	},
+	{
+		.name = "diff",
+		.usage = "[OPTIONS] OLD NEW",
+		.summary = "what changed between two receipts; exit 0 same, 1 different, 2 trouble",
+		.options = diff_options,
+		.script = "diff",
+	},
+	{
+		.name = "show",
+		.usage = "[OPTIONS] RECEIPT",
+		.summary = "the receipt for people: process tree, files by directory, network, 80 "
+			   "columns",
+		.options = show_options,
+		.script = "show",
+	},
+	{
+		.name = "check",
+		.usage = "--policy FILE.lua RECEIPT...",
+		.summary = "judge saved receipts by a policy; exit 0 pass, 3 fail, 2 trouble",
+		.options = check_options,
+		.script = "check",
 	},
 	{
 		.name = "script",

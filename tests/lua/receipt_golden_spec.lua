@@ -24,10 +24,23 @@ local function info(guest)
  }
 end
 
+-- A run judged by a policy: the receipt ends with its block.
+local function judged()
+  local i = info(false)
+  i.policy = { name = "ci", source = "ci.lua", sha256 = string.rep("c", 64), verdict = "fail",
+    enforced = false, violations = {
+      { rule = "exec.allow", kind = "exec", pid = 11, exe = "/bin/x", path = "/bin/x",
+        message = "exec /bin/x matches no allow entry" },
+      { rule = "rules[1]", kind = "connect", pid = 10, exe = "/bin/sh", dst = "1.2.3.4:5",
+        message = "no network" },
+      { rule = "finally", kind = "receipt", message = "m" } } }
+  return i
+end
+
 local function all()
   return json.encode(receipt.build(info(false))) .. "\n" .. json.encode(receipt.build(info(true)))
     .. "\n" .. json.encode(receipt.build({ argv = { "x" }, started = false, fallback_start_ns = 1 }))
-    .. "\n"
+    .. "\n" .. json.encode(receipt.build(judged())) .. "\n"
 end
 
 describe("receipt.build", function()
