@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
-/* The syscall program's routing: per-syscall counts, the kind of each syscall reported, and
- * the handlers that build file and network records. */
+/* The syscall program's routing: per-syscall counts, a row per syscall reported (its kind,
+ * handler and arguments), and the handlers that build file and network records from it. */
 #ifndef __GH_SYSCALLS_BPF_H
 #define __GH_SYSCALLS_BPF_H
 
@@ -21,45 +21,136 @@ static __always_inline void count_syscall(long nr)
 		*cnt += 1;
 }
 
-/* The record kind of each syscall reported (0: only counted). One table serves the prefilter
- * and both handlers: kinds below GH_EV_CONNECT are file_event's, the rest net_event's. A load
- * from .rodata, where a switch cost a chain of compares on every syscall. */
-static const __u8 sys_kind[GH_SYSCALL_MAX] = {
-	[__NR_open] = GH_EV_OPEN, [__NR_openat] = GH_EV_OPEN, [__NR_openat2] = GH_EV_OPEN,
-	[__NR_creat] = GH_EV_OPEN,
-	[__NR_unlink] = GH_EV_UNLINK, [__NR_unlinkat] = GH_EV_UNLINK, [__NR_rmdir] = GH_EV_UNLINK,
-	[__NR_rename] = GH_EV_RENAME, [__NR_renameat] = GH_EV_RENAME,
-	[__NR_renameat2] = GH_EV_RENAME,
-	[__NR_mkdir] = GH_EV_MKDIR, [__NR_mkdirat] = GH_EV_MKDIR,
-	[__NR_symlink] = GH_EV_SYMLINK, [__NR_symlinkat] = GH_EV_SYMLINK,
-	[__NR_link] = GH_EV_LINK, [__NR_linkat] = GH_EV_LINK,
-	[__NR_mknod] = GH_EV_MKNOD, [__NR_mknodat] = GH_EV_MKNOD,
-	[__NR_chdir] = GH_EV_CWD, [__NR_fchdir] = GH_EV_CWD,
-	/* when it fails; a successful exec is sched_process_exec's */
-	[__NR_execve] = GH_EV_EXEC_FAIL, [__NR_execveat] = GH_EV_EXEC_FAIL,
-	[__NR_connect] = GH_EV_CONNECT,
-	[__NR_sendto] = GH_EV_SENDTO, [__NR_sendmsg] = GH_EV_SENDTO,
-	[__NR_bind] = GH_EV_BIND,
-	[__NR_listen] = GH_EV_LISTEN,
-	[__NR_accept] = GH_EV_ACCEPT, [__NR_accept4] = GH_EV_ACCEPT,
+/*
+ * How each syscall is reported: a row per syscall number says the record's kind, the handler
+ * that builds it, when it is reported and where its arguments are. One load from .rodata finds
+ * a syscall's row on every syscall (a switch cost a chain of compares); the handlers read the
+ * row again, so a syscall needs no code of its own unless it does something no row describes
+ * (open and openat are also checked for repeats in gh_sys_exit itself: open_early).
+ * Reporting another syscall is a row here (a new kind also needs its number in glasshouse.h,
+ * after the others, and user space's handling of it).
+ */
+enum { H_FILE = 1, H_NET };	/* the handler: file_event, net_event */
+
+#define R_IF_OK		(1 << 0)	/* reported only when it succeeded */
+#define R_IF_FAILED	(1 << 1)	/* reported only when it failed */
+#define R_OPEN		(1 << 2)	/* an open: a repeat is counted, not sent (opencache) */
+#define R_CREAT		(1 << 3)	/* creat: its flags are O_CREAT | O_WRONLY | O_TRUNC */
+#define R_HOW		(1 << 4)	/* openat2: flags and mode from the struct open_how at fl */
+#define R_RMDIR		(1 << 5)	/* rmdir: GH_F_RMDIR */
+#define R_RMDIR_AT	(1 << 6)	/* unlinkat: GH_F_RMDIR when fl has AT_REMOVEDIR */
+#define R_TARGET	(1 << 7)	/* name is a symlink's target: resolved against nothing */
+#define R_CWD		(1 << 8)	/* the record is the new cwd, walked in the kernel */
+#define R_TO		(1 << 9)	/* reported only when addr names a destination */
+#define R_MSGHDR	(1 << 10)	/* addr is a struct msghdr; its msg_name is the sockaddr */
+#define R_PEER		(1 << 11)	/* a string: the socket's peer address, from the kernel */
+#define R_LOCAL		(1 << 12)	/* a string: the socket's local address, from the kernel */
+
+/* Where a value is: argument i is Ai, the syscall's result RETVAL; 0 is none (a missing name is
+ * NULL, a missing directory the cwd, missing flags and mode 0). */
+enum { A0 = 1, A1, A2, A3, A4, A5, RETVAL };
+
+struct route {
+	__u8 kind;	/* GH_EV_*; 0: only counted */
+	__u8 handler;	/* H_* */
+	__u16 flags;	/* R_* */
+	__u8 dfd, name;		/* file: a name and the directory it is relative to */
+	__u8 dfd2, name2;	/* file: a second name (rename, link, symlink) and its directory */
+	__u8 fl, mode;		/* file: open flags or at-flags, creation mode */
+	__u8 fd, addr, alen;	/* network: the socket, a sockaddr in user memory and its length */
+	__u8 pad[3];		/* 16 bytes: a row's offset is a shift */
 };
 
-static __always_inline __u16 syscall_kind(long nr)
+#define FILE_EV(k, f, ...) { .kind = k, .handler = H_FILE, .flags = f, __VA_ARGS__ }
+#define NET_EV(k, f, ...) { .kind = k, .handler = H_NET, .flags = f, __VA_ARGS__ }
+
+static const struct route routes[GH_SYSCALL_MAX] = {
+	[__NR_open] = FILE_EV(GH_EV_OPEN, R_OPEN, .name = A0, .fl = A1, .mode = A2),
+	[__NR_openat] = FILE_EV(GH_EV_OPEN, R_OPEN, .dfd = A0, .name = A1, .fl = A2, .mode = A3),
+	[__NR_openat2] = FILE_EV(GH_EV_OPEN, R_OPEN | R_HOW, .dfd = A0, .name = A1, .fl = A2),
+	[__NR_creat] = FILE_EV(GH_EV_OPEN, R_OPEN | R_CREAT, .name = A0, .mode = A1),
+	[__NR_unlink] = FILE_EV(GH_EV_UNLINK, 0, .name = A0),
+	[__NR_unlinkat] = FILE_EV(GH_EV_UNLINK, R_RMDIR_AT, .dfd = A0, .name = A1, .fl = A2),
+	[__NR_rmdir] = FILE_EV(GH_EV_UNLINK, R_RMDIR, .name = A0),
+	[__NR_rename] = FILE_EV(GH_EV_RENAME, 0, .name = A0, .name2 = A1),
+	[__NR_renameat] = FILE_EV(GH_EV_RENAME, 0, .dfd = A0, .name = A1, .dfd2 = A2, .name2 = A3),
+	[__NR_renameat2] = FILE_EV(GH_EV_RENAME, 0, .dfd = A0, .name = A1, .dfd2 = A2, .name2 = A3,
+				   .fl = A4),
+	[__NR_mkdir] = FILE_EV(GH_EV_MKDIR, 0, .name = A0, .mode = A1),
+	[__NR_mkdirat] = FILE_EV(GH_EV_MKDIR, 0, .dfd = A0, .name = A1, .mode = A2),
+	[__NR_symlink] = FILE_EV(GH_EV_SYMLINK, R_TARGET, .name = A0, .name2 = A1),
+	[__NR_symlinkat] = FILE_EV(GH_EV_SYMLINK, R_TARGET, .name = A0, .dfd2 = A1, .name2 = A2),
+	[__NR_link] = FILE_EV(GH_EV_LINK, 0, .name = A0, .name2 = A1),
+	[__NR_linkat] = FILE_EV(GH_EV_LINK, 0, .dfd = A0, .name = A1, .dfd2 = A2, .name2 = A3,
+				.fl = A4),
+	[__NR_mknod] = FILE_EV(GH_EV_MKNOD, 0, .name = A0, .mode = A1),
+	[__NR_mknodat] = FILE_EV(GH_EV_MKNOD, 0, .dfd = A0, .name = A1, .mode = A2),
+	[__NR_chdir] = FILE_EV(GH_EV_CWD, R_IF_OK | R_CWD),
+	[__NR_fchdir] = FILE_EV(GH_EV_CWD, R_IF_OK | R_CWD),
+	/* a successful exec is sched_process_exec's */
+	[__NR_execve] = FILE_EV(GH_EV_EXEC_FAIL, R_IF_FAILED, .name = A0),
+	[__NR_execveat] = FILE_EV(GH_EV_EXEC_FAIL, R_IF_FAILED, .dfd = A0, .name = A1, .fl = A4),
+	[__NR_connect] = NET_EV(GH_EV_CONNECT, 0, .fd = A0, .addr = A1, .alen = A2),
+	[__NR_bind] = NET_EV(GH_EV_BIND, 0, .fd = A0, .addr = A1, .alen = A2),
+	/* without a destination: a connected socket's traffic */
+	[__NR_sendto] = NET_EV(GH_EV_SENDTO, R_TO, .fd = A0, .addr = A4, .alen = A5),
+	[__NR_sendmsg] = NET_EV(GH_EV_SENDTO, R_TO | R_MSGHDR, .fd = A0, .addr = A1),
+	[__NR_listen] = NET_EV(GH_EV_LISTEN, R_LOCAL, .fd = A0),
+	[__NR_accept] = NET_EV(GH_EV_ACCEPT, R_IF_OK | R_PEER | R_LOCAL, .fd = RETVAL),
+	[__NR_accept4] = NET_EV(GH_EV_ACCEPT, R_IF_OK | R_PEER | R_LOCAL, .fd = RETVAL),
+};
+
+/* Syscall nr's row, or NULL when it is only counted. */
+static __always_inline const struct route *route_of(long nr)
 {
-	return nr >= 0 && nr < GH_SYSCALL_MAX ? sys_kind[nr & (GH_SYSCALL_MAX - 1)] : 0;
+	const struct route *r;
+
+	if ((unsigned long)nr >= GH_SYSCALL_MAX)
+		return NULL;
+	r = &routes[nr];
+	return r->kind ? r : NULL;
 }
 
-/* A syscall's number, result and arguments, handed to the global (separately verified)
- * functions below: verifying each once, rather than on every path into it, keeps the
- * program's load time low. */
+/* The opens gh_sys_exit checks for repeats itself, from their registers; file_event checks
+ * the others' (creat's, openat2's) once it knows their flags. */
+static __always_inline int open_early(long nr)
+{
+	return nr == __NR_openat || nr == __NR_open;
+}
+
+/* A syscall's number and values (v[Ai] argument i, v[RETVAL] its result, v[0] 0), handed to
+ * the global (separately verified) handlers below: verifying each once, rather than on every
+ * path into it, keeps the program's load time low. */
 struct sc_args {
-	long nr, ret, a[6];
+	long nr;
+	long v[8];
 };
 
-/* Where a file record's names are: name0 (relative to dfd0) and, for two-name calls,
- * name1 (relative to dfd1). */
+static __always_inline long sc_val(const struct sc_args *args, __u8 at)
+{
+	return args->v[at & 7];
+}
+
+/* A directory a name is relative to: the cwd when the row names none. */
+static __always_inline long sc_dfd(const struct sc_args *args, __u8 at)
+{
+	return at ? sc_val(args, at) : AT_FDCWD;
+}
+
+/* 0 when the row reports the syscall only when it succeeded (or failed), and it did not. */
+static __always_inline int route_wants(const struct route *r, long ret)
+{
+	if ((r->flags & R_IF_OK) && ret < 0)
+		return 0;
+	if ((r->flags & R_IF_FAILED) && ret >= 0)
+		return 0;
+	return 1;
+}
+
+/* Where a file record's names are: n0 (relative to d0) and, for two-name calls, n1 (relative
+ * to d1); flags is the row's. */
 struct names {
-	long kind, ret, n0, n1, d0, d1, raw0; /* raw0: name0 is a symlink's target, as written */
+	long flags, ret, n0, n1, d0, d1;
 };
 
 /* The names of a file record (global: verified once, whichever syscall led here). Returns 1
@@ -68,17 +159,17 @@ __noinline int file_names(struct scratch *s, struct names *nm)
 {
 	if (!s || !nm)
 		return 0;
-	if (nm->kind == GH_EV_CWD) {
+	if (nm->flags & R_CWD) {
 		put_cwd(s, bpf_get_current_task_btf());
 		return 0;
 	}
-	if (nm->kind == GH_EV_OPEN) {
+	if (nm->flags & R_OPEN) {
 		if (open_record(s, nm->ret, (const void *)nm->n0))
 			return 1;
 	} else {
 		put_user_str(s, (const void *)nm->n0, GH_PATH_MAX + 1);
 	}
-	if (nm->raw0)
+	if (nm->flags & R_TARGET)
 		put_empty(s);
 	else
 		put_dirfd(s, nm->d0, nm->n0);
@@ -89,93 +180,49 @@ __noinline int file_names(struct scratch *s, struct names *nm)
 	return 0;
 }
 
+/* A file record, from its row: names, flags and mode where the row says they are. */
 __noinline int file_event(struct sc_args *args)
 {
-	long nr, ret, a0, a1, a2, a3, a4, flags = 0, mode = 0, flags2 = 0;
-	const char *n0 = NULL, *n1 = NULL;
-	long d0 = AT_FDCWD, d1 = AT_FDCWD;
+	const struct route *r;
+	long ret, flags, mode, flags2 = 0;
 	struct names names;
 	struct scratch *s;
-	int raw0 = 0;
-	__u16 kind;
 
 	if (!args)
 		return 0;
-	nr = args->nr, ret = args->ret;
-	a0 = args->a[0], a1 = args->a[1], a2 = args->a[2], a3 = args->a[3], a4 = args->a[4];
-	kind = syscall_kind(nr);
-	if (!kind || kind >= GH_EV_CONNECT || (kind == GH_EV_CWD && ret != 0))
+	ret = args->v[RETVAL];
+	r = route_of(args->nr);
+	if (!r || !route_wants(r, ret))
 		return 0;
-	if (kind == GH_EV_EXEC_FAIL && ret == 0)
-		return 0; /* sched_process_exec reported it */
-	switch (nr) {
-	case __NR_open: /* (path, flags, mode) */
-		n0 = (void *)a0, flags = a1, mode = a2;
-		break;
-	case __NR_creat: /* (path, mode) */
-		n0 = (void *)a0, flags = O_CREAT | O_WRONLY | O_TRUNC, mode = a1;
-		break;
-	case __NR_openat: /* (dfd, path, flags, mode) */
-		d0 = a0, n0 = (void *)a1, flags = a2, mode = a3;
-		break;
-	case __NR_openat2: { /* (dfd, path, how, size) */
+	names.n0 = sc_val(args, r->name);
+	names.n1 = sc_val(args, r->name2);
+	names.d0 = sc_dfd(args, r->dfd);
+	names.d1 = sc_dfd(args, r->dfd2);
+	flags = sc_val(args, r->fl);
+	mode = sc_val(args, r->mode);
+	if (r->flags & R_CREAT)
+		flags = O_CREAT | O_WRONLY | O_TRUNC;
+	if (r->flags & R_HOW) {
 		struct gh_open_how how = {};
 
-		bpf_probe_read_user(&how, sizeof(how), (void *)a2);
-		d0 = a0, n0 = (void *)a1, flags = how.flags, mode = how.mode;
-		break;
+		bpf_probe_read_user(&how, sizeof(how), (void *)sc_val(args, r->fl));
+		flags = how.flags, mode = how.mode;
 	}
-	case __NR_rmdir:
+	if ((r->flags & R_RMDIR) || ((r->flags & R_RMDIR_AT) && (flags & AT_REMOVEDIR)))
 		flags2 = GH_F_RMDIR;
-		n0 = (void *)a0;
-		break;
-	case __NR_unlink: case __NR_execve:
-		n0 = (void *)a0;
-		break;
-	case __NR_mkdir: case __NR_mknod: /* (path, mode, ...) */
-		n0 = (void *)a0, mode = a1;
-		break;
-	case __NR_unlinkat: /* (dfd, path, flag) */
-		if (a2 & AT_REMOVEDIR)
-			flags2 = GH_F_RMDIR;
-		d0 = a0, n0 = (void *)a1, flags = a2;
-		break;
-	case __NR_mkdirat: case __NR_mknodat: /* (dfd, path, mode, ...) */
-		d0 = a0, n0 = (void *)a1, mode = a2;
-		break;
-	case __NR_rename: case __NR_link: /* (old, new) */
-		n0 = (void *)a0, n1 = (void *)a1;
-		break;
-	case __NR_renameat: case __NR_renameat2: case __NR_linkat: /* (od, old, nd, new, fl) */
-		d0 = a0, n0 = (void *)a1, d1 = a2, n1 = (void *)a3;
-		flags = nr == __NR_renameat ? 0 : a4;
-		break;
-	case __NR_symlink: /* (target, linkpath) */
-		raw0 = 1, n0 = (void *)a0, n1 = (void *)a1;
-		break;
-	case __NR_symlinkat: /* (target, newdfd, linkpath) */
-		raw0 = 1, n0 = (void *)a0, d1 = a1, n1 = (void *)a2;
-		break;
-	case __NR_execveat: /* (dfd, path, argv, envp, flags) */
-		d0 = a0, n0 = (void *)a1, flags = a4;
-		break;
-	}
-	/* A repeat of one of this CPU's last opens: counted, no record built. (gh_sys_exit
-	 * checked open and openat already.) */
-	if ((nr == __NR_creat || nr == __NR_openat2) && open_cached(ret, flags, d0, (long)n0))
+	/* A repeat of one of this CPU's last opens: counted, no record built. */
+	if ((r->flags & R_OPEN) && !open_early(args->nr) &&
+	    open_cached(ret, flags, names.d0, names.n0))
 		return 0;
-	s = ev_begin(kind, nr);
+	s = ev_begin(r->kind, args->nr);
 	if (!s)
 		return 0;
 	s->ev.ret = ret;
 	s->ev.flags = flags;
 	s->ev.mode = mode;
 	s->ev.flags2 = flags2;
-	names.kind = kind;
+	names.flags = r->flags;
 	names.ret = ret;
-	names.n0 = (long)n0, names.n1 = (long)n1;
-	names.d0 = d0, names.d1 = d1;
-	names.raw0 = raw0;
 	if (file_names(s, &names)) { /* a repeated open: counted, not sent */
 		scratch_put(s);
 		return 0;
@@ -184,69 +231,44 @@ __noinline int file_event(struct sc_args *args)
 	return 0;
 }
 
+/* A network record, from its row: the socket, then the address the caller gave, then the
+ * addresses the kernel knows (the peer's before the socket's own). */
 __noinline int net_event(struct sc_args *args)
 {
-	long nr, ret, a0, a1, a2, a4, a5;
 	struct sock_ref ref = {};
+	const struct route *r;
+	long addr, alen;
 	struct scratch *s;
-	__u16 kind;
 
 	if (!args)
 		return 0;
-	nr = args->nr, ret = args->ret;
-	a0 = args->a[0], a1 = args->a[1], a2 = args->a[2], a4 = args->a[4], a5 = args->a[5];
-
-	kind = syscall_kind(nr);
-	if (kind < GH_EV_CONNECT)
+	r = route_of(args->nr);
+	if (!r || !route_wants(r, args->v[RETVAL]))
 		return 0;
-	switch (nr) {
-	case __NR_sendto:
-		if (!a4)
-			return 0; /* no destination: a connected socket's traffic */
-		break;
-	case __NR_sendmsg: {
+	addr = sc_val(args, r->addr);
+	alen = sc_val(args, r->alen);
+	if (r->flags & R_MSGHDR) {
 		struct gh_msghdr m = {};
 
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)a1) || !m.msg_name)
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)addr))
 			return 0;
-		a4 = (long)m.msg_name;
-		a5 = m.msg_namelen;
-		break;
+		addr = (long)m.msg_name;
+		alen = m.msg_namelen;
 	}
-	case __NR_accept: case __NR_accept4:
-		if (ret < 0)
-			return 0;
-		break;
-	}
-	s = ev_begin(kind, nr);
+	if ((r->flags & R_TO) && !addr)
+		return 0;
+	s = ev_begin(r->kind, args->nr);
 	if (!s)
 		return 0;
-	s->ev.ret = ret;
-	fd_socket(kind == GH_EV_ACCEPT ? ret : a0, &ref);
+	s->ev.ret = args->v[RETVAL];
+	fd_socket(sc_val(args, r->fd), &ref);
 	sock_note(s, &ref);
-	switch (kind) {
-	case GH_EV_CONNECT: case GH_EV_BIND: /* (fd, addr, len) */
-		put_user_bytes(s, (void *)a1, a2);
-		break;
-	case GH_EV_SENDTO:
-		put_user_bytes(s, (void *)a4, a5);
-		break;
-	case GH_EV_LISTEN:
-		if (ref.sk)
-			put_sock_addr(s, ref.sk, 0);
-		else
-			put_empty(s);
-		break;
-	case GH_EV_ACCEPT:
-		if (ref.sk) {
-			put_sock_addr(s, ref.sk, 1);
-			put_sock_addr(s, ref.sk, 0);
-		} else {
-			put_empty(s);
-			put_empty(s);
-		}
-		break;
-	}
+	if (r->addr)
+		put_user_bytes(s, (void *)addr, alen);
+	if (r->flags & R_PEER)
+		put_sock_addr(s, ref.sk, 1); /* empty when there is no socket */
+	if (r->flags & R_LOCAL)
+		put_sock_addr(s, ref.sk, 0);
 	ev_submit(s);
 	return 0;
 }
