@@ -80,14 +80,14 @@ $(ASAN)/obj/%.o: src/%.c $(HEADERS) | $(ASAN)/obj
 $(OBJ)/vmlinux.h: | $(OBJ)
 	bpftool btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(OBJ)/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $(OBJ)/vmlinux.h
+$(OBJ)/glasshouse.bpf.o: bpf/glasshouse.bpf.c $(wildcard bpf/*.h) $(OBJ)/vmlinux.h
 	clang $(BPF_CFLAGS) -c $< -o $@.tmp
 	llvm-strip -g $@.tmp -o $@ 2>/dev/null || mv $@.tmp $@
 	rm -f $@.tmp
 
 # The same object with a one-slot table of tracked threads' registers, so that the eBPF suite
 # tests its fallback to the tid bitmap (GLASSHOUSE_BPF_DIR loads it).
-$(BUILD)/tests/rslots1/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $(OBJ)/vmlinux.h
+$(BUILD)/tests/rslots1/glasshouse.bpf.o: bpf/glasshouse.bpf.c $(wildcard bpf/*.h) $(OBJ)/vmlinux.h
 	@mkdir -p $(@D)
 	clang $(BPF_CFLAGS) -DGH_RSLOTS=1 -c $< -o $@
 
