@@ -132,6 +132,29 @@ int BPF_PROG(gh_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* Who runs and what really runs: the credentials exec committed, and the file the kernel
+ * executes (for a #! script or binfmt_misc, the interpreter, which bprm->interp then names
+ * instead of the script) with its identity, so user space hashes that very file or none. */
+static __always_inline void exec_identity(struct scratch *s, struct task_struct *t,
+					  struct linux_binprm *bprm)
+{
+	struct file *f = BPF_CORE_READ(bprm, file);
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+
+	s->ev.uid = BPF_CORE_READ(t, cred, uid.val);
+	s->ev.gid = BPF_CORE_READ(t, cred, gid.val);
+	s->ev.euid = BPF_CORE_READ(t, cred, euid.val);
+	s->ev.sock = BPF_CORE_READ(ino, i_ino);
+	s->ev.mode = BPF_CORE_READ(ino, i_sb, s_dev);
+	if (bpf_core_field_exists(ino->i_ctime_sec)) { /* 6.11 and later */
+		s->ev.exe_ctime_sec = BPF_CORE_READ(ino, i_ctime_sec);
+		s->ev.exe_ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec);
+	}
+	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
+		s->ev.flags2 |= GH_F_SCRIPT;
+	put_path(s, (struct path *)&f->f_path);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -172,6 +195,7 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 		str_end(s, 0, len != 0);
 	}
 	put_cwd(s, t);
+	exec_identity(s, t, bprm);
 	ev_submit(s);
 	return 0;
 }

@@ -74,6 +74,8 @@ __noinline int ev_init(struct scratch *s, __u32 kind, __u32 nr)
 	s->ev.flags2 = 0;
 	s->ev.sock_type = 0;
 	s->ev.pad = 0;
+	s->ev.uid = s->ev.gid = s->ev.euid = s->ev.exe_ctime_nsec = 0;
+	s->ev.exe_ctime_sec = 0;
 	return 0;
 }
 

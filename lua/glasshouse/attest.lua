@@ -88,9 +88,11 @@ function M.exe_hashes(procs)
   for _, p in ipairs(procs or {}) do
     local id = p.exe_ident
     if id and p.exe then
-      local k = string.format("%d:%d:%d.%d:%s", id.dev, id.ino, id.ctime_sec, id.ctime_nsec, p.exe)
+      -- the file the kernel ran (a symlink's target): hashing never follows links
+      local path = p.exe_real or p.exe
+      local k = string.format("%d:%d:%d.%d:%s", id.dev, id.ino, id.ctime_sec, id.ctime_nsec, path)
       if not seen[k] then
-        local hex, msg = evidence.sha256_file(p.exe, id)
+        local hex, msg = evidence.sha256_file(path, id)
         seen[k] = { hex = hex, err = not hex and msg or nil }
         hashed = hashed + 1
       end

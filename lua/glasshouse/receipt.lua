@@ -82,10 +82,14 @@ local function process_entry(p)
       return fields { { "path", f.path }, { "error", f.error } }
     end) },
     { "execs", list_of(p.execs, function(e)
-      return fields { { "exe", e.exe }, { "argv", arr(e.argv) },
+      return fields { { "exe", e.exe }, { "script", orNull(e.script) }, { "argv", arr(e.argv) },
         { "working_dir", orNull(e.working_dir) }, { "argv_truncated", e.argv_truncated },
         { "time_offset_ms", e.time_offset_ms } }
     end) },
+    { "script", orNull(p.script) },
+    { "uid", orNull(p.uid) },
+    { "gid", orNull(p.gid) },
+    { "euid", orNull(p.euid) },
     -- Only once the kernel's exec record carries the file's identity (attest.exe_hashes).
     { "exe_sha256", p.exe_sha256 },
     { "exe_hash_error", p.exe_hash_error },
@@ -218,6 +222,16 @@ local function root_only(info)
   } }
 end
 
+-- Processes whose effective uid is not their real one (a setuid or setcap program: sudo,
+-- ping), in process order.
+local function privilege_changes(procs)
+  local out = {}
+  for _, p in ipairs(procs) do
+    if p.euid and p.uid and p.euid ~= p.uid then out[#out + 1] = p end
+  end
+  return out
+end
+
 --- The exit status glasshouse reports: the command's, 128+N for signal N, 1 if it never ran.
 function M.exit_status(result, started)
   if not started then return 1 end
@@ -272,6 +286,10 @@ function M.build(info)
     { "processes", legacy },
     { "filesystem", filesystem(observed.filesystem) },
     { "network", network(observed.network) },
+    { "privilege_changes", list_of(privilege_changes(procs), function(p)
+      return fields { { "pid", p.pid }, { "exe", orNull(p.exe) }, { "uid", p.uid },
+        { "euid", p.euid } }
+    end) },
     { "resources", fields { { "cpu_time_ms", cpu_ms }, { "max_rss_kb", r.max_rss_kb or 0 } } },
     { "collector", collector(info.collector) },
     { "policy", info.policy and M.policy(info.policy) },

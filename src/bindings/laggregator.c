@@ -136,6 +136,7 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 		gh_l_push_argv(L, e->argv, e->argv_len);
 		lua_setfield(L, -2, "argv");
 		gh_l_setistr(L, "working_dir", e->cwd);
+		gh_l_setistr(L, "script", e->script);
 		lua_pushboolean(L, e->argv_truncated);
 		lua_setfield(L, -2, "argv_truncated");
 		gh_l_setint(L, "time_offset_ms",
@@ -145,6 +146,21 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "execs");
+	gh_l_setistr(L, "script", p->script);
+	gh_l_setistr(L, "exe_real", p->exe_real);
+	if (p->has_creds) {
+		gh_l_setint(L, "uid", p->uid);
+		gh_l_setint(L, "gid", p->gid);
+		gh_l_setint(L, "euid", p->euid);
+	}
+	if (p->has_ident) {
+		lua_createtable(L, 0, 4);
+		gh_l_setint(L, "dev", (lua_Integer)p->exe_dev);
+		gh_l_setint(L, "ino", (lua_Integer)p->exe_ino);
+		gh_l_setint(L, "ctime_sec", p->exe_ctime_sec);
+		gh_l_setint(L, "ctime_nsec", p->exe_ctime_nsec);
+		lua_setfield(L, -2, "exe_ident");
+	}
 }
 
 static void push_set(lua_State *L, const struct gh_agg *a, enum gh_pathset set, const char *k)

@@ -30,6 +30,14 @@ struct gh_event_view {
 	bool path_only;	     /* open: O_PATH, a handle that neither reads nor writes */
 	bool reads;	     /* open: read access (O_RDONLY or O_RDWR) */
 	bool writes; /* open: may change the file (write access, O_CREAT, O_TRUNC, O_APPEND) */
+	/* exec: what really runs, and as whom */
+	bool script;	  /* the file named (s0) is not the one run (s3): #! or binfmt_misc */
+	bool has_ident;	  /* the kernel reported the run file's identity below */
+	uint64_t exe_dev; /* its device, as stat(2) numbers it */
+	uint64_t exe_ino;
+	int64_t exe_ctime_sec;
+	uint32_t exe_ctime_nsec;
+	uint32_t uid, gid, euid; /* the credentials it runs with */
 };
 
 /*

@@ -75,7 +75,7 @@ static void proc_free(struct gh_proc *p)
 }
 
 /* Remember one more program p ran (its own fields already say the last one). */
-static int add_exec(struct gh_proc *p, const struct gh_resolved *r, const struct gh_event_view *v)
+static int add_exec(struct gh_proc *p, const struct gh_event_view *v)
 {
 	struct gh_exec *e;
 
@@ -89,8 +89,9 @@ static int add_exec(struct gh_proc *p, const struct gh_resolved *r, const struct
 		p->capexecs = cap;
 	}
 	e = &p->execs[p->nexecs];
-	*e = (struct gh_exec){ .exe = r->path,
-			       .cwd = r->path2,
+	*e = (struct gh_exec){ .exe = p->exe,
+			       .script = p->script,
+			       .cwd = p->cwd,
 			       .argv_len = v->s[1].len,
 			       .argv_truncated = v->argv_truncated,
 			       .time_ns = v->h.time_ns };
@@ -279,6 +280,8 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 			return nomem(a);
 		if (gh_path_resolve(&a->tmp, r->path2->s, r->path2->len, v->s[0].p, v->s[0].len) ||
 		    !(r->path = intern_buf(a, &a->tmp)))
+			return nomem(a);
+		if (v->s[3].len && !(r->real = walk_path(a, &v->s[3])))
 			return nomem(a);
 		return 0;
 	case GH_EV_CWD:
@@ -477,7 +480,19 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		if (!p)
 			return nomem(a);
 		if (parent) {
+			/* A child that only forks runs its parent's image, as its parent. */
 			p->exe = parent->exe;
+			p->script = parent->script;
+			p->exe_real = parent->exe_real;
+			p->has_ident = parent->has_ident;
+			p->exe_dev = parent->exe_dev;
+			p->exe_ino = parent->exe_ino;
+			p->exe_ctime_sec = parent->exe_ctime_sec;
+			p->exe_ctime_nsec = parent->exe_ctime_nsec;
+			p->has_creds = parent->has_creds;
+			p->uid = parent->uid;
+			p->gid = parent->gid;
+			p->euid = parent->euid;
 			p->cwd = p->cur_cwd = parent->cur_cwd;
 			if (set_argv(p, parent->argv, parent->argv_len, parent->argv_truncated))
 				return nomem(a);
@@ -489,13 +504,25 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		return nomem(a);
 	switch (h->kind) {
 	case GH_EV_EXEC:
-		p->exe = r->path;
+		/* A script's process runs its interpreter: exe names what really ran. */
+		p->script = v->script ? r->path : NULL;
+		p->exe = v->script && r->real ? r->real : r->path;
+		p->exe_real = r->real ? r->real : r->path;
+		p->has_ident = v->has_ident;
+		p->exe_dev = v->exe_dev;
+		p->exe_ino = v->exe_ino;
+		p->exe_ctime_sec = v->exe_ctime_sec;
+		p->exe_ctime_nsec = v->exe_ctime_nsec;
+		p->has_creds = true;
+		p->uid = v->uid;
+		p->gid = v->gid;
+		p->euid = v->euid;
 		p->cwd = p->cur_cwd = r->path2;
 		p->execed = true;
 		if (h->ppid)
 			p->ppid = h->ppid;
 		drop_path_misses(p, r->path);
-		if (set_argv(p, v->s[1].p, v->s[1].len, v->argv_truncated) || add_exec(p, r, v))
+		if (set_argv(p, v->s[1].p, v->s[1].len, v->argv_truncated) || add_exec(p, v))
 			return nomem(a);
 		return 0;
 	case GH_EV_EXEC_FAIL:

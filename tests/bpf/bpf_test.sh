@@ -327,4 +327,29 @@ jq_eq "exec chain: every program, in order, and the last at the top" "$T/chain.j
 	'.process_tree[0]|[[.execs[]|.exe], [.execs[]|.argv], .exe]' \
 	'[["/usr/bin/sh","/usr/bin/env","/usr/bin/true"],[["sh","-c","exec env true"],["env","true"],["true"]],"/usr/bin/true"]'
 
+# --- what really ran: a #! script's interpreter (resolved) and the script, hashes of the very
+# files run (sha256sum as the oracle), a binary replaced while it ran, a setuid program
+mkdir -p "$T/ident"
+printf '#!/usr/bin/python3\nprint("hi")\n' >"$T/ident/s.py"
+chmod +x "$T/ident/s.py"
+cp /usr/bin/id "$T/ident/suid-id"
+chmod u+s "$T/ident/suid-id"
+cp /usr/bin/sleep "$T/ident/mysleep"
+(cd "$T/ident" && "$GH" run -o "$T/ident.json" -- sh -c './s.py >/dev/null
+	runuser -u nobody -- ./suid-id -u >/dev/null
+	./mysleep 0.5 & sleep 0.2; cp /usr/bin/true mysleep.new; mv mysleep.new mysleep; wait')
+PY=$(readlink -f /usr/bin/python3)
+jq_eq "#! script: exe is the interpreter that ran (resolved), script the file executed" \
+	"$T/ident.json" "[.process_tree[]|select(.script != null)|[.exe,.script,.exe_sha256]]" \
+	"[[\"$PY\",\"$T/ident/s.py\",\"$(sha256sum "$PY" | cut -c1-64)\"]]"
+jq_eq "exe_sha256 of a binary reached through a symlink: the file that ran (sh -> dash)" \
+	"$T/ident.json" '.process_tree[0]|[.exe,.exe_sha256]' \
+	"[\"/usr/bin/sh\",\"$(sha256sum "$(readlink -f /usr/bin/sh)" | cut -c1-64)\"]"
+jq_eq "a binary replaced while it ran: no hash, and why" "$T/ident.json" \
+	"[.process_tree[]|select(.exe == \"$T/ident/mysleep\")|[.exe_sha256,.exe_hash_error]]" \
+	"[[null,\"$T/ident/mysleep: replaced or changed since it was executed (its device, inode or change time differ)\"]]"
+jq_eq "a setuid program: uid, euid, and listed in privilege_changes" "$T/ident.json" \
+	'[[.process_tree[]|select(.exe|endswith("suid-id"))|[.uid,.gid,.euid]], [.privilege_changes[]|[.uid,.euid,(.exe|endswith("suid-id"))]]]' \
+	'[[[65534,65534,0]],[[65534,0,true]]]'
+
 finish

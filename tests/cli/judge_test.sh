@@ -50,13 +50,14 @@ expect_eq "an extra file: exit 1, + under files written and created and products
 work c c.json '/bin/true'
 gh_diff a.json c.json
 expect_eq "an extra process: exit 1, + under processes with its place in the tree" \
-	"1|--- a.json|+++ c.json|processes|  + /bin/true  [in sh]: exit 0, in ." \
+	"1|--- a.json|+++ c.json|processes|  + /bin/true  [in sh]: exit 0, in ., exe $(sha256sum /bin/true | cut -c1-12)" \
 	"$rc|$(paste -sd'|' out.txt)"
 
 work c c.json 'exit 4'
 gh_diff a.json c.json
+SH12=$(sha256sum "$(readlink -f /bin/sh)" | cut -c1-12)
 expect_eq "a changed exit status: ~ for the process and in outcome" \
-	"1|--- a.json|+++ c.json|processes|  ~ sh -c '$WORK': exit 0, in . -> exit 4, in .|outcome|  ~ exit status: 0 -> 4" \
+	"1|--- a.json|+++ c.json|processes|  ~ sh -c '$WORK': exit 0, in ., exe $SH12 -> exit 4, in ., exe $SH12|outcome|  ~ exit status: 0 -> 4" \
 	"$rc|$(paste -sd'|' out.txt)"
 gh_diff --json a.json c.json
 jq_eq "--json: the same change as data" out.txt '.sections.outcome' \
