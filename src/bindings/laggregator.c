@@ -148,17 +148,17 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 	lua_setfield(L, -2, "execs");
 	gh_l_setistr(L, "script", p->script);
 	gh_l_setistr(L, "exe_real", p->exe_real);
-	if (p->has_creds) {
-		gh_l_setint(L, "uid", p->uid);
-		gh_l_setint(L, "gid", p->gid);
-		gh_l_setint(L, "euid", p->euid);
+	if (p->exec.has_creds) {
+		gh_l_setint(L, "uid", p->exec.uid);
+		gh_l_setint(L, "gid", p->exec.gid);
+		gh_l_setint(L, "euid", p->exec.euid);
 	}
-	if (p->has_ident) {
+	if (p->exec.has_ident) {
 		lua_createtable(L, 0, 4);
-		gh_l_setint(L, "dev", (lua_Integer)p->exe_dev);
-		gh_l_setint(L, "ino", (lua_Integer)p->exe_ino);
-		gh_l_setint(L, "ctime_sec", p->exe_ctime_sec);
-		gh_l_setint(L, "ctime_nsec", p->exe_ctime_nsec);
+		gh_l_setint(L, "dev", (lua_Integer)p->exec.dev);
+		gh_l_setint(L, "ino", (lua_Integer)p->exec.ino);
+		gh_l_setint(L, "ctime_sec", p->exec.ctime_sec);
+		gh_l_setint(L, "ctime_nsec", p->exec.ctime_nsec);
 		lua_setfield(L, -2, "exe_ident");
 	}
 }

@@ -484,15 +484,7 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 			p->exe = parent->exe;
 			p->script = parent->script;
 			p->exe_real = parent->exe_real;
-			p->has_ident = parent->has_ident;
-			p->exe_dev = parent->exe_dev;
-			p->exe_ino = parent->exe_ino;
-			p->exe_ctime_sec = parent->exe_ctime_sec;
-			p->exe_ctime_nsec = parent->exe_ctime_nsec;
-			p->has_creds = parent->has_creds;
-			p->uid = parent->uid;
-			p->gid = parent->gid;
-			p->euid = parent->euid;
+			p->exec = parent->exec;
 			p->cwd = p->cur_cwd = parent->cur_cwd;
 			if (set_argv(p, parent->argv, parent->argv_len, parent->argv_truncated))
 				return nomem(a);
@@ -508,15 +500,7 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		p->script = v->script ? r->path : NULL;
 		p->exe = v->script && r->real ? r->real : r->path;
 		p->exe_real = r->real ? r->real : r->path;
-		p->has_ident = v->has_ident;
-		p->exe_dev = v->exe_dev;
-		p->exe_ino = v->exe_ino;
-		p->exe_ctime_sec = v->exe_ctime_sec;
-		p->exe_ctime_nsec = v->exe_ctime_nsec;
-		p->has_creds = true;
-		p->uid = v->uid;
-		p->gid = v->gid;
-		p->euid = v->euid;
+		p->exec = v->exec;
 		p->cwd = p->cur_cwd = r->path2;
 		p->execed = true;
 		if (h->ppid)

@@ -48,11 +48,7 @@ struct gh_proc {
 	size_t nexecs, capexecs;	/* From its last exec (else inherited at fork): */
 	const struct gh_istr *script;	/* the #! script it executed; exe is then its interpreter */
 	const struct gh_istr *exe_real; /* the file the kernel ran, symlinks resolved */
-	bool has_ident, has_creds;
-	uint64_t exe_dev, exe_ino;
-	int64_t exe_ctime_sec;
-	uint32_t exe_ctime_nsec;
-	uint32_t uid, gid, euid;
+	struct gh_exec_facts exec;	/* identity of the file run, credentials */
 };
 
 enum gh_pathset {
