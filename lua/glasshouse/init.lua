@@ -235,6 +235,10 @@ local function collector_info(col, open_err, st, probes, filter_active)
     status, why = "partial", string.format("%d socket sends or receives not counted: the "
       .. "socket table was full (raise GLASSHOUSE_MAX_SOCKETS)", st.sockets_full)
   end
+  if st.running > 0 then
+    status, why = "partial", string.format("%d processes of the tree were still running when "
+      .. "the receipt was written: what they did after that is not in it", st.running)
+  end
   if st.lost > 0 then
     status = "partial"
     why = string.format("%d events lost: the ring buffer was full (raise GLASSHOUSE_RING_KB)",
@@ -335,6 +339,10 @@ function M.run(argv, hooks)
     if st.hook_error then errors[#errors + 1] = st.hook_error end
     raise = st.hook_raise
     observed = agg:result()
+    st.running = 0
+    for _, p in ipairs(observed.processes) do
+      if p.state == "running" then st.running = st.running + 1 end
+    end
     observed.syscall_counts = col:syscall_counts()
     -- Contents are hashed now, at the end: what the files hold after the command (not while).
     observed.filesystem.products = attest.products(observed.filesystem)

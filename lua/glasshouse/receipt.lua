@@ -78,6 +78,7 @@ local function process_entry(p)
     { "exit_code", orNull(p.exit_code) },
     { "signal", orNull(p.signal) },
     { "start_offset_ms", orNull(p.start_offset_ms) },
+    { "state", p.state or "exited" },
     { "failed_execs", list_of(p.failed_execs, function(f)
       return fields { { "path", f.path }, { "error", f.error } }
     end) },

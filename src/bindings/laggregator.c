@@ -115,6 +115,7 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 	lua_setfield(L, -2, "argv_truncated");
 	if (p->exited)
 		gh_l_set_status(L, p->status);
+	gh_l_setstr(L, "state", p->exited ? "exited" : "running");
 	gh_l_setint(L, "start_offset_ms",
 		    p->start_ns > gh_agg_base(a)
 			    ? (lua_Integer)((p->start_ns - gh_agg_base(a)) / 1000000)

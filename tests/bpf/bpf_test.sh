@@ -352,4 +352,11 @@ jq_eq "a setuid program: uid, euid, and listed in privilege_changes" "$T/ident.j
 	'[[.process_tree[]|select(.exe|endswith("suid-id"))|[.uid,.gid,.euid]], [.privilege_changes[]|[.uid,.euid,(.exe|endswith("suid-id"))]]]' \
 	'[[[65534,65534,0]],[[65534,0,true]]]'
 
+# --- a process that outlives the command is marked running, and the receipt is not complete
+rm -f "$T/late.txt"
+(cd "$T" && "$GH" run -o "$T/late.json" -- sh -c '(sleep 1; echo x > late.txt) &')
+jq_eq "outliving processes: state running, collector partial with their count, not complete" \
+	"$T/late.json" '[[.process_tree[]|.state], .collector.status, .collector.complete, .collector.error]' \
+	'[["exited","running","running"],"partial",false,"2 processes of the tree were still running when the receipt was written: what they did after that is not in it"]'
+
 finish
