@@ -49,6 +49,11 @@ __u64 lost_events;	/* ring full (or scratch busy): the record was dropped and co
 __u64 sockets_full;	/* a socket's bytes could not be counted: sock_bytes was full */
 __u32 root_tgid;
 
+/* Socket byte counts, first level (sockets.bpf.h). Declared before anything whose size a build
+ * setting changes (the regs-slot table, GH_RSLOTS): user space reads it at the skeleton's
+ * offset, also from an object built with one slot (GLASSHOUSE_BPF_DIR in the suite). */
+struct gh_sock_slot sock_slots[GH_SOCK_SLOTS];
+
 #include "defs.bpf.h"
 #include "tracking.bpf.h"
 #include "record.bpf.h"

@@ -4,8 +4,8 @@
 #ifndef __GH_SOCKETS_BPF_H
 #define __GH_SOCKETS_BPF_H
 
-/* Byte counts per socket, first in a slot of sock_slots (by inode number), else here. */
-struct gh_sock_slot sock_slots[GH_SOCK_SLOTS];
+/* Byte counts per socket, first in a slot of sock_slots (by inode number, declared in
+ * glasshouse.bpf.c), else here. */
 
 /* Byte counts per socket whose slot was taken. A plain hash, allocated as it fills (nothing
  * to pre-allocate at start-up); a socket that finds it full is counted in sockets_full, never

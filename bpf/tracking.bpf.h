@@ -47,8 +47,8 @@ static __always_inline void tid_unmark(__u32 tid)
 #define GH_RSLOTS (1 << 16)
 #endif
 #define GH_RPROBE 4
-__u64 rslots[GH_RSLOTS];
 __u32 regs_full;
+__u64 rslots[GH_RSLOTS]; /* last of the .bss: its size is a build setting */
 
 static __always_inline __u64 regs_key(const void *regs)
 {

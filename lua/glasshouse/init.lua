@@ -236,8 +236,10 @@ local function collector_info(col, open_err, st, probes, filter_active)
       .. "socket table was full (raise GLASSHOUSE_MAX_SOCKETS)", st.sockets_full)
   end
   if st.running > 0 then
-    status, why = "partial", string.format("%d processes of the tree were still running when "
-      .. "the receipt was written: what they did after that is not in it", st.running)
+    status, why = "partial", string.format("%d %s of the tree %s still running when the "
+      .. "receipt was written: what %s did after that is not in it", st.running,
+      st.running == 1 and "process" or "processes", st.running == 1 and "was" or "were",
+      st.running == 1 and "it" or "they")
   end
   if st.lost > 0 then
     status = "partial"
