@@ -97,6 +97,7 @@ for s in "${suites[@]}"; do
 		tally "cli" bash tests/cli/cli_test.sh
 		tally "cli/repl" bash tests/cli/repl_test.sh
 		tally "cli/help" bash tests/cli/help_test.sh
+		tally "cli/priv" bash tests/cli/priv_test.sh
 		tally "cli/valgrind" bash tests/cli/valgrind_test.sh
 		;;
 	bpf)

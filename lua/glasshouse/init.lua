@@ -31,6 +31,41 @@ function M.usage_error(msg)
   error({ glasshouse_usage = msg }, 0)
 end
 
+--- refuse(msg): stop as a usage error with one line and no usage (exit 2): nothing ran.
+function M.refuse(msg)
+  error({ glasshouse_refuse = msg }, 0)
+end
+
+--[[
+command_user(spec [, guest]) -> user table | false
+Who the command runs as: spec nil is the user who ran sudo or doas (SUDO_UID, DOAS_USER) when
+glasshouse runs as root, else glasshouse's own user (false); a string is NAME, UID or UID:GID
+(--user); a table is core.user's; false is glasshouse's own user. In guest mode nil means root.
+An unknown user stops with exit 2 and the name in the message; nothing runs.
+]]
+function M.command_user(spec, guest)
+  if spec == false or (spec == nil and guest) then return false end
+  if type(spec) == "table" then return spec end
+  if spec == nil then
+    local u, msg = core.invoking_user()
+    if u == nil then M.refuse(msg) end
+    return u
+  end
+  local u, msg = core.user(spec)
+  if not u then M.usage_error(msg) end
+  if core.getuid() ~= 0 and u.uid ~= core.getuid() then
+    M.usage_error(string.format("--user %s needs glasshouse to run as root", spec))
+  end
+  return u
+end
+
+-- The name of the user the command ran as: user's, or glasshouse's own.
+local function user_name(user)
+  if user then return user.name end
+  local me = core.user(tostring(core.getuid()))
+  return me and me.name or tostring(core.getuid())
+end
+
 local function check_argv(argv)
   if type(argv) ~= "table" or #argv == 0 then
     error("glasshouse.run: argv must be a non-empty list of strings", 3)
@@ -66,17 +101,21 @@ local function first_line(err)
   return s:match("^(.-)\nstack traceback:") or s
 end
 
-local function make_backend(hooks)
+local function make_backend(hooks, user)
   local b = hooks.backend
   if b == nil or type(b) == "string" then
-    return backend.new(b or "process", hooks.backend_options)
+    local opts = {}
+    for k, v in pairs(hooks.backend_options or {}) do opts[k] = v end
+    opts.user, opts.network = user or nil, hooks.network
+    return backend.new(b or "process", opts)
   end
   return b
 end
 
---- write(receipt, path) -> true | nil, msg, code: encoded and written safely (core.write_file).
-function M.write(r, path)
-  return core.write_file(path, json.encode(r) .. "\n")
+--- write(receipt, path [, user]) -> true | nil, msg, code: encoded and written safely
+--- (core.write_file), owned by user (a core.user table) when glasshouse runs as root.
+function M.write(r, path, user)
+  return core.write_file(path, json.encode(r) .. "\n", user and { uid = user.uid, gid = user.gid } or nil)
 end
 
 -- Settings from the environment, as the old tool read them.
@@ -165,6 +204,11 @@ Runs argv through the standard flow. hooks (all optional):
   on_event(ev)    sees every event that passed the filter
   keep_events     keep every event table in glasshouse.last.events
   extend(r)       change the receipt before it is written
+  user            who the command runs as (see command_user): "NAME", "UID[:GID]", a
+                  core.user table, or false for glasshouse's own; default: sudo's or doas's
+                  invoking user when glasshouse runs as root. The receipt is that user's too.
+  network         "host" (default), "none" (a network namespace with no interface up) or
+                  "loopback" (one with only lo up)
 ]]
 function M.run(argv, hooks)
   check_argv(argv)
@@ -180,7 +224,9 @@ function M.run(argv, hooks)
   -- a started command is always waited for and its receipt written; hooks stay interruptible.
   local _signals <close> = core.defer_signals()
   local errors = {}
-  local b = make_backend(hooks)
+  local user = M.command_user(hooks.user, hooks.backend_options and hooks.backend_options.guest)
+  local network = hooks.network or "host"
+  local b = make_backend(hooks, user)
   -- Closed on every way out of here (a backend the caller passed in stays the caller's).
   local _backend <close> = b ~= hooks.backend and b or nil
   local fallback_start = core.now()
@@ -227,6 +273,8 @@ function M.run(argv, hooks)
     if res and res.poll_error then errors[#errors + 1] = res.poll_error end
   end
   local result = b:cleanup()
+  -- A namespace or user that could not be set up: nothing ran, and no receipt claims it did.
+  if result.setup_failed then M.refuse(serr) end
   local md = b:metadata() -- guest-mode failures stay in execution.guest.errors: not fatal
 
   local observed, cinfo, raise
@@ -268,9 +316,12 @@ function M.run(argv, hooks)
     fallback_start_ns = fallback_start,
     observed = observed,
     collector = cinfo,
+    user = user_name(user),
+    network = network,
   }
   local r = receipt.build(info)
   M.last.receipt = r
+  M.last.user = user or nil
   if hooks.extend then
     local eok, eerr = core.call_user(hooks.extend, r)
     if not eok then
@@ -282,7 +333,7 @@ function M.run(argv, hooks)
   local werr
   if hooks.output ~= false then
     local _
-    _, werr = M.write(r, hooks.output or "receipt.json")
+    _, werr = M.write(r, hooks.output or "receipt.json", user)
   end
   -- A hook's error, a signal or os.exit that stopped a hook is raised now that the receipt is
   -- written: a script that does not catch it ends with it (pcall(gh.run, ...) goes on).

@@ -43,13 +43,16 @@ end
 -- Go's GOARCH names, which v0.2 receipts carried.
 local ARCH = { x86_64 = "amd64", aarch64 = "arm64", i686 = "386", i386 = "386", armv7l = "arm" }
 
-function M.environment(argv)
+--- environment(argv, user, network): user is the name the command ran as; network is
+--- "host", "none" or "loopback" (--network).
+function M.environment(argv, user, network)
   local u = core.uname() or { sysname = "unknown", machine = "unknown" }
   return fields {
     { "runtime", M.runtime(argv) },
     { "os", u.sysname:lower() },
     { "arch", ARCH[u.machine] or u.machine },
-    { "sandbox", fields { { "network", "enabled" } } },
+    { "user", orNull(user) },
+    { "sandbox", fields { { "network", network or "host" } } },
   }
 end
 
@@ -78,10 +81,26 @@ local function process_entry(p)
     { "exit_code", orNull(p.exit_code) },
     { "signal", orNull(p.signal) },
     { "start_offset_ms", orNull(p.start_offset_ms) },
+    { "uid", orNull(p.uid) },
+    { "gid", orNull(p.gid) },
+    { "euid", orNull(p.euid) },
     { "failed_execs", list_of(p.failed_execs, function(f)
       return fields { { "path", f.path }, { "error", f.error } }
     end) },
   }
+end
+
+-- Processes whose effective ids differ from their real ones (a setuid or setcap program), with
+-- what they became.
+local function privilege_changes(procs)
+  local out = arr()
+  for _, p in ipairs(procs) do
+    if p.euid and (p.euid ~= p.uid or (p.egid and p.egid ~= p.gid)) then
+      out[#out + 1] = fields { { "pid", p.pid }, { "exe", orNull(p.exe) }, { "uid", p.uid },
+        { "euid", p.euid }, { "gid", p.gid }, { "egid", orNull(p.egid) } }
+    end
+  end
+  return out
 end
 
 local function filesystem(fs)
@@ -219,7 +238,7 @@ function M.build(info)
     { "process_tree", list_of(procs, process_entry) },
     { "syscalls", fields { { "counts", json.object(observed.syscall_counts or {}) },
       { "denied", arr() } } },
-    { "environment", M.environment(info.argv) },
+    { "environment", M.environment(info.argv, info.user, info.network) },
     { "execution", execution(info.metadata or {}) },
     { "artifacts", fields {
       { "stdout_hash", r.stdout_hash },
@@ -236,6 +255,7 @@ function M.build(info)
     { "network", network(observed.network) },
     { "resources", fields { { "cpu_time_ms", cpu_ms }, { "max_rss_kb", r.max_rss_kb or 0 } } },
     { "collector", collector(info.collector) },
+    { "privilege_changes", privilege_changes(procs) },
   }
 end
 

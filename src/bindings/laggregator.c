@@ -113,6 +113,12 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 	gh_l_setistr(L, "working_dir", p->cwd);
 	lua_pushboolean(L, p->argv_truncated);
 	lua_setfield(L, -2, "argv_truncated");
+	if (p->has_creds) {
+		gh_l_setint(L, "uid", p->uid);
+		gh_l_setint(L, "gid", p->gid);
+		gh_l_setint(L, "euid", p->euid);
+		gh_l_setint(L, "egid", p->egid);
+	}
 	if (p->exited)
 		gh_l_set_status(L, p->status);
 	gh_l_setint(L, "start_offset_ms",

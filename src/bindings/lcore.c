@@ -479,6 +479,7 @@ int luaopen_glasshouse_core(lua_State *L)
 	};
 
 	luaL_newlib(L, fns);
+	gh_l_core_priv(L);
 	lua_pushstring(L, GH_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_pushlightuserdata(L, NULL); /* the same value as cjson.null */

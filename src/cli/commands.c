@@ -19,6 +19,10 @@ static const struct gh_cli_option run_options[] = {
 	{ 0, "backend", "NAME", "process firecracker", "process (default) or firecracker" },
 	{ 0, "backend-opt", "KEY=VALUE", "kernel= rootfs= binary= api_socket=",
 	  "backend setting (firecracker: kernel, rootfs, binary, api_socket)" },
+	{ 0, "user", "NAME|UID[:GID]", NULL,
+	  "run CMD as this user (from root; under sudo or doas: the invoking user)" },
+	{ 0, "network", "MODE", "host none loopback",
+	  "host (default), none (no interface up) or loopback (only lo up)" },
 	{ 0 },
 };
 

@@ -21,6 +21,16 @@ static void meaning(struct gh_event_view *v)
 	v->walked = (h->flags2 & GH_F_WALKED) != 0;
 	if (h->kind == GH_EV_EXEC)
 		v->argv_truncated = (h->truncated & (1u << 1)) != 0; /* s1 is argv */
+#ifdef GH_F_CREDS
+	/* The credentials an exec ended with (a setuid program's euid among them). */
+	if (h->kind == GH_EV_EXEC && (h->flags2 & GH_F_CREDS)) {
+		v->has_creds = true;
+		v->uid = h->uid;
+		v->gid = h->gid;
+		v->euid = h->euid;
+		v->egid = h->egid;
+	}
+#endif
 	if (h->kind == GH_EV_UNLINK)
 		v->rmdir = (h->flags2 & GH_F_RMDIR) != 0;
 	if (h->kind != GH_EV_OPEN)

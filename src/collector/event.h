@@ -30,6 +30,9 @@ struct gh_event_view {
 	bool path_only;	     /* open: O_PATH, a handle that neither reads nor writes */
 	bool reads;	     /* open: read access (O_RDONLY or O_RDWR) */
 	bool writes; /* open: may change the file (write access, O_CREAT, O_TRUNC, O_APPEND) */
+	/* exec: the kernel's credentials after it, when the record carries them (GH_F_CREDS) */
+	bool has_creds;
+	uint32_t uid, gid, euid, egid;
 };
 
 /*

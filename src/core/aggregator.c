@@ -439,6 +439,11 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 			p->cwd = p->cur_cwd = parent->cur_cwd;
 			if (set_argv(p, parent->argv, parent->argv_len, parent->argv_truncated))
 				return nomem(a);
+			p->has_creds = parent->has_creds; /* fork keeps the credentials */
+			p->uid = parent->uid;
+			p->gid = parent->gid;
+			p->euid = parent->euid;
+			p->egid = parent->egid;
 		}
 		return 0;
 	}
@@ -450,6 +455,11 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		p->exe = r->path;
 		p->cwd = p->cur_cwd = r->path2;
 		p->execed = true;
+		p->has_creds = v->has_creds;
+		p->uid = v->uid;
+		p->gid = v->gid;
+		p->euid = v->euid;
+		p->egid = v->egid;
 		if (h->ppid)
 			p->ppid = h->ppid;
 		drop_path_misses(p, r->path);

@@ -33,6 +33,8 @@ struct gh_proc {
 	int status;	   /* wait status when exited */
 	bool execed;	   /* exe comes from an exec it made (else the image it was forked with) */
 	uint64_t start_ns; /* CLOCK_MONOTONIC */
+	bool has_creds;	   /* uid..egid: the kernel's credentials at its last exec */
+	uint32_t uid, gid, euid, egid;
 	struct gh_failed_exec *fexec;
 	size_t nfexec, capfexec;
 };
