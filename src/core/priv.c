@@ -85,6 +85,16 @@ int gh_user_lookup(const char *spec, struct gh_user *u, char *msg, size_t len)
 	return 0;
 }
 
+/* No fall back to root for a variable that names nobody. */
+static int no_such(char *msg, size_t len, const char *var, const char *value)
+{
+	snprintf(msg, len,
+		 "%s=%s is not a user of this system: refusing to run the command as root in its "
+		 "place (--user root to mean it)",
+		 var, value);
+	return -ENOENT;
+}
+
 int gh_user_invoking(struct gh_user *u, char *msg, size_t len)
 {
 	const char *sudo_uid = getenv("SUDO_UID"), *sudo_gid = getenv("SUDO_GID");
@@ -99,13 +109,8 @@ int gh_user_invoking(struct gh_user *u, char *msg, size_t len)
 	if (sudo_uid && *sudo_uid) {
 		if (parse_id(sudo_uid, &id) == 0)
 			getpwuid_r(id, &pw, buf, sizeof(buf), &found);
-		if (!found) {
-			snprintf(msg, len,
-				 "SUDO_UID=%s is not a user of this system: refusing to run the "
-				 "command as root in its place (--user root to mean it)",
-				 sudo_uid);
-			return -ENOENT;
-		}
+		if (!found)
+			return no_such(msg, len, "SUDO_UID", sudo_uid);
 		fill_from_passwd(u, found);
 		/* sudo's own record of the group it was run with wins over the database's. */
 		if (sudo_gid && parse_id(sudo_gid, &gid) == 0)
@@ -114,13 +119,8 @@ int gh_user_invoking(struct gh_user *u, char *msg, size_t len)
 	}
 	if (doas && *doas) {
 		getpwnam_r(doas, &pw, buf, sizeof(buf), &found);
-		if (!found) {
-			snprintf(msg, len,
-				 "DOAS_USER=%s is not a user of this system: refusing to run the "
-				 "command as root in its place (--user root to mean it)",
-				 doas);
-			return -ENOENT;
-		}
+		if (!found)
+			return no_such(msg, len, "DOAS_USER", doas);
 		fill_from_passwd(u, found);
 		return 1;
 	}
