@@ -53,8 +53,12 @@ function M.command_user(spec, guest)
   end
   local u, msg = core.user(spec)
   if not u then M.usage_error(msg) end
-  if core.getuid() ~= 0 and u.uid ~= core.getuid() then
-    M.usage_error(string.format("--user %s needs glasshouse to run as root", spec))
+  if core.getuid() ~= 0 then
+    -- Not root: only its own user, which is nothing to switch to.
+    if u.uid ~= core.getuid() or (spec:find(":", 1, true) and u.gid ~= core.getgid()) then
+      M.usage_error(string.format("--user %s needs glasshouse to run as root", spec))
+    end
+    return false
   end
   return u
 end

@@ -252,5 +252,7 @@ expect_eq "file caps: --network none refused (no CAP_SYS_ADMIN), nothing ran" \
 	"$? $out|$(ls "$T/ran" c4.json 2>/dev/null)"
 out=$(asu "$GC" run --user root -o "$T/c5.json" -- true 2>&1 | head -1)
 expect_eq "file caps: --user another user is refused" "glasshouse: --user root needs glasshouse to run as root" "$out"
+out=$(asu "$GC" run --user "$U1" -o "$T/c6.json" -- id -u 2>&1)
+expect_eq "file caps: --user naming oneself is nothing to switch" "0 $uid1" "$? $out"
 
 finish
