@@ -114,6 +114,7 @@ for s in "${suites[@]}"; do
 		make -s asan || broken+=("asan: build failed")
 		tally "asan-cli" env "${san_env[@]}" bash tests/cli/cli_test.sh
 		tally "asan-cli/repl" env "${san_env[@]}" bash tests/cli/repl_test.sh
+		tally "asan-cli/priv" env "${san_env[@]}" bash tests/cli/priv_test.sh
 		tally "asan-cli/reports" sanitizer_reports asan-cli
 		;;
 	asan-bpf)
