@@ -26,12 +26,12 @@ BPF_CFLAGS := -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OBJ) -Ibpf
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # The layers, each in its folder of src/ (ARCHITECTURE.md has the map).
-CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c path.c map.c priv.c \
+CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c sign.c path.c map.c priv.c \
 	aggregator.c pipeline.c) \
 	$(addprefix collector/,btf_min.c event.c collector.c) \
 	$(addprefix backend/,backend.c process.c firecracker.c guest.c)
 LUA_SRCS := $(addprefix bindings/,lcore.c lpriv.c ljson.c lbackend.c registry.c lcollector.c \
-	laggregator.c)
+	laggregator.c levidence.c)
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
 CLI_SRCS := $(patsubst src/%,%,$(wildcard src/cli/*.c))
@@ -80,14 +80,14 @@ $(ASAN)/obj/%.o: src/%.c $(HEADERS) | $(ASAN)/obj
 $(OBJ)/vmlinux.h: | $(OBJ)
 	bpftool btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(OBJ)/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $(OBJ)/vmlinux.h
+$(OBJ)/glasshouse.bpf.o: bpf/glasshouse.bpf.c $(wildcard bpf/*.h) $(OBJ)/vmlinux.h
 	clang $(BPF_CFLAGS) -c $< -o $@.tmp
 	llvm-strip -g $@.tmp -o $@ 2>/dev/null || mv $@.tmp $@
 	rm -f $@.tmp
 
 # The same object with a one-slot table of tracked threads' registers, so that the eBPF suite
 # tests its fallback to the tid bitmap (GLASSHOUSE_BPF_DIR loads it).
-$(BUILD)/tests/rslots1/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $(OBJ)/vmlinux.h
+$(BUILD)/tests/rslots1/glasshouse.bpf.o: bpf/glasshouse.bpf.c $(wildcard bpf/*.h) $(OBJ)/vmlinux.h
 	@mkdir -p $(@D)
 	clang $(BPF_CFLAGS) -DGH_RSLOTS=1 -c $< -o $@
 

@@ -98,6 +98,8 @@ for s in "${suites[@]}"; do
 		tally "cli/repl" bash tests/cli/repl_test.sh
 		tally "cli/help" bash tests/cli/help_test.sh
 		tally "cli/priv" bash tests/cli/priv_test.sh
+		tally "cli/evidence" bash tests/cli/evidence_test.sh
+		tally "cli/judge" bash tests/cli/judge_test.sh
 		tally "cli/valgrind" bash tests/cli/valgrind_test.sh
 		;;
 	bpf)
@@ -115,6 +117,7 @@ for s in "${suites[@]}"; do
 		tally "asan-cli" env "${san_env[@]}" bash tests/cli/cli_test.sh
 		tally "asan-cli/repl" env "${san_env[@]}" bash tests/cli/repl_test.sh
 		tally "asan-cli/priv" env "${san_env[@]}" bash tests/cli/priv_test.sh
+		tally "asan-cli/evidence" env "${san_env[@]}" bash tests/cli/evidence_test.sh
 		tally "asan-cli/reports" sanitizer_reports asan-cli
 		;;
 	asan-bpf)

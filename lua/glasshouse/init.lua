@@ -6,6 +6,8 @@ local collector = require "glasshouse.collector"
 local aggregator = require "glasshouse.aggregator"
 local json = require "glasshouse.json"
 local receipt = require "glasshouse.receipt"
+local evidence = require "glasshouse.evidence"
+local attest = require "glasshouse.attest"
 
 local M = {
   version = core.version,
@@ -16,6 +18,13 @@ local M = {
   json = json,
   receipt = receipt,
   sha256 = core.sha256,
+  evidence = evidence,
+  sha256_file = evidence.sha256_file,
+  load_key = evidence.load_key,
+  load_public_key = evidence.load_public_key,
+  -- gh.policy.load(file) -> p; p:check(receipt [, events]): glasshouse/policy.lua, loaded
+  -- when first used, as gh.diff is (a plain `glasshouse run` does not load them)
+  policy = setmetatable({}, { __index = function(_, k) return require("glasshouse.policy")[k] end }),
   command = nil, -- set by `glasshouse script` to the command after --
 }
 
@@ -24,6 +33,41 @@ local M = {
 backend.process = backend.process or function(opts) return backend.new("process", opts) end
 backend.firecracker = backend.firecracker or function(opts)
   return backend.new("firecracker", opts)
+end
+
+--- sign(key, bytes) -> the raw Ed25519 signature of bytes by the private key (gh.load_key).
+function M.sign(key, bytes)
+  return key:sign(bytes)
+end
+
+--- verify(pub, bytes, sig) -> whether sig (raw) is pub's signature of bytes.
+function M.verify(pub, bytes, sig)
+  return pub:verify(bytes, sig)
+end
+
+--- invoking_uid() -> the user glasshouse runs for: under sudo or doas (as root) the invoking
+--- user (core.invoking_user), else glasshouse's own.
+function M.invoking_uid()
+  local u = core.invoking_user()
+  return u and u.uid or core.getuid()
+end
+
+--- owner(user) -> the write_file options that make a file user's (a core.user table), or nil.
+function M.owner(user)
+  return user and { uid = user.uid, gid = user.gid } or nil
+end
+
+--- attest(r, info) -> true | nil, msg, code: the signed attestation of receipt r, one DSSE
+--- envelope as one JSON line at info.path. info: key (gh.load_key), receipt_name,
+--- receipt_bytes (exactly as written), cwd, argv, finished_ns, owner (write_file options).
+function M.attest(r, info)
+  local payload = json.encode(attest.statement(r, {
+    receipt_name = info.receipt_name, receipt_sha256 = core.sha256(info.receipt_bytes),
+    cwd = info.cwd, argv = info.argv, finished_ns = info.finished_ns,
+  }), { compact = true })
+  local sig = M.sign(info.key, attest.pae(attest.PAYLOAD_TYPE, payload))
+  local env = attest.envelope(payload, info.key:keyid(), sig)
+  return core.write_file(info.path, json.encode(env, { compact = true }) .. "\n", info.owner)
 end
 
 --- usage_error(msg): stop the script as a usage error (glasshouse prints usage, exits 2).
@@ -119,7 +163,60 @@ end
 --- write(receipt, path [, user]) -> true | nil, msg, code: encoded and written safely
 --- (core.write_file), owned by user (a core.user table) when glasshouse runs as root.
 function M.write(r, path, user)
-  return core.write_file(path, json.encode(r) .. "\n", user and { uid = user.uid, gid = user.gid } or nil)
+  return core.write_file(path, json.encode(r) .. "\n", M.owner(user))
+end
+
+--- read_receipt(path) -> receipt | nil, msg: a receipt file read and checked to be one
+--- (attestations are not read yet).
+function M.read_receipt(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, "cannot read " .. err end
+  local text = f:read("a")
+  f:close()
+  if not text then return nil, "cannot read " .. path end
+  local ok, r = pcall(json.decode, text)
+  if not ok then return nil, path .. ": not JSON: " .. tostring(r):gsub("^json%.decode: ", "") end
+  if type(r) == "table" and r.payloadType then
+    return nil, path .. ": an attestation; reading attestations is not implemented yet, give "
+      .. "the receipt it names"
+  end
+  if type(r) ~= "table" or type(r.receipt_version) ~= "string" or type(r.process_tree) ~= "table"
+    or type(r.filesystem) ~= "table" then
+    return nil, path .. ": not a glasshouse receipt (no receipt_version, process_tree or "
+      .. "filesystem)"
+  end
+  return r
+end
+
+--- diff(a, b [, opts]) -> what changed between two receipts (glasshouse/diff.lua).
+function M.diff(a, b, opts)
+  return require("glasshouse.diff").diff(a, b, opts)
+end
+
+--- policy_report(verdict [, max]) -> lines: "policy NAME: VERDICT, N violations" and the
+--- violations (up to max, then a count of the rest), for stderr or check's output.
+function M.policy_report(v, max)
+  local show = require "glasshouse.show"
+  local n = #v.violations
+  local lines = { string.format("policy %s: %s, %d violation%s", show.printable(v.name),
+    v.verdict, n, n == 1 and "" or "s") }
+  for i, x in ipairs(v.violations) do
+    if max and i > max then
+      lines[#lines + 1] = string.format("  … and %d more", n - max)
+      break
+    end
+    lines[#lines + 1] = "  " .. show.printable(M.policy.describe(x))
+  end
+  if v.error then lines[#lines + 1] = "  error: " .. show.printable(v.error) end
+  return lines
+end
+
+--- use_color(when, file) -> whether to colour: when is "always", "never" or "auto"/nil (file
+--- is a terminal and $NO_COLOR is unset).
+function M.use_color(when, file)
+  if when == "always" or when == "never" then return when == "always" end
+  local nc = os.getenv("NO_COLOR")
+  return (nc == nil or nc == "") and core.isatty(file == io.stderr and 2 or 1)
 end
 
 -- Settings from the environment, as the old tool read them.
@@ -213,6 +310,9 @@ Runs argv through the standard flow. hooks (all optional):
                   invoking user when glasshouse runs as root. The receipt is that user's too.
   network         "host" (default), "none" (a network namespace with no interface up) or
                   "loopback" (one with only lo up)
+  materials       true: hash every regular file the tree read (filesystem.materials)
+  sign            a private key (gh.load_key): write a signed attestation after the receipt
+  attestation     its path (default: the receipt's, .json -> .intoto.jsonl)
 ]]
 function M.run(argv, hooks)
   check_argv(argv)
@@ -279,6 +379,7 @@ function M.run(argv, hooks)
   local result = b:cleanup()
   -- A namespace or user that could not be set up: nothing ran, and no receipt claims it did.
   if result.setup_failed then M.refuse(serr) end
+  local finished_ns = core.now()
   local md = b:metadata() -- guest-mode failures stay in execution.guest.errors: not fatal
 
   local observed, cinfo, raise
@@ -292,6 +393,10 @@ function M.run(argv, hooks)
     raise = st.hook_raise
     observed = agg:result()
     observed.syscall_counts = col:syscall_counts()
+    -- Contents are hashed now, at the end: what the files hold after the command (not while).
+    observed.filesystem.products = attest.products(observed.filesystem)
+    attest.exe_hashes(observed.processes)
+    if hooks.materials then observed.filesystem.materials = attest.materials(observed.filesystem) end
     cinfo = collector_info(col, nil, st, col:probes(), hooks.filter ~= nil)
     M.last = { events = col:events(), stats = st, aggregate = observed, started = started }
     if debug_on("GLASSHOUSE_DEBUG_COUNTS") then
@@ -336,8 +441,13 @@ function M.run(argv, hooks)
   end
   local werr
   if hooks.output ~= false then
-    local _
-    _, werr = M.write(r, hooks.output or "receipt.json", user)
+    local path, bytes, _ = hooks.output or "receipt.json", json.encode(r) .. "\n"
+    _, werr = core.write_file(path, bytes, M.owner(user))
+    if not werr and hooks.sign then
+      _, werr = M.attest(r, { key = hooks.sign, receipt_name = path:match("([^/]*)$"),
+        receipt_bytes = bytes, cwd = cwd, argv = argv, finished_ns = finished_ns,
+        path = hooks.attestation or attest.default_path(path), owner = M.owner(user) })
+    end
   end
   -- A hook's error, a signal or os.exit that stopped a hook is raised now that the receipt is
   -- written: a script that does not catch it ends with it (pcall(gh.run, ...) goes on).

@@ -87,6 +87,14 @@ local function process_entry(p)
     { "failed_execs", list_of(p.failed_execs, function(f)
       return fields { { "path", f.path }, { "error", f.error } }
     end) },
+    { "execs", list_of(p.execs, function(e)
+      return fields { { "exe", e.exe }, { "argv", arr(e.argv) },
+        { "working_dir", orNull(e.working_dir) }, { "argv_truncated", e.argv_truncated },
+        { "time_offset_ms", e.time_offset_ms } }
+    end) },
+    -- Only once the kernel's exec record carries the file's identity (attest.exe_hashes).
+    { "exe_sha256", p.exe_sha256 },
+    { "exe_hash_error", p.exe_hash_error },
   }
 end
 
@@ -101,6 +109,12 @@ local function privilege_changes(procs)
     end
   end
   return out
+end
+
+-- A product or material: its content's hash taken at the end of the run (error: why not).
+local function file_hash(e)
+  return fields { { "path", e.path }, { "sha256", orNull(e.sha256) }, { "size", orNull(e.size) },
+    { "error", e.error } }
 end
 
 local function filesystem(fs)
@@ -120,6 +134,8 @@ local function filesystem(fs)
     { "failed", list_of(fs.failed, function(f)
       return fields { { "path", f.path }, { "op", f.op }, { "error", f.error } }
     end) },
+    { "products", list_of(fs.products, file_hash) },
+    { "materials", fs.materials and list_of(fs.materials, file_hash) },
   }
 end
 
@@ -186,6 +202,28 @@ local function execution(md)
     { "isolation", md.isolation },
     { "guest", g and fields { { "mounted", arr(g.mounted) }, { "errors", arr(g.errors) },
       { "memlock_raised", g.memlock_raised } } },
+  }
+end
+
+--- policy(verdict) -> the receipt's `policy` block, from a policy's p:check (glasshouse.policy).
+function M.policy(v)
+  return fields {
+    { "name", v.name },
+    { "source", v.source },
+    { "sha256", v.sha256 },
+    { "verdict", v.verdict },
+    { "enforced", v.enforced or false },
+    { "error", orNull(v.error) },
+    { "violations", list_of(v.violations, function(x)
+      return fields {
+        { "rule", x.rule },
+        { "kind", x.kind },
+        { "pid", orNull(x.pid) },
+        { "exe", orNull(x.exe) },
+        { x.dst and "dst" or "path", orNull(x.dst or x.path) },
+        { "message", x.message },
+      }
+    end) },
   }
 end
 
@@ -256,6 +294,7 @@ function M.build(info)
     { "resources", fields { { "cpu_time_ms", cpu_ms }, { "max_rss_kb", r.max_rss_kb or 0 } } },
     { "collector", collector(info.collector) },
     { "privilege_changes", privilege_changes(procs) },
+    { "policy", info.policy and M.policy(info.policy) },
   }
 end
 

@@ -12,6 +12,7 @@ int luaopen_glasshouse_core(lua_State *L);
 int luaopen_glasshouse_backend(lua_State *L);
 int luaopen_glasshouse_collector(lua_State *L);
 int luaopen_glasshouse_aggregator(lua_State *L);
+int luaopen_glasshouse_evidence(lua_State *L);
 
 int gh_l_json_encode(lua_State *L);
 /* Add core.user, core.invoking_user, core.secure, core.drop_caps to the table on the top. */

@@ -133,6 +133,24 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "failed_execs");
+	lua_createtable(L, (int)p->nexecs, 0);
+	for (i = 0; i < p->nexecs; i++) {
+		const struct gh_exec *e = &p->execs[i];
+
+		lua_createtable(L, 0, 5);
+		gh_l_setistr(L, "exe", e->exe);
+		gh_l_push_argv(L, e->argv, e->argv_len);
+		lua_setfield(L, -2, "argv");
+		gh_l_setistr(L, "working_dir", e->cwd);
+		lua_pushboolean(L, e->argv_truncated);
+		lua_setfield(L, -2, "argv_truncated");
+		gh_l_setint(L, "time_offset_ms",
+			    e->time_ns > gh_agg_base(a)
+				    ? (lua_Integer)((e->time_ns - gh_agg_base(a)) / 1000000)
+				    : 0);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "execs");
 }
 
 static void push_set(lua_State *L, const struct gh_agg *a, enum gh_pathset set, const char *k)

@@ -189,6 +189,13 @@ static int l_core_getpid(lua_State *L)
 	return 1;
 }
 
+/* core.isatty(fd) -> whether fd is a terminal (colour on a terminal only) */
+static int l_core_isatty(lua_State *L)
+{
+	lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)) == 1);
+	return 1;
+}
+
 /* Options table at idx (may be absent) for core.write_file. */
 static void outfile_opts(lua_State *L, int idx, struct gh_outfile_opts *o)
 {
@@ -476,6 +483,7 @@ int luaopen_glasshouse_core(lua_State *L)
 		{ "uname", l_core_uname },
 		{ "getcwd", l_core_getcwd },
 		{ "getpid", l_core_getpid },
+		{ "isatty", l_core_isatty },
 		{ "write_file", l_core_write_file },
 		{ "call_user", l_core_call_user },
 		{ "is_control", l_core_is_control },

@@ -21,6 +21,15 @@ struct gh_failed_exec {
 	int err; /* positive errno */
 };
 
+/* One program a process executed, in order (the last one is also the process's own fields). */
+struct gh_exec {
+	const struct gh_istr *exe, *cwd;
+	char *argv; /* NUL-separated, argv_len bytes */
+	size_t argv_len;
+	bool argv_truncated;
+	uint64_t time_ns; /* CLOCK_MONOTONIC */
+};
+
 struct gh_proc {
 	uint32_t pid, ppid;
 	const struct gh_istr *exe;     /* NULL until known */
@@ -37,6 +46,8 @@ struct gh_proc {
 	uint32_t uid, gid, euid, egid;
 	struct gh_failed_exec *fexec;
 	size_t nfexec, capfexec;
+	struct gh_exec *execs; /* every program it executed, in order */
+	size_t nexecs, capexecs;
 };
 
 enum gh_pathset {

@@ -308,4 +308,25 @@ else
 	not_ok "oracle: strace is installed"
 fi
 
+# --- a unix socket accepted under a relative name has an absolute local name; O_PATH
+# directories (tar x opens them so) are not listings
+mkdir -p "$T/ux/d"
+(cd "$T/ux" && "$GH" run -o "$T/ux.json" -- /usr/bin/python3 -c '
+import os, socket
+s = socket.socket(socket.AF_UNIX); s.bind("ux.sock"); s.listen(1)
+c = socket.socket(socket.AF_UNIX); c.connect("ux.sock")
+a, _ = s.accept()
+os.close(os.open("d", os.O_PATH | os.O_DIRECTORY))
+os.close(os.open(".", os.O_RDONLY | os.O_DIRECTORY))')
+jq_eq "accepted unix socket: local name absolute" "$T/ux.json" \
+	'[.network.accepted[]|[.protocol,.local]]' "[[\"unix\",\"$T/ux/ux.sock\"]]"
+jq_eq "O_PATH directory open: not a listing; a listing open is" "$T/ux.json" \
+	"[.filesystem.directories[]|select(startswith(\"$T/ux\"))]" "[\"$T/ux\"]"
+
+# --- every program a process executed, in order
+(cd "$T" && "$GH" run -o "$T/chain.json" -- sh -c 'exec env true')
+jq_eq "exec chain: every program, in order, and the last at the top" "$T/chain.json" \
+	'.process_tree[0]|[[.execs[]|.exe], [.execs[]|.argv], .exe]' \
+	'[["/usr/bin/sh","/usr/bin/env","/usr/bin/true"],[["sh","-c","exec env true"],["env","true"],["true"]],"/usr/bin/true"]'
+
 finish

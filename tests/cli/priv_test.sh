@@ -56,6 +56,10 @@ jq_eq "SUDO_UID: environment.user names them" r1.json .environment.user "\"$U1\"
 jq_eq "SUDO_UID: the processes were observed" r1.json '[.collector.status, .process_tree[0].exe]' \
 	'["ok","/usr/bin/sh"]'
 
+SUDO_UID=$uid1 SUDO_GID=$gid1 SUDO_USER=$U1 gh keygen k1
+expect_eq "SUDO_UID: keygen's keys are the invoking user's" "0 $U1:$U1 600 $U1:$U1 644" \
+	"$rc $(stat -c '%U:%G %a' k1.key k1.pub | xargs)"
+
 DOAS_USER=$U1 gh run -o r2.json -- sh -c "$IDS"
 expect_eq "DOAS_USER: the command runs as that user" \
 	"0 $(want_ids "$U1" "$(getent passwd "$U1" | cut -d: -f6)")" "$rc $out"
