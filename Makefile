@@ -26,11 +26,11 @@ BPF_CFLAGS := -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OBJ) -Ibpf
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # The layers, each in its folder of src/ (ARCHITECTURE.md has the map).
-CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c sign.c path.c map.c \
+CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c sign.c path.c map.c priv.c \
 	aggregator.c pipeline.c) \
 	$(addprefix collector/,btf_min.c event.c collector.c) \
 	$(addprefix backend/,backend.c process.c firecracker.c guest.c)
-LUA_SRCS := $(addprefix bindings/,lcore.c ljson.c lbackend.c registry.c lcollector.c \
+LUA_SRCS := $(addprefix bindings/,lcore.c lpriv.c ljson.c lbackend.c registry.c lcollector.c \
 	laggregator.c levidence.c)
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
@@ -39,7 +39,7 @@ BIN_SRCS := $(CLI_SRCS) $(CORE_SRCS) $(LUA_SRCS)
 HEADERS := $(wildcard src/*/*.h) bpf/glasshouse.h
 LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
-C_TESTS := test_json test_options test_btf_min test_backend test_guest test_firecracker test_event
+C_TESTS := test_json test_options test_btf_min test_backend test_guest test_firecracker test_event test_priv
 
 # The decoder and the aggregator again under ASan/UBSan, and as a libFuzzer target: they take
 # what came through the ring buffer.
@@ -199,6 +199,9 @@ install: glasshouse
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/glasshouse
 	if ls lua/examples/*.lua >/dev/null 2>&1; then \
 		install -m 0644 lua/examples/*.lua $(DESTDIR)$(PREFIX)/share/glasshouse/examples/; fi
+	@# CAPS=1: any user may run it and get a full receipt of their own command (README,
+	@# "Running without root"); the capabilities it needs to load its eBPF programs, no more.
+	if [ "$(CAPS)" = 1 ]; then setcap cap_bpf,cap_perfmon+ep $(DESTDIR)$(PREFIX)/bin/glasshouse; fi
 
 FORMATTED := $(wildcard src/*/*.c src/*/*.h tests/c/*.c tests/fuzz/*.c)
 

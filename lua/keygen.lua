@@ -8,7 +8,8 @@ local prefix = arg[1] or "glasshouse"
 if prefix == "" or prefix:sub(1, 1) == "-" then
   gh.usage_error("keygen: PREFIX must be a file name prefix, got '" .. prefix .. "'")
 end
-local keyid, msg = gh.evidence.keygen(prefix)
+-- Under sudo or doas the keys are the invoking user's, as the receipts are.
+local keyid, msg = gh.evidence.keygen(prefix, gh.owner(gh.core.invoking_user() or nil))
 if not keyid then
   io.stderr:write("glasshouse: keygen: ", msg, "\n")
   return 1

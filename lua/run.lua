@@ -25,6 +25,13 @@ local handle = {
   end,
   enforce = function(opts) opts.enforce = true end,
   backend = function(opts, v) opts.backend = v end,
+  user = function(opts, v) opts.user = v end,
+  network = function(opts, v)
+    if v ~= "host" and v ~= "none" and v ~= "loopback" then
+      gh.usage_error("--network must be host, none or loopback, got '" .. v .. "'")
+    end
+    opts.network = v
+  end,
   ["backend-opt"] = function(opts, kv)
     local k, v = gh.core.parse_kv(kv)
     if not k then gh.usage_error("--backend-opt needs KEY=VALUE, got '" .. kv .. "'") end
@@ -74,6 +81,8 @@ local receipt, werr = gh.run(cmd, {
   output = opts.output or "receipt.json",
   backend = opts.backend,
   backend_options = opts.backend_options,
+  user = opts.user,
+  network = opts.network,
   materials = opts.materials,
   sign = key,
   attestation = opts.attestation,

@@ -45,16 +45,21 @@ function M.verify(pub, bytes, sig)
   return pub:verify(bytes, sig)
 end
 
---- invoking_uid() -> the user glasshouse runs for: under sudo (as root) the invoking user.
+--- invoking_uid() -> the user glasshouse runs for: under sudo or doas (as root) the invoking
+--- user (core.invoking_user), else glasshouse's own.
 function M.invoking_uid()
-  local uid, sudo = core.getuid(), os.getenv("SUDO_UID")
-  if uid == 0 and sudo and sudo:match("^%d+$") then return math.tointeger(tonumber(sudo)) end
-  return uid
+  local u = core.invoking_user()
+  return u and u.uid or core.getuid()
+end
+
+--- owner(user) -> the write_file options that make a file user's (a core.user table), or nil.
+function M.owner(user)
+  return user and { uid = user.uid, gid = user.gid } or nil
 end
 
 --- attest(r, info) -> true | nil, msg, code: the signed attestation of receipt r, one DSSE
 --- envelope as one JSON line at info.path. info: key (gh.load_key), receipt_name,
---- receipt_bytes (exactly as written), cwd, argv, finished_ns.
+--- receipt_bytes (exactly as written), cwd, argv, finished_ns, owner (write_file options).
 function M.attest(r, info)
   local payload = json.encode(attest.statement(r, {
     receipt_name = info.receipt_name, receipt_sha256 = core.sha256(info.receipt_bytes),
@@ -62,12 +67,51 @@ function M.attest(r, info)
   }), { compact = true })
   local sig = M.sign(info.key, attest.pae(attest.PAYLOAD_TYPE, payload))
   local env = attest.envelope(payload, info.key:keyid(), sig)
-  return core.write_file(info.path, json.encode(env, { compact = true }) .. "\n")
+  return core.write_file(info.path, json.encode(env, { compact = true }) .. "\n", info.owner)
 end
 
 --- usage_error(msg): stop the script as a usage error (glasshouse prints usage, exits 2).
 function M.usage_error(msg)
   error({ glasshouse_usage = msg }, 0)
+end
+
+--- refuse(msg): stop as a usage error with one line and no usage (exit 2): nothing ran.
+function M.refuse(msg)
+  error({ glasshouse_refuse = msg }, 0)
+end
+
+--[[
+command_user(spec [, guest]) -> user table | false
+Who the command runs as: spec nil is the user who ran sudo or doas (SUDO_UID, DOAS_USER) when
+glasshouse runs as root, else glasshouse's own user (false); a string is NAME, UID or UID:GID
+(--user); a table is core.user's; false is glasshouse's own user. In guest mode nil means root.
+An unknown user stops with exit 2 and the name in the message; nothing runs.
+]]
+function M.command_user(spec, guest)
+  if spec == false or (spec == nil and guest) then return false end
+  if type(spec) == "table" then return spec end
+  if spec == nil then
+    local u, msg = core.invoking_user()
+    if u == nil then M.refuse(msg) end
+    return u
+  end
+  local u, msg = core.user(spec)
+  if not u then M.usage_error(msg) end
+  if core.getuid() ~= 0 then
+    -- Not root: only its own user, which is nothing to switch to.
+    if u.uid ~= core.getuid() or (spec:find(":", 1, true) and u.gid ~= core.getgid()) then
+      M.usage_error(string.format("--user %s needs glasshouse to run as root", spec))
+    end
+    return false
+  end
+  return u
+end
+
+-- The name of the user the command ran as: user's, or glasshouse's own.
+local function user_name(user)
+  if user then return user.name end
+  local me = core.user(tostring(core.getuid()))
+  return me and me.name or tostring(core.getuid())
 end
 
 local function check_argv(argv)
@@ -105,17 +149,21 @@ local function first_line(err)
   return s:match("^(.-)\nstack traceback:") or s
 end
 
-local function make_backend(hooks)
+local function make_backend(hooks, user)
   local b = hooks.backend
   if b == nil or type(b) == "string" then
-    return backend.new(b or "process", hooks.backend_options)
+    local opts = {}
+    for k, v in pairs(hooks.backend_options or {}) do opts[k] = v end
+    opts.user, opts.network = user or nil, hooks.network
+    return backend.new(b or "process", opts)
   end
   return b
 end
 
---- write(receipt, path) -> true | nil, msg, code: encoded and written safely (core.write_file).
-function M.write(r, path)
-  return core.write_file(path, json.encode(r) .. "\n")
+--- write(receipt, path [, user]) -> true | nil, msg, code: encoded and written safely
+--- (core.write_file), owned by user (a core.user table) when glasshouse runs as root.
+function M.write(r, path, user)
+  return core.write_file(path, json.encode(r) .. "\n", M.owner(user))
 end
 
 --- read_receipt(path) -> receipt | nil, msg: a receipt file read and checked to be one
@@ -263,6 +311,11 @@ Runs argv through the standard flow. hooks (all optional):
   on_event(ev)    sees every event that passed the filter
   keep_events     keep every event table in glasshouse.last.events
   extend(r)       change the receipt before it is written
+  user            who the command runs as (see command_user): "NAME", "UID[:GID]", a
+                  core.user table, or false for glasshouse's own; default: sudo's or doas's
+                  invoking user when glasshouse runs as root. The receipt is that user's too.
+  network         "host" (default), "none" (a network namespace with no interface up) or
+                  "loopback" (one with only lo up)
   materials       true: hash every regular file the tree read (filesystem.materials)
   sign            a private key (gh.load_key): write a signed attestation after the receipt
   attestation     its path (default: the receipt's, .json -> .intoto.jsonl)
@@ -281,7 +334,9 @@ function M.run(argv, hooks)
   -- a started command is always waited for and its receipt written; hooks stay interruptible.
   local _signals <close> = core.defer_signals()
   local errors = {}
-  local b = make_backend(hooks)
+  local user = M.command_user(hooks.user, hooks.backend_options and hooks.backend_options.guest)
+  local network = hooks.network or "host"
+  local b = make_backend(hooks, user)
   -- Closed on every way out of here (a backend the caller passed in stays the caller's).
   local _backend <close> = b ~= hooks.backend and b or nil
   local fallback_start = core.now()
@@ -328,6 +383,8 @@ function M.run(argv, hooks)
     if res and res.poll_error then errors[#errors + 1] = res.poll_error end
   end
   local result = b:cleanup()
+  -- A namespace or user that could not be set up: nothing ran, and no receipt claims it did.
+  if result.setup_failed then M.refuse(serr) end
   local finished_ns = core.now()
   local md = b:metadata() -- guest-mode failures stay in execution.guest.errors: not fatal
 
@@ -378,9 +435,12 @@ function M.run(argv, hooks)
     fallback_start_ns = fallback_start,
     observed = observed,
     collector = cinfo,
+    user = user_name(user),
+    network = network,
   }
   local r = receipt.build(info)
   M.last.receipt = r
+  M.last.user = user or nil
   if hooks.extend then
     local eok, eerr = core.call_user(hooks.extend, r)
     if not eok then
@@ -392,11 +452,11 @@ function M.run(argv, hooks)
   local werr
   if hooks.output ~= false then
     local path, bytes, _ = hooks.output or "receipt.json", json.encode(r) .. "\n"
-    _, werr = core.write_file(path, bytes)
+    _, werr = core.write_file(path, bytes, M.owner(user))
     if not werr and hooks.sign then
       _, werr = M.attest(r, { key = hooks.sign, receipt_name = path:match("([^/]*)$"),
         receipt_bytes = bytes, cwd = cwd, argv = argv, finished_ns = finished_ns,
-        path = hooks.attestation or attest.default_path(path) })
+        path = hooks.attestation or attest.default_path(path), owner = M.owner(user) })
     end
   end
   -- A hook's error, a signal or os.exit that stopped a hook is raised now that the receipt is

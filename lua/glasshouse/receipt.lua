@@ -43,13 +43,16 @@ end
 -- Go's GOARCH names, which v0.2 receipts carried.
 local ARCH = { x86_64 = "amd64", aarch64 = "arm64", i686 = "386", i386 = "386", armv7l = "arm" }
 
-function M.environment(argv)
+--- environment(argv, user, network): user is the name the command ran as; network is
+--- "host", "none" or "loopback" (--network).
+function M.environment(argv, user, network)
   local u = core.uname() or { sysname = "unknown", machine = "unknown" }
   return fields {
     { "runtime", M.runtime(argv) },
     { "os", u.sysname:lower() },
     { "arch", ARCH[u.machine] or u.machine },
-    { "sandbox", fields { { "network", "enabled" } } },
+    { "user", orNull(user) },
+    { "sandbox", fields { { "network", network or "host" } } },
   }
 end
 
@@ -95,6 +98,19 @@ local function process_entry(p)
     { "exe_sha256", p.exe_sha256 },
     { "exe_hash_error", p.exe_hash_error },
   }
+end
+
+-- Processes whose effective uid differs from their real one (a setuid or setcap program: sudo,
+-- ping), with what they became, in process order.
+local function privilege_changes(procs)
+  local out = arr()
+  for _, p in ipairs(procs) do
+    if p.euid and p.uid and p.euid ~= p.uid then
+      out[#out + 1] = fields { { "pid", p.pid }, { "exe", orNull(p.exe) }, { "uid", p.uid },
+        { "euid", p.euid }, { "gid", p.gid } }
+    end
+  end
+  return out
 end
 
 -- A product or material: its content's hash taken at the end of the run (error: why not).
@@ -223,16 +239,6 @@ local function root_only(info)
   } }
 end
 
--- Processes whose effective uid is not their real one (a setuid or setcap program: sudo,
--- ping), in process order.
-local function privilege_changes(procs)
-  local out = {}
-  for _, p in ipairs(procs) do
-    if p.euid and p.uid and p.euid ~= p.uid then out[#out + 1] = p end
-  end
-  return out
-end
-
 --- The exit status glasshouse reports: the command's, 128+N for signal N, 1 if it never ran.
 function M.exit_status(result, started)
   if not started then return 1 end
@@ -272,7 +278,7 @@ function M.build(info)
     { "process_tree", list_of(procs, process_entry) },
     { "syscalls", fields { { "counts", json.object(observed.syscall_counts or {}) },
       { "denied", arr() } } },
-    { "environment", M.environment(info.argv) },
+    { "environment", M.environment(info.argv, info.user, info.network) },
     { "execution", execution(info.metadata or {}) },
     { "artifacts", fields {
       { "stdout_hash", r.stdout_hash },
@@ -287,12 +293,9 @@ function M.build(info)
     { "processes", legacy },
     { "filesystem", filesystem(observed.filesystem) },
     { "network", network(observed.network) },
-    { "privilege_changes", list_of(privilege_changes(procs), function(p)
-      return fields { { "pid", p.pid }, { "exe", orNull(p.exe) }, { "uid", p.uid },
-        { "euid", p.euid } }
-    end) },
     { "resources", fields { { "cpu_time_ms", cpu_ms }, { "max_rss_kb", r.max_rss_kb or 0 } } },
     { "collector", collector(info.collector) },
+    { "privilege_changes", privilege_changes(procs) },
     { "policy", info.policy and M.policy(info.policy) },
   }
 end

@@ -261,6 +261,12 @@ static int l_track(lua_State *L)
 	lua_Integer pid = luaL_checkinteger(L, 2);
 	int e = gh_collector_track(lc->c, (pid_t)pid);
 
+	if (e == -EPERM)
+		return luaL_error(
+			L,
+			"collector:track: pid %d is not the caller's to follow (glasshouse "
+			"runs with file capabilities: only processes the caller could ptrace)",
+			(int)pid);
 	if (e)
 		return luaL_error(L, "collector:track: invalid pid %d", (int)pid);
 	return 0;

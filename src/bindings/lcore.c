@@ -175,6 +175,13 @@ static int l_core_getuid(lua_State *L)
 	return 1;
 }
 
+/* core.getgid() -> the effective group id of glasshouse */
+static int l_core_getgid(lua_State *L)
+{
+	lua_pushinteger(L, getegid());
+	return 1;
+}
+
 /* core.getpid() -> pid of glasshouse */
 static int l_core_getpid(lua_State *L)
 {
@@ -472,6 +479,7 @@ int luaopen_glasshouse_core(lua_State *L)
 		{ "errno_name", l_core_errno_name },
 		{ "access", l_core_access },
 		{ "getuid", l_core_getuid },
+		{ "getgid", l_core_getgid },
 		{ "uname", l_core_uname },
 		{ "getcwd", l_core_getcwd },
 		{ "getpid", l_core_getpid },
@@ -487,6 +495,7 @@ int luaopen_glasshouse_core(lua_State *L)
 	};
 
 	luaL_newlib(L, fns);
+	gh_l_core_priv(L);
 	lua_pushstring(L, GH_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_pushlightuserdata(L, NULL); /* the same value as cjson.null */

@@ -50,13 +50,24 @@ static int l_evidence_sha256_file(lua_State *L)
 	return 2;
 }
 
-/* evidence.keygen(prefix) -> keyid | nil, msg, code: PREFIX.key and PREFIX.pub, never over
- * anything */
+/* evidence.keygen(prefix [, {uid=, gid=}]) -> keyid | nil, msg, code: PREFIX.key and
+ * PREFIX.pub, never over anything, owned by uid:gid when glasshouse runs as root */
 static int l_evidence_keygen(lua_State *L)
 {
 	const char *prefix = luaL_checkstring(L, 1);
 	char keyid[GH_SHA256_HEX_LEN + 1], msg[4352];
-	int err = gh_keygen(prefix, keyid, msg, sizeof(msg));
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	int err;
+
+	if (lua_istable(L, 2)) {
+		if (lua_getfield(L, 2, "uid") != LUA_TNIL)
+			uid = (uid_t)luaL_checkinteger(L, -1);
+		if (lua_getfield(L, 2, "gid") != LUA_TNIL)
+			gid = (gid_t)luaL_checkinteger(L, -1);
+		lua_pop(L, 2);
+	}
+	err = gh_keygen(prefix, uid, gid, keyid, msg, sizeof(msg));
 
 	if (err)
 		return gh_l_fail_msg(L, msg, err);

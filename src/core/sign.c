@@ -79,14 +79,13 @@ static int write_pem(struct gh_outfile *f, gh_pkey *k, int private, char *errmsg
 	return err;
 }
 
-int gh_keygen(const char *prefix, char keyid[GH_SHA256_HEX_LEN + 1], char *errmsg, size_t errlen)
+int gh_keygen(const char *prefix, uid_t uid, gid_t gid, char keyid[GH_SHA256_HEX_LEN + 1],
+	      char *errmsg, size_t errlen)
 {
 	const struct gh_outfile_opts priv = {
-		.mode = 0600, .exclusive = 1, .uid = (uid_t)-1, .gid = (gid_t)-1
+		.mode = 0600, .exclusive = 1, .uid = uid, .gid = gid
 	};
-	const struct gh_outfile_opts pub = {
-		.mode = 0644, .exclusive = 1, .uid = (uid_t)-1, .gid = (gid_t)-1
-	};
+	const struct gh_outfile_opts pub = { .mode = 0644, .exclusive = 1, .uid = uid, .gid = gid };
 	struct gh_outfile kf = { .fd = -1 }, pf = { .fd = -1 };
 	char *kpath = NULL, *ppath = NULL;
 	EVP_PKEY *k = NULL;

@@ -18,7 +18,8 @@ typedef struct evp_pkey_st gh_pkey; /* OpenSSL's EVP_PKEY */
  * Ed25519 key, both created exclusively (an existing file is an error naming it; nothing is
  * left behind on failure). keyid gets the key id. 0 or -errno, with errmsg filled.
  */
-int gh_keygen(const char *prefix, char keyid[GH_SHA256_HEX_LEN + 1], char *errmsg, size_t errlen);
+int gh_keygen(const char *prefix, uid_t uid, gid_t gid, char keyid[GH_SHA256_HEX_LEN + 1],
+	      char *errmsg, size_t errlen);
 
 /*
  * Read an Ed25519 private key (PEM) from path for signing, refusing a file that is not regular,

@@ -124,11 +124,12 @@ expect_eq "verify: an incomplete run is valid, and the summary says it was not c
 	"  collector complete: NO (status ok, 0 lost, 0 truncated, a filter dropped events)" \
 	"$("$GH" verify inc.intoto.jsonl --key k.pub 2>&1 | tail -1)"
 
-# Under sudo (root, SUDO_UID set) a key owned by the invoking user is accepted.
-rm -f w/ran
-SUDO_UID=$(id -u nobody) "$GH" run -o s.json --sign nobody.key -- touch w/ran >/dev/null 2>err.txt
-expect_eq "run --sign under sudo: a key owned by the invoking user (SUDO_UID) is used" "0|yes" \
-	"$?|$([ -e s.intoto.jsonl ] && echo yes || echo no)"
+# Under sudo (root, SUDO_UID set) a key owned by the invoking user is accepted; the command, the
+# receipt and the attestation are that user's.
+SUDO_UID=$(id -u nobody) "$GH" run -o s.json --sign nobody.key -- id -un >s.out 2>err.txt
+expect_eq "run --sign under sudo: a key owned by the invoking user (SUDO_UID) is used" \
+	"0|yes|nobody|nobody nobody" \
+	"$?|$([ -e s.intoto.jsonl ] && echo yes || echo no)|$(cat s.out)|$(stat -c %U s.json s.intoto.jsonl | xargs)"
 
 # A 1 GiB product (sparse) is streamed: glasshouse's peak RSS stays within 16 MiB of a 1-byte one.
 mkdir big
