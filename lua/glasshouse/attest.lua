@@ -79,9 +79,10 @@ exe_hashes(processes) -> how many files were hashed. The seam for process_tree[]
 each process whose exec record carried the executed file's identity (p.exe_ident = {dev, ino,
 ctime_sec, ctime_nsec}, device as user space numbers it) gets exe_sha256, taken only from a file
 that still has that identity, or exe_hash_error saying why not (replaced, changed, deleted);
-each distinct identity is hashed once per run. A process without exe_ident is left alone: the
-kernel side does not carry the identity yet (the exec record needs exe_dev, exe_ino,
-exe_ctime_sec, exe_ctime_nsec, and the decoder and aggregator need to pass them on).
+each distinct identity is hashed once per run. A process without exe_ident (no exec record
+seen) is left alone. A #! script (p.script) gets script_sha256 (or script_hash_error): by path,
+following no link, at the end of the run, since the kernel has already let go of the script's
+file when the exec is reported, so its identity cannot be checked as the interpreter's is.
 ]]
 function M.exe_hashes(procs)
   local seen, hashed = {}, 0
@@ -97,6 +98,15 @@ function M.exe_hashes(procs)
         hashed = hashed + 1
       end
       p.exe_sha256, p.exe_hash_error = seen[k].hex or null, seen[k].err
+    end
+    if p.script then
+      local k = "script:" .. p.script
+      if not seen[k] then
+        local hex, msg = evidence.sha256_file(p.script)
+        seen[k] = { hex = hex, err = not hex and msg or nil }
+        hashed = hashed + 1
+      end
+      p.script_sha256, p.script_hash_error = seen[k].hex or null, seen[k].err
     end
   end
   return hashed

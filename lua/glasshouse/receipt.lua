@@ -97,6 +97,8 @@ local function process_entry(p)
     -- Only once the kernel's exec record carries the file's identity (attest.exe_hashes).
     { "exe_sha256", p.exe_sha256 },
     { "exe_hash_error", p.exe_hash_error },
+    { "script_sha256", p.script and orNull(p.script_sha256) or nil },
+    { "script_hash_error", p.script_hash_error },
   }
 end
 

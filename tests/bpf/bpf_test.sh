@@ -342,8 +342,8 @@ cp /usr/bin/sleep "$T/ident/mysleep"
 	./mysleep 0.5 & sleep 0.2; cp /usr/bin/true mysleep.new; mv mysleep.new mysleep; wait')
 PY=$(readlink -f /usr/bin/python3)
 jq_eq "#! script: exe is the interpreter that ran (resolved), script the file executed" \
-	"$T/ident.json" "[.process_tree[]|select(.script != null)|[.exe,.script,.exe_sha256]]" \
-	"[[\"$PY\",\"$T/ident/s.py\",\"$(sha256sum "$PY" | cut -c1-64)\"]]"
+	"$T/ident.json" "[.process_tree[]|select(.script != null)|[.exe,.script,.exe_sha256,.script_sha256]]" \
+	"[[\"$PY\",\"$T/ident/s.py\",\"$(sha256sum "$PY" | cut -c1-64)\",\"$(sha256sum "$T/ident/s.py" | cut -c1-64)\"]]"
 jq_eq "exe_sha256 of a binary reached through a symlink: the file that ran (sh -> dash)" \
 	"$T/ident.json" '.process_tree[0]|[.exe,.exe_sha256]' \
 	"[\"/usr/bin/sh\",\"$(sha256sum "$(readlink -f /usr/bin/sh)" | cut -c1-64)\"]"
