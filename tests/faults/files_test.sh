@@ -238,6 +238,13 @@ if mount_tmpfs full size=64k; then
 	expect_eq "full disk: the old receipt unchanged, no temporary" "old receipt" \
 		"$(cat full/receipt.json; temps full receipt.json)"
 	expect_eq "full disk: the command ran all the same" "1" "$(cat side7 2>&1)"
+	# the attestation on a full disk: its own one line, the receipt written elsewhere
+	"$GH" keygen "$T/fk" >/dev/null 2>&1
+	gh run -o r7.json --sign "$T/fk.key" --attestation full/a.intoto.jsonl -- true
+	expect_eq "full disk, attestation: exit 125, one line, the receipt written" \
+		"125 glasshouse: cannot write full/a.intoto.jsonl: No space left on device yes" \
+		"$rc $err $([ -s r7.json ] && echo yes || echo no)"
+	expect_eq "full disk, attestation: no temporary left" "" "$(temps full a.intoto.jsonl)"
 else
 	not_ok "mount a 64k tmpfs"
 fi
