@@ -27,7 +27,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # The layers, each in its folder of src/ (ARCHITECTURE.md has the map).
 CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c path.c map.c \
-	aggregator.c pipeline.c) \
+	aggregator.c pipeline.c evlog.c) \
 	$(addprefix collector/,btf_min.c event.c collector.c) \
 	$(addprefix backend/,backend.c process.c firecracker.c guest.c)
 LUA_SRCS := $(addprefix bindings/,lcore.c ljson.c lbackend.c registry.c lcollector.c \

@@ -11,6 +11,10 @@ local handle = {
     opts.output = v
   end,
   guest = function(opts) opts.guest = true end,
+  events = function(opts, v, flag)
+    if v == "" then gh.usage_error("option " .. flag .. " needs a file name, got ''") end
+    opts.events = v
+  end,
   backend = function(opts, v) opts.backend = v end,
   ["backend-opt"] = function(opts, kv)
     local k, v = gh.core.parse_kv(kv)
@@ -75,6 +79,7 @@ local receipt, werr = gh.run(cmd, {
   output = opts.output or "receipt.json",
   backend = opts.backend,
   backend_options = opts.backend_options,
+  event_log = opts.events,
 })
 -- A command that could not start (a missing program, a backend setting) says why in one line.
 if not gh.last.started then io.stderr:write("glasshouse: ", receipt.outcome.error, "\n") end

@@ -153,6 +153,7 @@ local function collector_info(col, open_err, st, probes, filter_active)
     truncated = st.truncated, dropped_untracked = st.malformed, probes = probes,
     filter_active = filter_active, filtered = st.filtered }
 end
+M._collector_info = collector_info
 
 --[[
 run(argv [, hooks]) -> receipt [, write_error]
@@ -164,6 +165,8 @@ Runs argv through the standard flow. hooks (all optional):
   filter(ev)      false drops the event before aggregation (the receipt says a filter ran)
   on_event(ev)    sees every event that passed the filter
   keep_events     keep every event table in glasshouse.last.events
+  event_log       path: write every event as it comes, with a header and trailers, as JSON
+                  Lines (docs/events.md); `glasshouse replay` rebuilds the receipt from it
   extend(r)       change the receipt before it is written
 ]]
 function M.run(argv, hooks)
@@ -201,21 +204,36 @@ function M.run(argv, hooks)
   local _collector <close> = col
   local agg = M.aggregator.new()
   local on_event = debug_hook(hooks.on_event)
+  local cwd = core.getcwd()
+  local evlog
+  if hooks.event_log then
+    local lerr
+    evlog, lerr = collector.event_log(hooks.event_log)
+    if not evlog then error(lerr, 0) end
+    evlog:write(json.encode(M._log_header(argv, cwd, fallback_start, col, open_err, b),
+      { compact = true }))
+  end
+  local _evlog <close> = evlog
   if col then
     local keep = hooks.keep_events
     if keep == nil then keep = M.keep_events end
-    col:attach(agg, (hooks.filter or on_event or keep) and
-      { filter = hooks.filter, on_event = on_event, keep_events = keep } or nil)
+    col:attach(agg, (hooks.filter or on_event or keep or evlog) and
+      { filter = hooks.filter, on_event = on_event, keep_events = keep, event_log = evlog }
+      or nil)
   end
 
   local ok, err = b:prepare()
   if not ok then errors[#errors + 1] = err end
 
-  local cwd = core.getcwd()
   local pid, serr = b:start(argv, function(child)
     if col then col:track(child) end
-    agg:set_base(core.monotonic())
+    local base = core.monotonic()
+    agg:set_base(base)
     agg:root(child, core.getpid(), cwd, nil)
+    if evlog then
+      evlog:write(json.encode(json.fields { { "kind", "start" }, { "pid", child },
+        { "ppid", core.getpid() }, { "cwd", cwd }, { "base_ns", base } }, { compact = true }))
+    end
   end)
   local started = pid ~= nil
   M.last = { started = started }
@@ -229,6 +247,7 @@ function M.run(argv, hooks)
   local result = b:cleanup()
   local md = b:metadata() -- guest-mode failures stay in execution.guest.errors: not fatal
 
+  local backend_errors = table.move(errors, 1, #errors, 1, {})
   local observed, cinfo, raise
   if col then
     -- Everything the kernel already wrote is read before the receipt is built.
@@ -269,6 +288,17 @@ function M.run(argv, hooks)
     observed = observed,
     collector = cinfo,
   }
+  local lwerr
+  if evlog then
+    evlog:write(json.encode(M._log_end(info, backend_errors, col, open_err, evlog),
+      { compact = true }))
+    lwerr = select(2, evlog:close())
+  end
+  return M._conclude(info, hooks, raise, lwerr)
+end
+
+--- The receipt from info, with the extend hook, written; a hook's error raised after.
+function M._conclude(info, hooks, raise, log_err)
   local r = receipt.build(info)
   M.last.receipt = r
   if hooks.extend then
@@ -284,6 +314,7 @@ function M.run(argv, hooks)
     local _
     _, werr = M.write(r, hooks.output or "receipt.json")
   end
+  werr = werr or log_err
   -- A hook's error, a signal or os.exit that stopped a hook is raised now that the receipt is
   -- written: a script that does not catch it ends with it (pcall(gh.run, ...) goes on).
   if raise then
@@ -291,6 +322,44 @@ function M.run(argv, hooks)
     error(raise, 0)
   end
   return r, werr
+end
+
+--- The event log's header line (docs/events.md).
+function M._log_header(argv, cwd, fallback_start, col, open_err, b)
+  local u = core.uname() or {}
+  return json.fields {
+    { "kind", "header" }, { "format", "glasshouse-events" }, { "format_version", 1 },
+    { "glasshouse_version", core.version }, { "host", u.nodename }, { "kernel", u.release },
+    { "uname", json.fields { { "sysname", u.sysname }, { "machine", u.machine } } },
+    { "time_ns", core.now() }, { "argv", json.array(table.move(argv, 1, #argv, 1, {})) },
+    { "cwd", cwd }, { "ppid", core.getpid() }, { "fallback_start_ns", fallback_start },
+    { "metadata", b:metadata() },
+    { "collector", json.fields { { "status", col and "ok" or "unavailable" },
+      { "error", open_err }, { "probes", col and col:probes() } } },
+  }
+end
+
+--- The event log's end line: what the receipt takes besides the events.
+function M._log_end(info, errors, col, open_err, evlog)
+  local st, ls = col and col:stats(), evlog:stats()
+  return json.fields {
+    { "kind", "end" }, { "started", info.started }, { "result", info.result or {} },
+    { "errors", json.array(errors) }, { "metadata", info.metadata }, { "exe", info.exe },
+    { "collector", col and json.fields {
+      { "stats", json.fields { { "events", st.events }, { "lost", st.lost },
+        { "truncated", st.truncated }, { "malformed", st.malformed },
+        { "sockets_full", st.sockets_full }, { "root_registered", st.root_registered } } },
+      { "probes", col:probes() },
+      { "syscall_counts", json.object(info.observed.syscall_counts) },
+    } or json.fields { { "error", open_err } } },
+    { "log", json.fields { { "events", ls.events }, { "dropped", ls.dropped } } },
+  }
+end
+
+--- replay(events_file [, hooks]) -> receipt, write_error, status, message: gh.run over an
+--- event log instead of a command (glasshouse.replay).
+function M.replay(file, hooks)
+  return require("glasshouse.replay").run(file, hooks)
 end
 
 --- exit_status(receipt) -> the status glasshouse exits with for this receipt.

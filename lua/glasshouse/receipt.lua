@@ -43,8 +43,8 @@ end
 -- Go's GOARCH names, which v0.2 receipts carried.
 local ARCH = { x86_64 = "amd64", aarch64 = "arm64", i686 = "386", i386 = "386", armv7l = "arm" }
 
-function M.environment(argv)
-  local u = core.uname() or { sysname = "unknown", machine = "unknown" }
+function M.environment(argv, uname)
+  local u = uname or core.uname() or { sysname = "unknown", machine = "unknown" }
   return fields {
     { "runtime", M.runtime(argv) },
     { "os", u.sysname:lower() },
@@ -219,7 +219,7 @@ function M.build(info)
     { "process_tree", list_of(procs, process_entry) },
     { "syscalls", fields { { "counts", json.object(observed.syscall_counts or {}) },
       { "denied", arr() } } },
-    { "environment", M.environment(info.argv) },
+    { "environment", M.environment(info.argv, info.uname) },
     { "execution", execution(info.metadata or {}) },
     { "artifacts", fields {
       { "stdout_hash", r.stdout_hash },

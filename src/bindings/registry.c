@@ -25,6 +25,7 @@ EMBED(gh_lua_init, "lua/glasshouse/init.lua");
 EMBED(gh_lua_receipt, "lua/glasshouse/receipt.lua");
 EMBED(gh_lua_json, "lua/glasshouse/json.lua");
 EMBED(gh_lua_repl, "lua/glasshouse/repl.lua");
+EMBED(gh_lua_replay, "lua/glasshouse/replay.lua");
 
 /*
  * The subcommands written in Lua (lua/NAME.lua, run by `glasshouse NAME`): the Makefile writes a
@@ -45,6 +46,7 @@ static const struct embedded files[] = {
 	{ "glasshouse.receipt", "glasshouse/receipt.lua", gh_lua_receipt, gh_lua_receipt_end },
 	{ "glasshouse.json", "glasshouse/json.lua", gh_lua_json, gh_lua_json_end },
 	{ "glasshouse.repl", "glasshouse/repl.lua", gh_lua_repl, gh_lua_repl_end },
+	{ "glasshouse.replay", "glasshouse/replay.lua", gh_lua_replay, gh_lua_replay_end },
 #define GH_SCRIPT(name) { NULL, #name ".lua", gh_script_##name, gh_script_##name##_end },
 #include "lua_scripts.h"
 #undef GH_SCRIPT

@@ -19,6 +19,17 @@ static const struct gh_cli_option run_options[] = {
 	{ 0, "backend", "NAME", "process firecracker", "process (default) or firecracker" },
 	{ 0, "backend-opt", "KEY=VALUE", "kernel= rootfs= binary= api_socket=",
 	  "backend setting (firecracker: kernel, rootfs, binary, api_socket)" },
+	{ 0, "events", "FILE", NULL,
+	  "also write every event as JSON Lines to FILE (a FIFO is followed live)" },
+	{ 0 },
+};
+
+/* lua/replay.lua parses these itself. */
+static const struct gh_cli_option replay_options[] = {
+	{ 'o', "output", "FILE", NULL,
+	  "write the rebuilt receipt to FILE instead of ./receipt.json" },
+	{ 0, "script", "FILE.lua", NULL,
+	  "run FILE.lua (the words after it are its arguments) with gh.run reading the log" },
 	{ 0 },
 };
 
@@ -35,6 +46,15 @@ const struct gh_cli_command gh_cli_commands[] = {
 		.options = run_options,
 		.script = "run",
 		.flags = GH_CLI_GUARDED,
+	},
+	{
+		.name = "replay",
+		.usage = "EVENTS [-o RECEIPT] [--script FILE.lua [ARGS...]]",
+		.summary =
+			"rebuild the receipt of a run from its event log (run --events), or run a "
+			"script over it",
+		.options = replay_options,
+		.script = "replay",
 	},
 	{
 		.name = "script",
