@@ -83,16 +83,18 @@ local function collector_block(h, e, st, hooks, damage)
   return c
 end
 
--- A cut log's outcome: the command's process's exit, if the log has it; else 1.
+-- A cut log's outcome: the command's process's exit, if the log has it, else 1; its output is
+-- not known, and the receipt's outcome.error says so (the hashes are those of nothing).
 local function root_outcome(observed, start)
   local pid = start and start.pid
+  local none = require("glasshouse.core").sha256("")
+  local r = { pid = pid, stdout_hash = none, stderr_hash = none }
   for _, p in ipairs(observed.processes) do
     if p.pid == pid and (p.exit_code or p.signal) then
-      return { pid = pid, exit_code = p.exit_code, signal = p.signal,
-        signal_number = p.signal_number }
+      r.exit_code, r.signal, r.signal_number = p.exit_code, p.signal, p.signal_number
     end
   end
-  return { pid = pid }
+  return r
 end
 
 --[[
@@ -123,9 +125,9 @@ function M.run(file, hooks)
     argv = h.argv,
     started = started,
     result = result,
-    errors = e and e.errors or { result.exit_code and
-      "the event log ends before the command's outcome; it is its process's exit" or
-      "the event log ends before the command's outcome" },
+    errors = e and e.errors or { "the event log ends before the command's outcome: " ..
+      (result.exit_code and "the exit status is its process's, " or "") ..
+      "timing, resources and output are not known" },
     metadata = e and e.metadata or h.metadata,
     ppid = h.ppid,
     cwd = h.cwd,
