@@ -75,12 +75,23 @@ if opts.backend and not known[opts.backend] then
 end
 opts.backend_options.guest = opts.guest
 
-local receipt, werr = gh.run(cmd, {
+-- An event log that cannot be opened stops the run before the command starts: one line, 125.
+local function keep_traceback(e)
+  if type(e) == "string" and not e:match("^cannot write ") then return debug.traceback(e, 2) end
+  return e
+end
+local ok, receipt, werr = xpcall(gh.run, keep_traceback, cmd, {
   output = opts.output or "receipt.json",
   backend = opts.backend,
   backend_options = opts.backend_options,
   event_log = opts.events,
 })
+if not ok and type(receipt) == "string" and receipt:match("^cannot write ") then
+  io.stderr:write("glasshouse: ", receipt, "\n")
+  return 125
+elseif not ok then
+  error(receipt, 0)
+end
 -- A command that could not start (a missing program, a backend setting) says why in one line.
 if not gh.last.started then io.stderr:write("glasshouse: ", receipt.outcome.error, "\n") end
 if werr then

@@ -167,6 +167,8 @@ Runs argv through the standard flow. hooks (all optional):
   keep_events     keep every event table in glasshouse.last.events
   event_log       path: write every event as it comes, with a header and trailers, as JSON
                   Lines (docs/events.md); `glasshouse replay` rebuilds the receipt from it
+  event_log_limit bytes held for a slow reader of the log before events are dropped from it
+                  (and counted; default 64 MiB)
   extend(r)       change the receipt before it is written
 ]]
 function M.run(argv, hooks)
@@ -208,7 +210,7 @@ function M.run(argv, hooks)
   local evlog
   if hooks.event_log then
     local lerr
-    evlog, lerr = collector.event_log(hooks.event_log)
+    evlog, lerr = collector.event_log(hooks.event_log, hooks.event_log_limit)
     if not evlog then error(lerr, 0) end
     evlog:write(json.encode(M._log_header(argv, cwd, fallback_start, col, open_err, b),
       { compact = true }))

@@ -49,6 +49,11 @@ local function read_lines(col, agg, file)
       for _, s in ipairs(t.sockets) do agg:sock_bytes(s[1], s[2], s[3]) end
     elseif t.kind == "end" then
       log["end"] = t
+      local dropped = t.log and t.log.dropped or 0
+      if dropped > 0 then
+        log.damage = string.format("%s:%d: %d events were dropped from the log (its reader " ..
+          "was too slow)", file, n, dropped)
+      end
     end -- kinds a later format adds are passed over
   end
   if not log.damage and not log["end"] then
@@ -71,11 +76,6 @@ local function collector_block(h, e, st, hooks, damage)
   stats.filtered, stats.hook_error, stats.started = st.filtered, st.hook_error, true
   local c = gh._collector_info(true, nil, stats, ec.probes or hc.probes or
     { attached = {}, missing = {} }, hooks.filter ~= nil)
-  local ld = e and e.log and e.log.dropped or 0
-  if ld > 0 then
-    damage = (damage and damage .. "; " or "") ..
-      string.format("%d events were dropped from the log (its reader was too slow)", ld)
-  end
   if damage then
     c.status = "partial"
     c.error = c.error and (c.error .. "; " .. damage) or ("event log incomplete: " .. damage)

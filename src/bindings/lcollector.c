@@ -538,18 +538,23 @@ static int l_close(lua_State *L)
 	return 0;
 }
 
-/* collector.event_log(path) -> log | nil, msg, code: an event log to pass to c:attach. */
+/* collector.event_log(path [, limit_bytes]) -> log | nil, msg, code: an event log to pass to
+ * c:attach; limit_bytes (default 64 MiB) are held for a slow reader before events are dropped. */
 static int l_event_log(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
-	struct levlog *ll = lua_newuserdatauv(L, sizeof(*ll), 0);
+	lua_Integer limit = luaL_optinteger(L, 2, GH_EVLOG_LIMIT);
+	struct levlog *ll;
 	int e;
 
+	luaL_argcheck(L, limit > 0, 2, "the limit must be positive");
+	ll = lua_newuserdatauv(L, sizeof(*ll), 0);
 	memset(ll, 0, sizeof(*ll));
 	luaL_setmetatable(L, EVLOG_MT);
 	e = gh_evlog_open(&ll->l, path, NULL);
 	if (e)
 		return gh_l_fail_msg(L, ll->l.f.errmsg, e);
+	ll->l.limit = (size_t)limit;
 	ll->open = 1;
 	return 1;
 }

@@ -54,6 +54,51 @@ expect_eq "FIFO: still a FIFO" fifo "$(stat -c %F fifo)"
 expect_eq "FIFO: what the reader read replays to the live receipt" "0|same" \
 	"$?|$(cmp -s fifo.json fifo-replayed.json && echo same)"
 
+# --- a reader too slow for the log: past the limit (64 KiB here) events are dropped from the log
+# and counted, never from the receipt; replay says so and exits 1.
+mkfifo slowfifo
+python3 -c '
+import sys, time
+f = open(sys.argv[1], "rb")
+out = open(sys.argv[2], "wb")
+out.write(f.readline())
+out.flush()
+time.sleep(2)
+out.write(f.read())' slowfifo slow.jsonl &
+reader=$!
+bg+=("$reader")
+for _ in $(seq 500); do
+	[ "$(cat /proc/$reader/wchan 2>/dev/null)" = wait_for_partner ] && break
+	sleep 0.01
+done
+cat >slow.lua <<'LUA'
+local gh = require "glasshouse"
+gh.run(gh.command, { output = arg[1], event_log = arg[2], event_log_limit = 65536 })
+LUA
+mkdir slow
+(cd slow && "$GH" script ../slow.lua ../slow.json ../slowfifo -- sh -c 'for i in $(seq 3000); do : >f$i; done')
+rc=$?
+wait "$reader"
+dropped=$(tail -1 slow.jsonl | jq .log.dropped)
+expect_eq "slow reader: the run goes on (exit 0), the receipt is complete" "0|[true,0]" \
+	"$rc|$(jq -c '[.collector.complete,.collector.lost]' slow.json)"
+if [ "${dropped:-0}" -gt 0 ] && [ "$(tail -1 slow.jsonl | jq '.log.events + .log.dropped')" -ge 3000 ]; then
+	ok "slow reader: $dropped events dropped from the log, counted in its end line"
+else
+	not_ok "slow reader: events dropped from the log, counted in its end line" "$(tail -1 slow.jsonl | jq -c .log)"
+fi
+"$GH" replay slow.jsonl -o slow-replayed.json 2>slow.err
+rc=$?
+expect_eq "slow reader: replay exits 1 naming the end line and the drops" \
+	"1|glasshouse: slow.jsonl:$(wc -l <slow.jsonl): $dropped events were dropped from the log (its reader was too slow)|false" \
+	"$rc|$(cat slow.err)|$(jq .collector.complete slow-replayed.json)"
+
+# --- a log that cannot be opened stops run before the command starts
+"$GH" run --events "$T/no/such/dir.jsonl" -- touch ran >/dev/null 2>nolog.err
+expect_eq "an event log that cannot be opened: exit 125, one line, the command never ran" \
+	"125|glasshouse: cannot write $T/no/such/dir.jsonl: No such file or directory|no" \
+	"$?|$(cat nolog.err)|$([ -e ran ] && echo yes || echo no)"
+
 # --- hostile names: invalid UTF-8, a newline, control characters, quotes, and the record's own
 # key inside a name, each round-trips through the log (python's json and surrogateescape as the
 # oracle) and the replay is the live receipt.
