@@ -65,85 +65,34 @@ static struct gh_collector *check_live(lua_State *L, int idx)
 }
 
 /* The event table the hooks see (docs/scripting.md lists the fields by kind). */
+static void t_integer(void *L, const char *k, long long v)
+{
+	gh_l_setint(L, k, (lua_Integer)v);
+}
+
+static void t_string(void *L, const char *k, const char *s, size_t n)
+{
+	lua_pushlstring(L, s, n);
+	lua_setfield(L, -2, k);
+}
+
+static void t_boolean(void *L, const char *k, int v)
+{
+	gh_l_setbool(L, k, v);
+}
+
+static void t_argv(void *L, const char *k, const char *argv, size_t n)
+{
+	gh_l_push_argv(L, argv, n);
+	lua_setfield(L, -2, k);
+}
+
 static void push_event(lua_State *L, const struct gh_event_view *v, const struct gh_resolved *r)
 {
-	const struct gh_event *h = &v->h;
-	const char *sc = v->has_syscall ? gh_syscall_name(h->syscall) : NULL;
+	static const struct gh_field_sink table_fields = { t_integer, t_string, t_boolean, t_argv };
 
 	lua_createtable(L, 0, 12);
-	gh_l_setstr(L, "kind", gh_event_kind_name(h->kind));
-	gh_l_setint(L, "pid", h->pid);
-	gh_l_setint(L, "tid", h->tid);
-	if (h->ppid)
-		gh_l_setint(L, "ppid", h->ppid);
-	gh_l_setint(L, "time_ns", (lua_Integer)h->time_ns);
-	if (sc)
-		gh_l_setstr(L, "syscall", sc);
-	if (v->err)
-		gh_l_setstr(L, "error", gh_errno_name(v->err));
-	if (v->truncated)
-		gh_l_setbool(L, "truncated", 1);
-	switch (h->kind) {
-	case GH_EV_FORK:
-		gh_l_setint(L, "parent", h->ret);
-		break;
-	case GH_EV_EXEC:
-		gh_l_setistr(L, "exe", r->path);
-		gh_l_setistr(L, "cwd", r->path2);
-		gh_l_push_argv(L, v->s[1].p, v->s[1].len);
-		lua_setfield(L, -2, "argv");
-		gh_l_setbool(L, "argv_truncated", v->argv_truncated);
-		break;
-	case GH_EV_EXIT:
-		gh_l_set_status(L, (int)h->ret);
-		break;
-	case GH_EV_EXEC_FAIL:
-	case GH_EV_CWD:
-	case GH_EV_UNLINK:
-	case GH_EV_MKDIR:
-	case GH_EV_MKNOD:
-		gh_l_setistr(L, "path", r->path);
-		if (v->rmdir)
-			gh_l_setbool(L, "rmdir", 1);
-		break;
-	case GH_EV_OPEN:
-		gh_l_setistr(L, "path", r->path);
-		gh_l_setint(L, "flags", h->flags);
-		gh_l_setbool(L, "write", v->writes);
-		gh_l_setbool(L, "created", v->created);
-		gh_l_setbool(L, "directory", v->directory);
-		if (h->ret >= 0)
-			gh_l_setint(L, "fd", h->ret);
-		break;
-	case GH_EV_RENAME:
-	case GH_EV_LINK:
-		gh_l_setistr(L, "from", r->path);
-		gh_l_setistr(L, "to", r->path2);
-		break;
-	case GH_EV_SYMLINK:
-		gh_l_setistr(L, "target", r->path);
-		gh_l_setistr(L, "path", r->path2);
-		break;
-	case GH_EV_CONNECT:
-	case GH_EV_SENDTO:
-		gh_l_setistr(L, "dst", r->addr);
-		gh_l_setstr(L, "protocol", r->protocol);
-		gh_l_setstr(L, "result", r->result);
-		if (h->kind == GH_EV_SENDTO && h->ret >= 0)
-			gh_l_setint(L, "bytes", h->ret);
-		break;
-	case GH_EV_BIND:
-	case GH_EV_LISTEN:
-		gh_l_setistr(L, "address", r->addr);
-		gh_l_setstr(L, "protocol", r->protocol);
-		gh_l_setstr(L, "result", r->result);
-		break;
-	case GH_EV_ACCEPT:
-		gh_l_setistr(L, "peer", r->addr);
-		gh_l_setistr(L, "local", r->addr2);
-		gh_l_setstr(L, "protocol", r->protocol);
-		break;
-	}
+	gh_event_fields(v, r, &table_fields, L);
 }
 
 /* Call hook slot uv with the event on the stack top; 1 = keep, 0 = drop, -1 = it raised. */

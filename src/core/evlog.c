@@ -32,49 +32,43 @@ int gh_evlog_line(struct gh_evlog *l, const char *json, size_t n)
 	return 0;
 }
 
-static void key(struct gh_buf *b, const char *k)
+/* The event's named fields as JSON members (gh_event_fields' sink). */
+struct line {
+	struct gh_buf *b;
+	int n; /* members written */
+};
+
+static void key(struct line *l, const char *k)
 {
-	gh_buf_putc(b, ',');
-	gh_buf_putc(b, '"');
-	gh_buf_puts(b, k);
-	gh_buf_puts(b, "\":");
+	gh_buf_puts(l->b, l->n++ ? ",\"" : "{\"");
+	gh_buf_puts(l->b, k);
+	gh_buf_puts(l->b, "\":");
 }
 
-static void kint(struct gh_buf *b, const char *k, long long v)
+static void j_integer(void *ctx, const char *k, long long v)
 {
-	key(b, k);
-	gh_json_integer(b, v);
+	key(ctx, k);
+	gh_json_integer(((struct line *)ctx)->b, v);
 }
 
-static void kstr(struct gh_buf *b, const char *k, const char *s, size_t n)
+static void j_string(void *ctx, const char *k, const char *s, size_t n)
 {
-	key(b, k);
-	gh_json_string(b, s, n);
+	key(ctx, k);
+	gh_json_string(((struct line *)ctx)->b, s, n);
 }
 
-static void kcstr(struct gh_buf *b, const char *k, const char *s)
+static void j_boolean(void *ctx, const char *k, int v)
 {
-	if (s)
-		kstr(b, k, s, strlen(s));
+	key(ctx, k);
+	gh_buf_puts(((struct line *)ctx)->b, v ? "true" : "false");
 }
 
-static void kistr(struct gh_buf *b, const char *k, const struct gh_istr *s)
+static void j_argv(void *ctx, const char *k, const char *argv, size_t len)
 {
-	if (s)
-		kstr(b, k, s->s, s->len);
-}
-
-static void kbool(struct gh_buf *b, const char *k, int v)
-{
-	key(b, k);
-	gh_buf_puts(b, v ? "true" : "false");
-}
-
-static void argv_list(struct gh_buf *b, const char *argv, size_t len)
-{
+	struct gh_buf *b = ((struct line *)ctx)->b;
 	size_t i = 0;
 
-	key(b, "argv");
+	key(ctx, k);
 	gh_buf_putc(b, '[');
 	while (i < len) {
 		const char *nul = memchr(argv + i, '\0', len - i);
@@ -88,78 +82,7 @@ static void argv_list(struct gh_buf *b, const char *argv, size_t len)
 	gh_buf_putc(b, ']');
 }
 
-/* The fields of the scripting API's event table (lcollector.c's push_event), by kind. */
-static void kind_fields(struct gh_buf *b, const struct gh_event_view *v,
-			const struct gh_resolved *r)
-{
-	const struct gh_event *h = &v->h;
-
-	switch (h->kind) {
-	case GH_EV_FORK:
-		kint(b, "parent", h->ret);
-		break;
-	case GH_EV_EXEC:
-		kistr(b, "exe", r->path);
-		kistr(b, "cwd", r->path2);
-		argv_list(b, v->s[1].p, v->s[1].len);
-		kbool(b, "argv_truncated", v->argv_truncated);
-		break;
-	case GH_EV_EXIT:
-		if ((h->ret & 0x7f) == 0) {
-			kint(b, "exit_code", (h->ret >> 8) & 0xff);
-		} else {
-			kcstr(b, "signal", gh_signal_name((int)(h->ret & 0x7f)));
-			kint(b, "signal_number", h->ret & 0x7f);
-		}
-		break;
-	case GH_EV_EXEC_FAIL:
-	case GH_EV_CWD:
-	case GH_EV_UNLINK:
-	case GH_EV_MKDIR:
-	case GH_EV_MKNOD:
-		kistr(b, "path", r->path);
-		if (v->rmdir)
-			kbool(b, "rmdir", 1);
-		break;
-	case GH_EV_OPEN:
-		kistr(b, "path", r->path);
-		kint(b, "flags", h->flags);
-		kbool(b, "write", v->writes);
-		kbool(b, "created", v->created);
-		kbool(b, "directory", v->directory);
-		if (h->ret >= 0)
-			kint(b, "fd", h->ret);
-		break;
-	case GH_EV_RENAME:
-	case GH_EV_LINK:
-		kistr(b, "from", r->path);
-		kistr(b, "to", r->path2);
-		break;
-	case GH_EV_SYMLINK:
-		kistr(b, "target", r->path);
-		kistr(b, "path", r->path2);
-		break;
-	case GH_EV_CONNECT:
-	case GH_EV_SENDTO:
-		kistr(b, "dst", r->addr);
-		kcstr(b, "protocol", r->protocol);
-		kcstr(b, "result", r->result);
-		if (h->kind == GH_EV_SENDTO && h->ret >= 0)
-			kint(b, "bytes", h->ret);
-		break;
-	case GH_EV_BIND:
-	case GH_EV_LISTEN:
-		kistr(b, "address", r->addr);
-		kcstr(b, "protocol", r->protocol);
-		kcstr(b, "result", r->result);
-		break;
-	case GH_EV_ACCEPT:
-		kistr(b, "peer", r->addr);
-		kistr(b, "local", r->addr2);
-		kcstr(b, "protocol", r->protocol);
-		break;
-	}
-}
+static const struct gh_field_sink json_fields = { j_integer, j_string, j_boolean, j_argv };
 
 /* "rec": the record itself, header fields then strings, for replay (docs/events.md). */
 static void record(struct gh_buf *b, const struct gh_event_view *v)
@@ -199,27 +122,14 @@ enum gh_tap_verdict gh_evlog_tap(void *ctx, const struct gh_event_view *v,
 {
 	struct gh_evlog *l = ctx;
 	struct gh_buf *b = &l->pending;
-	const struct gh_event *h = &v->h;
-	const char *sc = v->has_syscall ? gh_syscall_name(h->syscall) : NULL;
+	struct line line = { b, 0 };
 	size_t start = b->len;
 
 	if (b->len - l->off > l->limit || l->err || l->f.fd < 0) {
 		l->dropped++;
 		return GH_TAP_KEEP;
 	}
-	gh_buf_puts(b, "{\"kind\":");
-	gh_json_string(b, gh_event_kind_name(h->kind), strlen(gh_event_kind_name(h->kind)));
-	kint(b, "pid", h->pid);
-	kint(b, "tid", h->tid);
-	if (h->ppid)
-		kint(b, "ppid", h->ppid);
-	kint(b, "time_ns", (long long)h->time_ns);
-	kcstr(b, "syscall", sc);
-	if (v->err)
-		kcstr(b, "error", gh_errno_name(v->err));
-	if (v->truncated)
-		kbool(b, "truncated", 1);
-	kind_fields(b, v, r);
+	gh_event_fields(v, r, &json_fields, &line);
 	record(b, v);
 	if (gh_buf_puts(b, "}\n")) {
 		/* Out of memory part way: take the partial line back, count the event. */

@@ -38,10 +38,7 @@ for line in open(sys.argv[1], "rb"):
 ' fifo from-fifo.jsonl marker &
 reader=$!
 bg+=("$reader")
-for _ in $(seq 500); do
-	[ "$(cat /proc/$reader/wchan 2>/dev/null)" = wait_for_partner ] && break
-	sleep 0.01
-done
+wait_fifo_reader "$reader"
 "$GH" run -o fifo.json --events fifo -- sh -c \
 	'i=0; while [ ! -e marker ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done; [ -e marker ]' \
 	>/dev/null 2>fifo.err
@@ -67,10 +64,7 @@ time.sleep(2)
 out.write(f.read())' slowfifo slow.jsonl &
 reader=$!
 bg+=("$reader")
-for _ in $(seq 500); do
-	[ "$(cat /proc/$reader/wchan 2>/dev/null)" = wait_for_partner ] && break
-	sleep 0.01
-done
+wait_fifo_reader "$reader"
 cat >slow.lua <<'LUA'
 local gh = require "glasshouse"
 gh.run(gh.command, { output = arg[1], event_log = arg[2], event_log_limit = 65536 })
