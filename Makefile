@@ -39,7 +39,7 @@ BIN_SRCS := $(CLI_SRCS) $(CORE_SRCS) $(LUA_SRCS)
 HEADERS := $(wildcard src/*/*.h) bpf/glasshouse.h
 LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
-C_TESTS := test_json test_options test_btf_min test_backend test_guest test_firecracker test_event
+C_TESTS := test_json test_options test_btf_min test_backend test_guest test_firecracker test_event test_evlog
 
 # The decoder and the aggregator again under ASan/UBSan, and as a libFuzzer target: they take
 # what came through the ring buffer.

@@ -64,6 +64,17 @@ describe("gh.replay", function()
     assert.is_true(r.collector.complete)
   end)
 
+  it("keeps the event tables in gh.last.events with keep_events (the REPL's default)", function()
+    write_log(whole())
+    gh.replay(tmp, { output = false, keep_events = true })
+    assert.are.equal(3, #gh.last.events)
+    assert.are.same({ "open", 100, 100, 1003000000, "openat", "/w/o\nut", 577, true, true, false,
+      4 }, { gh.last.events[2].kind, gh.last.events[2].pid, gh.last.events[2].tid,
+      gh.last.events[2].time_ns, gh.last.events[2].syscall, gh.last.events[2].path,
+      gh.last.events[2].flags, gh.last.events[2].write, gh.last.events[2].created,
+      gh.last.events[2].directory, gh.last.events[2].fd })
+  end)
+
   it("says where a cut log stops, and marks the receipt incomplete", function()
     local lines = whole()
     lines[#lines] = nil
