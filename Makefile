@@ -26,12 +26,12 @@ BPF_CFLAGS := -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OBJ) -Ibpf
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # The layers, each in its folder of src/ (ARCHITECTURE.md has the map).
-CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c path.c map.c \
+CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c sign.c path.c map.c priv.c \
 	aggregator.c pipeline.c evlog.c) \
 	$(addprefix collector/,btf_min.c event.c collector.c) \
 	$(addprefix backend/,backend.c process.c firecracker.c guest.c)
-LUA_SRCS := $(addprefix bindings/,lcore.c ljson.c lbackend.c registry.c lcollector.c \
-	laggregator.c)
+LUA_SRCS := $(addprefix bindings/,lcore.c lpriv.c ljson.c lbackend.c registry.c lcollector.c \
+	laggregator.c levidence.c)
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
 CLI_SRCS := $(patsubst src/%,%,$(wildcard src/cli/*.c))
@@ -39,7 +39,7 @@ BIN_SRCS := $(CLI_SRCS) $(CORE_SRCS) $(LUA_SRCS)
 HEADERS := $(wildcard src/*/*.h) bpf/glasshouse.h
 LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
-C_TESTS := test_json test_options test_btf_min test_backend test_guest test_firecracker test_event test_evlog
+C_TESTS := test_json test_options test_btf_min test_backend test_guest test_firecracker test_event test_priv test_evlog
 
 # The decoder and the aggregator again under ASan/UBSan, and as a libFuzzer target: they take
 # what came through the ring buffer.
@@ -80,14 +80,14 @@ $(ASAN)/obj/%.o: src/%.c $(HEADERS) | $(ASAN)/obj
 $(OBJ)/vmlinux.h: | $(OBJ)
 	bpftool btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(OBJ)/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $(OBJ)/vmlinux.h
+$(OBJ)/glasshouse.bpf.o: bpf/glasshouse.bpf.c $(wildcard bpf/*.h) $(OBJ)/vmlinux.h
 	clang $(BPF_CFLAGS) -c $< -o $@.tmp
 	llvm-strip -g $@.tmp -o $@ 2>/dev/null || mv $@.tmp $@
 	rm -f $@.tmp
 
 # The same object with a one-slot table of tracked threads' registers, so that the eBPF suite
 # tests its fallback to the tid bitmap (GLASSHOUSE_BPF_DIR loads it).
-$(BUILD)/tests/rslots1/glasshouse.bpf.o: bpf/glasshouse.bpf.c bpf/glasshouse.h $(OBJ)/vmlinux.h
+$(BUILD)/tests/rslots1/glasshouse.bpf.o: bpf/glasshouse.bpf.c $(wildcard bpf/*.h) $(OBJ)/vmlinux.h
 	@mkdir -p $(@D)
 	clang $(BPF_CFLAGS) -DGH_RSLOTS=1 -c $< -o $@
 
@@ -199,6 +199,9 @@ install: glasshouse
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/glasshouse
 	if ls lua/examples/*.lua >/dev/null 2>&1; then \
 		install -m 0644 lua/examples/*.lua $(DESTDIR)$(PREFIX)/share/glasshouse/examples/; fi
+	@# CAPS=1: any user may run it and get a full receipt of their own command (README,
+	@# "Running without root"); the capabilities it needs to load its eBPF programs, no more.
+	if [ "$(CAPS)" = 1 ]; then setcap cap_bpf,cap_perfmon+ep $(DESTDIR)$(PREFIX)/bin/glasshouse; fi
 
 FORMATTED := $(wildcard src/*/*.c src/*/*.h tests/c/*.c tests/fuzz/*.c)
 

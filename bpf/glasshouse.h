@@ -8,7 +8,10 @@
 enum gh_ev_kind {
 	GH_EV_FORK = 1,		/* a tracked process made a process: pid child, ppid its parent,
 				   ret the process that forked (differs under CLONE_PARENT) */
-	GH_EV_EXEC = 2,		/* exec succeeded: s0 filename, s1 argv (NUL-separated), s2 cwd */
+	GH_EV_EXEC = 2,		/* exec succeeded: s0 filename, s1 argv (NUL-separated), s2 cwd,
+				   s3 the file the kernel really runs (for a #! script, its
+				   interpreter), walked; sock its inode, mode its device, exe_ctime
+				   its change time; uid/gid/euid the credentials it runs with */
 	GH_EV_EXEC_FAIL = 3,	/* execve/execveat failed: s0 filename, s1 dirfd path, ret -errno */
 	GH_EV_EXIT = 4,		/* the last thread of a process exited: ret = wait status */
 	GH_EV_CWD = 5,		/* chdir/fchdir succeeded: s0 = the new cwd */
@@ -31,6 +34,7 @@ enum gh_ev_kind {
 #define GH_F_IS_DIR	(1u << 0)	/* the opened file is a directory */
 #define GH_F_CREATED	(1u << 1)	/* the open created the file */
 #define GH_F_RMDIR	(1u << 2)	/* rmdir, or unlinkat with AT_REMOVEDIR */
+#define GH_F_SCRIPT	(1u << 4)	/* exec: the file named was not the one run (#!, binfmt_misc) */
 #define GH_F_WALKED	(1u << 3)	/* s1 (and s3) are kernel path walks: components leaf first,
 					   each ended by NUL */
 
@@ -60,6 +64,9 @@ struct gh_event {
 	unsigned int flags2;	/* GH_F_* */
 	unsigned int sock_type;	/* SOCK_STREAM, SOCK_DGRAM, ... (0 when not a socket) */
 	unsigned int pad;
+	unsigned int uid, gid, euid;	/* exec: real uid and gid, effective uid (global ids) */
+	unsigned int exe_ctime_nsec;	/* exec: the executed file's change time */
+	long long exe_ctime_sec;
 };
 
 /* Value of the sock_bytes map, keyed by gh_event.sock. */

@@ -15,7 +15,27 @@ local handle = {
     if v == "" then gh.usage_error("option " .. flag .. " needs a file name, got ''") end
     opts.events = v
   end,
+  materials = function(opts) opts.materials = true end,
+  sign = function(opts, v) opts.sign = v end,
+  attestation = function(opts, v, flag)
+    if v == "" then gh.usage_error("option " .. flag .. " needs a file name, got ''") end
+    opts.attestation = v
+  end,
+  summary = function(opts) opts.summary = true end,
+  policy = function(opts, v)
+    local p, err = gh.policy.load(v)
+    if not p then gh.usage_error(err) end
+    opts.policy = p
+  end,
+  enforce = function(opts) opts.enforce = true end,
   backend = function(opts, v) opts.backend = v end,
+  user = function(opts, v) opts.user = v end,
+  network = function(opts, v)
+    if v ~= "host" and v ~= "none" and v ~= "loopback" then
+      gh.usage_error("--network must be host, none or loopback, got '" .. v .. "'")
+    end
+    opts.network = v
+  end,
   ["backend-opt"] = function(opts, kv)
     local k, v = gh.core.parse_kv(kv)
     if not k then gh.usage_error("--backend-opt needs KEY=VALUE, got '" .. kv .. "'") end
@@ -23,57 +43,43 @@ local handle = {
   end,
 }
 
-local flags = {}
-for _, o in ipairs(require("glasshouse.cli").run.options) do
-  assert(handle[o.long], "run.lua does not handle its option --" .. o.long)
-  flags["--" .. o.long] = o
-  if o.short then flags["-" .. o.short] = o end
-end
-
--- Options of run; the first word not starting with "-" starts the command.
-local function parse(words)
-  local opts = { backend_options = {} }
-  local i = 1
-  while i <= #words do
-    local w = words[i]
-    local long, inline = w:match("^(%-%-[%w-]+)=(.*)$")
-    local o = flags[long or w]
-    if w == "--" then
-      i = i + 1
-      break
-    elseif w:sub(1, 1) ~= "-" or w == "-" then
-      break
-    elseif not o then
-      gh.usage_error("unknown option '" .. w .. "'")
-    elseif inline and not o.value then
-      gh.usage_error("option " .. long .. " takes no value")
-    end
-    local v = inline
-    if o.value and not v then
-      i = i + 1
-      v = words[i]
-      if v == nil then gh.usage_error("option " .. w .. " needs a value") end
-    end
-    handle[o.long](opts, v, long or w)
-    i = i + 1
-  end
-  return opts, table.move(words, i, #words, 1, {})
-end
-
 local words = table.move(arg, 1, #arg, 1, {})
 if gh.command then
   words[#words + 1] = "--"
   table.move(gh.command, 1, #gh.command, #words + 1, words)
 end
-local opts, cmd = parse(words)
+local opts, cmd = require("glasshouse.args").parse("run", words, handle,
+  { opts = { backend_options = {} } })
 if #cmd == 0 then gh.usage_error("no command given") end
-local backends = flags["--backend"].values -- the table's list is the list of known ones
+local backends -- the table's list is the list of known ones
+for _, o in ipairs(require("glasshouse.cli").run.options) do
+  if o.long == "backend" then backends = o.values end
+end
 local known = {}
 for _, b in ipairs(backends) do known[b] = true end
 if opts.backend and not known[opts.backend] then
   gh.usage_error("unknown backend '" .. opts.backend .. "' (known: " .. table.concat(backends, ", ") .. ")")
 end
 opts.backend_options.guest = opts.guest
+if opts.attestation and not opts.sign then gh.usage_error("--attestation needs --sign KEY") end
+-- The key is read and checked before the command starts: a bad one means it never runs.
+local key
+if opts.sign then
+  local msg
+  key, msg = gh.load_key(opts.sign, gh.invoking_uid())
+  if not key then gh.usage_error("--sign: " .. msg) end
+end
+if opts.enforce or (opts.policy and opts.policy.enforce) then
+  gh.usage_error((opts.enforce and "--enforce" or "enforce = true in " .. opts.policy.source)
+    .. ": enforcement is not implemented yet (the policy can judge, not stop, the command)")
+end
+if opts.enforce and not opts.policy then gh.usage_error("--enforce needs --policy FILE.lua") end
+
+-- A policy judges the events as they come (its rules functions) and the receipt at the end.
+local checker, verdict
+if opts.policy then
+  checker = opts.policy:checker({ cwd = gh.core.getcwd(), home = os.getenv("HOME") })
+end
 
 -- An event log that cannot be opened stops the run before the command starts: one line, 125.
 local function keep_traceback(e)
@@ -85,6 +91,19 @@ local ok, receipt, werr = xpcall(gh.run, keep_traceback, cmd, {
   backend = opts.backend,
   backend_options = opts.backend_options,
   event_log = opts.events,
+  user = opts.user,
+  network = opts.network,
+  materials = opts.materials,
+  sign = key,
+  attestation = opts.attestation,
+  -- events reach Lua only for a policy with rules functions (the glob rules judge the receipt)
+  on_event = checker and opts.policy.spec.rules and #opts.policy.spec.rules > 0
+    and function(ev) checker:event(ev) end or nil,
+  extend = checker and function(r)
+    checker.live = true
+    verdict = checker:finish(r)
+    r.policy = gh.receipt.policy(verdict)
+  end,
 })
 if not ok and type(receipt) == "string" and receipt:match("^cannot write ") then
   io.stderr:write("glasshouse: ", receipt, "\n")
@@ -94,8 +113,22 @@ elseif not ok then
 end
 -- A command that could not start (a missing program, a backend setting) says why in one line.
 if not gh.last.started then io.stderr:write("glasshouse: ", receipt.outcome.error, "\n") end
+if opts.summary then
+  local lines = require("glasshouse.show").header(receipt, { color = gh.use_color(nil, io.stderr) })
+  io.stderr:write(table.concat(lines, "\n"), "\n")
+end
 if werr then
   io.stderr:write("glasshouse: ", werr, "\n")
   return 125
 end
-return gh.exit_status(receipt)
+local status = gh.exit_status(receipt)
+if verdict and not receipt.collector.complete then
+  io.stderr:write("glasshouse: policy ", verdict.name, ": the collector was not complete (",
+    tostring(receipt.collector.error), "): the verdict covers only what it saw\n")
+end
+if verdict and verdict.verdict ~= "pass" then
+  io.stderr:write("glasshouse: ", table.concat(gh.policy_report(verdict, 10), "\n"), "\n")
+  if verdict.verdict == "error" then return 125 end
+  if status == 0 then return 3 end
+end
+return status

@@ -5,7 +5,8 @@ set -eu
 
 PKGS="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libssl-dev \
 liblua5.4-dev lua5.4 lua-cjson libreadline-dev lua-busted libcmocka-dev \
-strace tmux python3 python3-jsonschema iproute2 jq bc libclang-rt-14-dev clang-format valgrind"
+strace tmux python3 python3-jsonschema python3-securesystemslib openssl iproute2 jq bc libclang-rt-14-dev clang-format valgrind \
+sudo libcap2-bin"
 # `make bench` also compares with bpftrace.
 [ -n "${BENCH:-}" ] && PKGS="$PKGS bpftrace"
 

@@ -97,6 +97,9 @@ for s in "${suites[@]}"; do
 		tally "cli" bash tests/cli/cli_test.sh
 		tally "cli/repl" bash tests/cli/repl_test.sh
 		tally "cli/help" bash tests/cli/help_test.sh
+		tally "cli/priv" bash tests/cli/priv_test.sh
+		tally "cli/evidence" bash tests/cli/evidence_test.sh
+		tally "cli/judge" bash tests/cli/judge_test.sh
 		tally "cli/valgrind" bash tests/cli/valgrind_test.sh
 		;;
 	bpf)
@@ -114,6 +117,8 @@ for s in "${suites[@]}"; do
 		make -s asan || broken+=("asan: build failed")
 		tally "asan-cli" env "${san_env[@]}" bash tests/cli/cli_test.sh
 		tally "asan-cli/repl" env "${san_env[@]}" bash tests/cli/repl_test.sh
+		tally "asan-cli/priv" env "${san_env[@]}" bash tests/cli/priv_test.sh
+		tally "asan-cli/evidence" env "${san_env[@]}" bash tests/cli/evidence_test.sh
 		tally "asan-cli/reports" sanitizer_reports asan-cli
 		;;
 	asan-bpf)

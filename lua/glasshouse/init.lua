@@ -6,6 +6,8 @@ local collector = require "glasshouse.collector"
 local aggregator = require "glasshouse.aggregator"
 local json = require "glasshouse.json"
 local receipt = require "glasshouse.receipt"
+local evidence = require "glasshouse.evidence"
+local attest = require "glasshouse.attest"
 
 local M = {
   version = core.version,
@@ -16,6 +18,13 @@ local M = {
   json = json,
   receipt = receipt,
   sha256 = core.sha256,
+  evidence = evidence,
+  sha256_file = evidence.sha256_file,
+  load_key = evidence.load_key,
+  load_public_key = evidence.load_public_key,
+  -- gh.policy.load(file) -> p; p:check(receipt [, events]): glasshouse/policy.lua, loaded
+  -- when first used, as gh.diff is (a plain `glasshouse run` does not load them)
+  policy = setmetatable({}, { __index = function(_, k) return require("glasshouse.policy")[k] end }),
   command = nil, -- set by `glasshouse script` to the command after --
 }
 
@@ -26,9 +35,83 @@ backend.firecracker = backend.firecracker or function(opts)
   return backend.new("firecracker", opts)
 end
 
+--- sign(key, bytes) -> the raw Ed25519 signature of bytes by the private key (gh.load_key).
+function M.sign(key, bytes)
+  return key:sign(bytes)
+end
+
+--- verify(pub, bytes, sig) -> whether sig (raw) is pub's signature of bytes.
+function M.verify(pub, bytes, sig)
+  return pub:verify(bytes, sig)
+end
+
+--- invoking_uid() -> the user glasshouse runs for: under sudo or doas (as root) the invoking
+--- user (core.invoking_user), else glasshouse's own.
+function M.invoking_uid()
+  local u = core.invoking_user()
+  return u and u.uid or core.getuid()
+end
+
+--- owner(user) -> the write_file options that make a file user's (a core.user table), or nil.
+function M.owner(user)
+  return user and { uid = user.uid, gid = user.gid } or nil
+end
+
+--- attest(r, info) -> true | nil, msg, code: the signed attestation of receipt r, one DSSE
+--- envelope as one JSON line at info.path. info: key (gh.load_key), receipt_name,
+--- receipt_bytes (exactly as written), cwd, argv, finished_ns, owner (write_file options).
+function M.attest(r, info)
+  local payload = json.encode(attest.statement(r, {
+    receipt_name = info.receipt_name, receipt_sha256 = core.sha256(info.receipt_bytes),
+    cwd = info.cwd, argv = info.argv, finished_ns = info.finished_ns,
+  }), { compact = true })
+  local sig = M.sign(info.key, attest.pae(attest.PAYLOAD_TYPE, payload))
+  local env = attest.envelope(payload, info.key:keyid(), sig)
+  return core.write_file(info.path, json.encode(env, { compact = true }) .. "\n", info.owner)
+end
+
 --- usage_error(msg): stop the script as a usage error (glasshouse prints usage, exits 2).
 function M.usage_error(msg)
   error({ glasshouse_usage = msg }, 0)
+end
+
+--- refuse(msg): stop as a usage error with one line and no usage (exit 2): nothing ran.
+function M.refuse(msg)
+  error({ glasshouse_refuse = msg }, 0)
+end
+
+--[[
+command_user(spec [, guest]) -> user table | false
+Who the command runs as: spec nil is the user who ran sudo or doas (SUDO_UID, DOAS_USER) when
+glasshouse runs as root, else glasshouse's own user (false); a string is NAME, UID or UID:GID
+(--user); a table is core.user's; false is glasshouse's own user. In guest mode nil means root.
+An unknown user stops with exit 2 and the name in the message; nothing runs.
+]]
+function M.command_user(spec, guest)
+  if spec == false or (spec == nil and guest) then return false end
+  if type(spec) == "table" then return spec end
+  if spec == nil then
+    local u, msg = core.invoking_user()
+    if u == nil then M.refuse(msg) end
+    return u
+  end
+  local u, msg = core.user(spec)
+  if not u then M.usage_error(msg) end
+  if core.getuid() ~= 0 then
+    -- Not root: only its own user, which is nothing to switch to.
+    if u.uid ~= core.getuid() or (spec:find(":", 1, true) and u.gid ~= core.getgid()) then
+      M.usage_error(string.format("--user %s needs glasshouse to run as root", spec))
+    end
+    return false
+  end
+  return u
+end
+
+-- The name of the user the command ran as: user's, or glasshouse's own.
+local function user_name(user)
+  if user then return user.name end
+  local me = core.user(tostring(core.getuid()))
+  return me and me.name or tostring(core.getuid())
 end
 
 local function check_argv(argv)
@@ -66,17 +149,74 @@ local function first_line(err)
   return s:match("^(.-)\nstack traceback:") or s
 end
 
-local function make_backend(hooks)
+local function make_backend(hooks, user)
   local b = hooks.backend
   if b == nil or type(b) == "string" then
-    return backend.new(b or "process", hooks.backend_options)
+    local opts = {}
+    for k, v in pairs(hooks.backend_options or {}) do opts[k] = v end
+    opts.user, opts.network = user or nil, hooks.network
+    return backend.new(b or "process", opts)
   end
   return b
 end
 
---- write(receipt, path) -> true | nil, msg, code: encoded and written safely (core.write_file).
-function M.write(r, path)
-  return core.write_file(path, json.encode(r) .. "\n")
+--- write(receipt, path [, user]) -> true | nil, msg, code: encoded and written safely
+--- (core.write_file), owned by user (a core.user table) when glasshouse runs as root.
+function M.write(r, path, user)
+  return core.write_file(path, json.encode(r) .. "\n", M.owner(user))
+end
+
+--- read_receipt(path) -> receipt | nil, msg: a receipt file read and checked to be one
+--- (attestations are not read yet).
+function M.read_receipt(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, "cannot read " .. err end
+  local text = f:read("a")
+  f:close()
+  if not text then return nil, "cannot read " .. path end
+  local ok, r = pcall(json.decode, text)
+  if not ok then return nil, path .. ": not JSON: " .. tostring(r):gsub("^json%.decode: ", "") end
+  if type(r) == "table" and r.payloadType then
+    return nil, path .. ": an attestation; reading attestations is not implemented yet, give "
+      .. "the receipt it names"
+  end
+  if type(r) ~= "table" or type(r.receipt_version) ~= "string" or type(r.process_tree) ~= "table"
+    or type(r.filesystem) ~= "table" then
+    return nil, path .. ": not a glasshouse receipt (no receipt_version, process_tree or "
+      .. "filesystem)"
+  end
+  return r
+end
+
+--- diff(a, b [, opts]) -> what changed between two receipts (glasshouse/diff.lua).
+function M.diff(a, b, opts)
+  return require("glasshouse.diff").diff(a, b, opts)
+end
+
+--- policy_report(verdict [, max]) -> lines: "policy NAME: VERDICT, N violations" and the
+--- violations (up to max, then a count of the rest), for stderr or check's output.
+function M.policy_report(v, max)
+  local show = require "glasshouse.show"
+  local n = #v.violations
+  local lines = { string.format("policy %s: %s, %d violation%s", show.printable(v.name),
+    v.verdict, n, n == 1 and "" or "s") }
+  for i, x in ipairs(v.violations) do
+    if max and i > max then
+      lines[#lines + 1] = string.format("  … and %d more", n - max)
+      break
+    end
+    lines[#lines + 1] = "  " .. show.printable(M.policy.describe(x))
+  end
+  if v.error then lines[#lines + 1] = "  error: " .. show.printable(v.error) end
+  return lines
+end
+
+--- use_color(when, file) -> whether to colour: when is "always", "never" or "auto"/nil (file
+--- is a terminal and $NO_COLOR is unset).
+function M.use_color(when, file)
+  if when == "always" or when == "never" then return when == "always" end
+  local nc = os.getenv("NO_COLOR")
+  return (nc == nil or nc == "") and core.isatty(file == io.stderr and 2 or 1)
 end
 
 -- Settings from the environment, as the old tool read them.
@@ -143,6 +283,12 @@ local function collector_info(col, open_err, st, probes, filter_active)
     status, why = "partial", string.format("%d socket sends or receives not counted: the "
       .. "socket table was full (raise GLASSHOUSE_MAX_SOCKETS)", st.sockets_full)
   end
+  if st.running > 0 then
+    status, why = "partial", string.format("%d %s of the tree %s still running when the "
+      .. "receipt was written: what %s did after that is not in it", st.running,
+      st.running == 1 and "process" or "processes", st.running == 1 and "was" or "were",
+      st.running == 1 and "it" or "they")
+  end
   if st.lost > 0 then
     status = "partial"
     why = string.format("%d events lost: the ring buffer was full (raise GLASSHOUSE_RING_KB)",
@@ -170,6 +316,14 @@ Runs argv through the standard flow. hooks (all optional):
   event_log_limit bytes held for a slow reader of the log before events are dropped from it
                   (and counted; default 64 MiB)
   extend(r)       change the receipt before it is written
+  user            who the command runs as (see command_user): "NAME", "UID[:GID]", a
+                  core.user table, or false for glasshouse's own; default: sudo's or doas's
+                  invoking user when glasshouse runs as root. The receipt is that user's too.
+  network         "host" (default), "none" (a network namespace with no interface up) or
+                  "loopback" (one with only lo up)
+  materials       true: hash every regular file the tree read (filesystem.materials)
+  sign            a private key (gh.load_key): write a signed attestation after the receipt
+  attestation     its path (default: the receipt's, .json -> .intoto.jsonl)
 ]]
 function M.run(argv, hooks)
   check_argv(argv)
@@ -185,7 +339,9 @@ function M.run(argv, hooks)
   -- a started command is always waited for and its receipt written; hooks stay interruptible.
   local _signals <close> = core.defer_signals()
   local errors = {}
-  local b = make_backend(hooks)
+  local user = M.command_user(hooks.user, hooks.backend_options and hooks.backend_options.guest)
+  local network = hooks.network or "host"
+  local b = make_backend(hooks, user)
   -- Closed on every way out of here (a backend the caller passed in stays the caller's).
   local _backend <close> = b ~= hooks.backend and b or nil
   local fallback_start = core.now()
@@ -210,10 +366,10 @@ function M.run(argv, hooks)
   local evlog
   if hooks.event_log then
     local lerr
-    evlog, lerr = collector.event_log(hooks.event_log, hooks.event_log_limit)
+    evlog, lerr = collector.event_log(hooks.event_log, hooks.event_log_limit, M.owner(user))
     if not evlog then error(lerr, 0) end
-    evlog:write(json.encode(M._log_header(argv, cwd, fallback_start, col, open_err, b),
-      { compact = true }))
+    evlog:write(json.encode(M._log_header(argv, cwd, fallback_start, col, open_err, b,
+      user_name(user), network), { compact = true }))
   end
   local _evlog <close> = evlog
   if col then
@@ -247,6 +403,9 @@ function M.run(argv, hooks)
     if res and res.poll_error then errors[#errors + 1] = res.poll_error end
   end
   local result = b:cleanup()
+  -- A namespace or user that could not be set up: nothing ran, and no receipt claims it did.
+  if result.setup_failed then M.refuse(serr) end
+  local finished_ns = core.now()
   local md = b:metadata() -- guest-mode failures stay in execution.guest.errors: not fatal
 
   local backend_errors = table.move(errors, 1, #errors, 1, {})
@@ -260,7 +419,12 @@ function M.run(argv, hooks)
     if st.hook_error then errors[#errors + 1] = st.hook_error end
     raise = st.hook_raise
     observed = agg:result()
+    st.running = M._running(observed)
     observed.syscall_counts = col:syscall_counts()
+    -- Contents are hashed now, at the end: what the files hold after the command (not while).
+    observed.filesystem.products = attest.products(observed.filesystem)
+    attest.exe_hashes(observed.processes)
+    if hooks.materials then observed.filesystem.materials = attest.materials(observed.filesystem) end
     cinfo = collector_info(col, nil, st, col:probes(), hooks.filter ~= nil)
     M.last = { events = col:events(), stats = st, aggregate = observed, started = started }
     if debug_on("GLASSHOUSE_DEBUG_COUNTS") then
@@ -289,20 +453,38 @@ function M.run(argv, hooks)
     fallback_start_ns = fallback_start,
     observed = observed,
     collector = cinfo,
+    user = user_name(user),
+    network = network,
   }
-  local lwerr
-  if evlog then
-    evlog:write(json.encode(M._log_end(info, backend_errors, col, open_err, evlog),
+  -- The log's end line follows the extend hook, so it holds the policy block it added.
+  local finish_log = evlog and function(r)
+    evlog:write(json.encode(M._log_end(info, backend_errors, col, open_err, evlog, r),
       { compact = true }))
-    lwerr = select(2, evlog:close())
+    return select(2, evlog:close())
   end
-  return M._conclude(info, hooks, raise, lwerr)
+  return M._conclude(info, hooks, raise,
+    { user = user, finished_ns = finished_ns, finish_log = finish_log })
 end
 
---- The receipt from info, with the extend hook, written; a hook's error raised after.
-function M._conclude(info, hooks, raise, log_err)
+--- _running(observed) -> how many processes of the tree were still running at the end.
+function M._running(observed)
+  local n = 0
+  for _, p in ipairs(observed.processes) do
+    if p.state == "running" then n = n + 1 end
+  end
+  return n
+end
+
+--[[
+The receipt from info, with the extend hook, written; a hook's error raised after. ctx: user
+(the core.user table the command ran as: the receipt is its file), finished_ns (for the
+attestation), finish_log(r) -> write error or nil: the event log's end, after the extend hook.
+]]
+function M._conclude(info, hooks, raise, ctx)
+  local user, argv, cwd = ctx.user, info.argv, info.cwd
   local r = receipt.build(info)
   M.last.receipt = r
+  M.last.user = user or nil
   if hooks.extend then
     local eok, eerr = core.call_user(hooks.extend, r)
     if not eok then
@@ -313,10 +495,15 @@ function M._conclude(info, hooks, raise, log_err)
   end
   local werr
   if hooks.output ~= false then
-    local _
-    _, werr = M.write(r, hooks.output or "receipt.json")
+    local path, bytes, _ = hooks.output or "receipt.json", json.encode(r) .. "\n"
+    _, werr = core.write_file(path, bytes, M.owner(user))
+    if not werr and hooks.sign then
+      _, werr = M.attest(r, { key = hooks.sign, receipt_name = path:match("([^/]*)$"),
+        receipt_bytes = bytes, cwd = cwd, argv = argv, finished_ns = ctx.finished_ns,
+        path = hooks.attestation or attest.default_path(path), owner = M.owner(user) })
+    end
   end
-  werr = werr or log_err
+  if ctx.finish_log then werr = werr or ctx.finish_log(r) end
   -- A hook's error, a signal or os.exit that stopped a hook is raised now that the receipt is
   -- written: a script that does not catch it ends with it (pcall(gh.run, ...) goes on).
   if raise then
@@ -327,26 +514,49 @@ function M._conclude(info, hooks, raise, log_err)
 end
 
 --- The event log's header line (docs/events.md).
-function M._log_header(argv, cwd, fallback_start, col, open_err, b)
+function M._log_header(argv, cwd, fallback_start, col, open_err, b, user, network)
   local u = core.uname() or {}
   return json.fields {
-    { "kind", "header" }, { "format", "glasshouse-events" }, { "format_version", 1 },
+    { "kind", "header" }, { "format", "glasshouse-events" },
+    { "format_version", require("glasshouse.replay").VERSION },
     { "glasshouse_version", core.version }, { "host", u.nodename }, { "kernel", u.release },
     { "uname", json.fields { { "sysname", u.sysname }, { "machine", u.machine } } },
     { "time_ns", core.now() }, { "argv", json.array(table.move(argv, 1, #argv, 1, {})) },
     { "cwd", cwd }, { "ppid", core.getpid() }, { "fallback_start_ns", fallback_start },
-    { "metadata", b:metadata() },
+    { "metadata", b:metadata() }, { "user", user }, { "network", network },
     { "collector", json.fields { { "status", col and "ok" or "unavailable" },
       { "error", open_err }, { "probes", col and col:probes() } } },
   }
 end
 
---- The event log's end line: what the receipt takes besides the events.
-function M._log_end(info, errors, col, open_err, evlog)
+-- What attest.exe_hashes adds to a process: the event log's end carries it per process.
+M._EXE_EVIDENCE = { "exe_sha256", "exe_hash_error", "script_sha256", "script_hash_error" }
+
+-- The parts of the receipt computed at the end of the run from the files themselves (hashes),
+-- which a replay cannot compute again: products, materials, each process's program hashes.
+local function log_evidence(observed)
+  if not observed then return nil end
+  local procs = {}
+  for i, p in ipairs(observed.processes) do
+    local t = { { "pid", p.pid } }
+    for _, k in ipairs(M._EXE_EVIDENCE) do t[#t + 1] = { k, p[k] } end
+    procs[i] = json.fields(t)
+  end
+  local fs = observed.filesystem
+  return json.fields { { "products", fs.products and json.array(fs.products) },
+    { "materials", fs.materials and json.array(fs.materials) },
+    { "processes", json.array(procs) } }
+end
+
+--- The event log's end line: what the receipt takes besides the events (r: the receipt, after
+--- the extend hook; its policy block is logged as run --policy added it).
+function M._log_end(info, errors, col, open_err, evlog, r)
   local st, ls = col and col:stats(), evlog:stats()
   return json.fields {
     { "kind", "end" }, { "started", info.started }, { "result", info.result or {} },
     { "errors", json.array(errors) }, { "metadata", info.metadata }, { "exe", info.exe },
+    { "evidence", log_evidence(info.observed) },
+    { "policy", r and r.policy },
     { "collector", col and json.fields {
       { "stats", json.fields { { "events", st.events }, { "lost", st.lost },
         { "truncated", st.truncated }, { "malformed", st.malformed },

@@ -35,6 +35,16 @@ function M.encode(v, opts)
   return core.json_encode(v, opts)
 end
 
+--- str(v) -> v when it is a string, else nil (null, absent); list(v) -> v when it is a table,
+--- else {}: for reading decoded receipts, where any field may be missing or null.
+function M.str(v)
+  return type(v) == "string" and v or nil
+end
+
+function M.list(v)
+  return type(v) == "table" and v or {}
+end
+
 --- decode(text) -> value; raises on malformed text. Byte escapes (\udc80..\udcff) become bytes.
 function M.decode(text)
   if type(text) ~= "string" then

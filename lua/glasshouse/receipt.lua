@@ -43,13 +43,17 @@ end
 -- Go's GOARCH names, which v0.2 receipts carried.
 local ARCH = { x86_64 = "amd64", aarch64 = "arm64", i686 = "386", i386 = "386", armv7l = "arm" }
 
-function M.environment(argv, uname)
+--- environment(argv, user, network, uname): user is the name the command ran as; network is
+--- "host", "none" or "loopback" (--network); uname (default: core.uname()) is the logged one on
+--- replay.
+function M.environment(argv, user, network, uname)
   local u = uname or core.uname() or { sysname = "unknown", machine = "unknown" }
   return fields {
     { "runtime", M.runtime(argv) },
     { "os", u.sysname:lower() },
     { "arch", ARCH[u.machine] or u.machine },
-    { "sandbox", fields { { "network", "enabled" } } },
+    { "user", orNull(user) },
+    { "sandbox", fields { { "network", network or "host" } } },
   }
 end
 
@@ -78,10 +82,44 @@ local function process_entry(p)
     { "exit_code", orNull(p.exit_code) },
     { "signal", orNull(p.signal) },
     { "start_offset_ms", orNull(p.start_offset_ms) },
+    { "state", p.state or "exited" },
     { "failed_execs", list_of(p.failed_execs, function(f)
       return fields { { "path", f.path }, { "error", f.error } }
     end) },
+    { "execs", list_of(p.execs, function(e)
+      return fields { { "exe", e.exe }, { "script", orNull(e.script) }, { "argv", arr(e.argv) },
+        { "working_dir", orNull(e.working_dir) }, { "argv_truncated", e.argv_truncated },
+        { "time_offset_ms", e.time_offset_ms } }
+    end) },
+    { "script", orNull(p.script) },
+    { "uid", orNull(p.uid) },
+    { "gid", orNull(p.gid) },
+    { "euid", orNull(p.euid) },
+    -- Only once the kernel's exec record carries the file's identity (attest.exe_hashes).
+    { "exe_sha256", p.exe_sha256 },
+    { "exe_hash_error", p.exe_hash_error },
+    { "script_sha256", p.script and orNull(p.script_sha256) or nil },
+    { "script_hash_error", p.script_hash_error },
   }
+end
+
+-- Processes whose effective uid differs from their real one (a setuid or setcap program: sudo,
+-- ping), with what they became, in process order.
+local function privilege_changes(procs)
+  local out = arr()
+  for _, p in ipairs(procs) do
+    if p.euid and p.uid and p.euid ~= p.uid then
+      out[#out + 1] = fields { { "pid", p.pid }, { "exe", orNull(p.exe) }, { "uid", p.uid },
+        { "euid", p.euid }, { "gid", p.gid } }
+    end
+  end
+  return out
+end
+
+-- A product or material: its content's hash taken at the end of the run (error: why not).
+local function file_hash(e)
+  return fields { { "path", e.path }, { "sha256", orNull(e.sha256) }, { "size", orNull(e.size) },
+    { "error", e.error } }
 end
 
 local function filesystem(fs)
@@ -101,6 +139,8 @@ local function filesystem(fs)
     { "failed", list_of(fs.failed, function(f)
       return fields { { "path", f.path }, { "op", f.op }, { "error", f.error } }
     end) },
+    { "products", list_of(fs.products, file_hash) },
+    { "materials", fs.materials and list_of(fs.materials, file_hash) },
   }
 end
 
@@ -170,6 +210,28 @@ local function execution(md)
   }
 end
 
+--- policy(verdict) -> the receipt's `policy` block, from a policy's p:check (glasshouse.policy).
+function M.policy(v)
+  return fields {
+    { "name", v.name },
+    { "source", v.source },
+    { "sha256", v.sha256 },
+    { "verdict", v.verdict },
+    { "enforced", v.enforced or false },
+    { "error", orNull(v.error) },
+    { "violations", list_of(v.violations, function(x)
+      return fields {
+        { "rule", x.rule },
+        { "kind", x.kind },
+        { "pid", orNull(x.pid) },
+        { "exe", orNull(x.exe) },
+        { x.dst and "dst" or "path", orNull(x.dst or x.path) },
+        { "message", x.message },
+      }
+    end) },
+  }
+end
+
 -- The processes when nothing observed them: the root alone, as the backend saw it.
 local function root_only(info)
   if not info.started then return {} end
@@ -219,7 +281,7 @@ function M.build(info)
     { "process_tree", list_of(procs, process_entry) },
     { "syscalls", fields { { "counts", json.object(observed.syscall_counts or {}) },
       { "denied", arr() } } },
-    { "environment", M.environment(info.argv, info.uname) },
+    { "environment", M.environment(info.argv, info.user, info.network, info.uname) },
     { "execution", execution(info.metadata or {}) },
     { "artifacts", fields {
       { "stdout_hash", r.stdout_hash },
@@ -236,6 +298,8 @@ function M.build(info)
     { "network", network(observed.network) },
     { "resources", fields { { "cpu_time_ms", cpu_ms }, { "max_rss_kb", r.max_rss_kb or 0 } } },
     { "collector", collector(info.collector) },
+    { "privilege_changes", privilege_changes(procs) },
+    { "policy", info.policy and M.policy(info.policy) },
   }
 end
 

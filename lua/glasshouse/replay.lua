@@ -7,7 +7,7 @@ local json = require "glasshouse.json"
 
 local M = {}
 
-M.FORMAT, M.VERSION = "glasshouse-events", 1
+M.FORMAT, M.VERSION = "glasshouse-events", 2
 
 local function null_to_nil(v)
   if v == json.null then return nil end
@@ -23,7 +23,7 @@ function M.header(file)
   if type(h) ~= "table" or h.kind ~= "header" or h.format ~= M.FORMAT then
     return nil, file .. ": not a glasshouse event log", 2
   end
-  if type(h.format_version) ~= "number" or h.format_version > M.VERSION then
+  if type(h.format_version) ~= "number" or h.format_version ~= M.VERSION then
     return nil, string.format("%s: event log format version %s; this glasshouse reads %d",
       file, tostring(h.format_version), M.VERSION), 2
   end
@@ -64,7 +64,7 @@ local function read_lines(col, agg, file)
 end
 
 -- The collector block of the receipt, from the log's trailer (or what a cut log holds).
-local function collector_block(h, e, st, hooks, damage)
+local function collector_block(h, e, st, hooks, damage, observed)
   local gh = require "glasshouse"
   local hc = h.collector or {}
   if hc.status == "unavailable" then
@@ -74,6 +74,9 @@ local function collector_block(h, e, st, hooks, damage)
   local stats = ec.stats or { events = st.replayed, lost = 0, truncated = 0, malformed = 0,
     sockets_full = 0, root_registered = true }
   stats.filtered, stats.hook_error, stats.started = st.filtered, st.hook_error, true
+  -- still running at the end of the run, as the aggregate says (a cut log's processes whose
+  -- exit it lacks were not: the log just stops, and collector.error says where)
+  stats.running = e and gh._running(observed) or 0
   local c = gh._collector_info(true, nil, stats, ec.probes or hc.probes or
     { attached = {}, missing = {} }, hooks.filter ~= nil)
   if damage then
@@ -81,6 +84,21 @@ local function collector_block(h, e, st, hooks, damage)
     c.error = c.error and (c.error .. "; " .. damage) or ("event log incomplete: " .. damage)
   end
   return c
+end
+
+-- What the run computed at its end from the files themselves (products, materials, program
+-- hashes), put back from the end line: a replay does not hash today's files.
+local function put_evidence(observed, ev)
+  local gh = require "glasshouse"
+  if not ev then return end
+  observed.filesystem.products = null_to_nil(ev.products)
+  observed.filesystem.materials = null_to_nil(ev.materials)
+  for i, t in ipairs(ev.processes or {}) do
+    local p = observed.processes[i]
+    if p and p.pid == t.pid then
+      for _, k in ipairs(gh._EXE_EVIDENCE) do p[k] = t[k] end
+    end
+  end
 end
 
 -- A cut log's outcome: the command's process's exit, if the log has it, else 1; its output is
@@ -121,6 +139,7 @@ function M.run(file, hooks)
   local observed = agg:result()
   local result = e and e.result or root_outcome(observed, log.start)
   observed.syscall_counts = e and e.collector and e.collector.syscall_counts or {}
+  put_evidence(observed, e and e.evidence)
   local info = {
     argv = h.argv,
     started = started,
@@ -134,13 +153,16 @@ function M.run(file, hooks)
     exe = e and e.exe,
     fallback_start_ns = h.fallback_start_ns,
     observed = observed,
-    collector = collector_block(h, e, st, hooks, log.damage),
+    collector = collector_block(h, e, st, hooks, log.damage, observed),
     uname = h.uname,
+    user = h.user,
+    network = h.network,
+    policy = e and e.policy,
   }
   if not result.exit_code and not result.signal_number then result.exit_code = 1 end
   if st.hook_error then info.errors[#info.errors + 1] = st.hook_error end
   gh.last = { events = col:events(), stats = st, aggregate = observed, started = started }
-  local r, werr = gh._conclude(info, hooks, st.hook_raise)
+  local r, werr = gh._conclude(info, hooks, st.hook_raise, {})
   return r, werr, log.damage and 1 or 0, log.damage
 end
 

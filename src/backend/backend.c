@@ -39,6 +39,17 @@ int gh_backend_new(const char *name, const struct gh_backend_config *cfg, struct
 		b->cfg.fc_rootfs = dup_or_null(cfg->fc_rootfs);
 		b->cfg.fc_binary = dup_or_null(cfg->fc_binary);
 		b->cfg.fc_socket = dup_or_null(cfg->fc_socket);
+		b->cfg.network = cfg->network;
+		if (cfg->user) {
+			struct gh_user *u = malloc(sizeof(*u));
+
+			if (!u) {
+				gh_backend_free(b);
+				return -ENOMEM;
+			}
+			*u = *cfg->user;
+			b->cfg.user = u;
+		}
 	}
 	b->result.exit_code = -1;
 	*out = b;
@@ -118,5 +129,6 @@ void gh_backend_free(struct gh_backend *b)
 	free(b->cfg.fc_rootfs);
 	free(b->cfg.fc_binary);
 	free(b->cfg.fc_socket);
+	free((void *)b->cfg.user);
 	free(b);
 }

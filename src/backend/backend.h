@@ -10,6 +10,14 @@
 #include "core/hash.h"
 #include "core/names.h"
 #include "backend/guest.h"
+#include "core/priv.h"
+
+/* The command's network (--network): glasshouse's own, or a new namespace. */
+enum gh_network {
+	GH_NET_HOST,
+	GH_NET_NONE,	 /* a new network namespace with no interface up */
+	GH_NET_LOOPBACK, /* a new network namespace with only lo up */
+};
 
 /* Something the wait loop services while the command runs (the collector's ring buffer). */
 struct gh_pollable {
@@ -20,11 +28,13 @@ struct gh_pollable {
 };
 
 struct gh_backend_config {
-	int guest;	 /* process: guest/init duties (mounts, memlock, reaping) */
-	char *fc_kernel; /* firecracker: kernel image */
-	char *fc_rootfs; /* firecracker: root filesystem image */
-	char *fc_binary; /* firecracker: VMM binary (PATH-searched when unset) */
-	char *fc_socket; /* firecracker: API socket path */
+	int guest;		    /* process: guest/init duties (mounts, memlock, reaping) */
+	char *fc_kernel;	    /* firecracker: kernel image */
+	char *fc_rootfs;	    /* firecracker: root filesystem image */
+	char *fc_binary;	    /* firecracker: VMM binary (PATH-searched when unset) */
+	char *fc_socket;	    /* firecracker: API socket path */
+	const struct gh_user *user; /* process: run as this user (copied); NULL: as glasshouse */
+	enum gh_network network;    /* process */
 };
 
 struct gh_result {
@@ -41,6 +51,7 @@ struct gh_result {
 	uint64_t stdout_bytes, stderr_bytes;
 	int stdout_reader_closed; /* writing it on failed with EPIPE: the pipe was closed */
 	int stderr_reader_closed;
+	int setup_failed; /* the command's user or namespace could not be set up: nothing ran */
 	char stdout_hash[GH_SHA256_HEX_LEN + 1];
 	char stderr_hash[GH_SHA256_HEX_LEN + 1];
 };

@@ -1,20 +1,31 @@
 // SPDX-License-Identifier: MIT
 /* The process backend: fork the command held at a gate, stream and hash its output, wait4 it. */
+#include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
 #include "core/signals.h"
+
+extern char **environ;
 
 struct stream {
 	int fd;		    /* read end of the command's pipe; -1 once closed */
@@ -36,7 +47,68 @@ struct proc {
 	int mask_saved;
 	struct timespec t0;
 	struct stream s[2];
+	char **envp;	/* the command's environment, built before fork */
+	char **sh_argv; /* sh FILE ARGS..., for a program the kernel cannot exec (ENOEXEC) */
+	const char *path_var;
+	char own_env[PATH_MAX + 256]; /* HOME=, USER=, LOGNAME= for another user */
 };
+
+/* What the child tells the parent on the exec pipe: where it stopped, and why. */
+enum child_stage {
+	STAGE_READY,   /* set up and waiting at the gate */
+	STAGE_NETWORK, /* the network namespace could not be made */
+	STAGE_USER,    /* the user's credentials could not be taken */
+	STAGE_EXEC,    /* after release: the program could not be run */
+};
+
+struct child_report {
+	int stage;
+	int err;
+};
+
+/*
+ * What glasshouse was given by its caller, taken before main: the descriptors the command may
+ * inherit (any other is made close-on-exec in the child, whoever opened it) and the
+ * RLIMIT_MEMLOCK to give back if it was raised (guest mode, libbpf).
+ */
+#define MAX_INHERITED 64
+static struct {
+	int fds[MAX_INHERITED]; /* ascending, all >= 3 */
+	int nfds;
+	int known; /* /proc/self/fd could be read and had few enough */
+	struct rlimit memlock;
+	int memlock_known;
+} caller;
+
+__attribute__((constructor)) static void take_caller_state(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fd, self;
+
+	caller.memlock_known = getrlimit(RLIMIT_MEMLOCK, &caller.memlock) == 0;
+	if (!d)
+		return;
+	self = dirfd(d);
+	caller.known = 1;
+	while ((e = readdir(d))) {
+		fd = atoi(e->d_name);
+		if (fd < 3 || fd == self)
+			continue;
+		if (caller.nfds == MAX_INHERITED) {
+			caller.known = 0;
+			break;
+		}
+		caller.fds[caller.nfds++] = fd;
+	}
+	closedir(d);
+	for (int i = 1; i < caller.nfds; i++) /* insertion sort: a handful at most */
+		for (int j = i; j > 0 && caller.fds[j - 1] > caller.fds[j]; j--) {
+			fd = caller.fds[j];
+			caller.fds[j] = caller.fds[j - 1];
+			caller.fds[j - 1] = fd;
+		}
+}
 
 static int64_t ts_ns(const struct timespec *t)
 {
@@ -82,33 +154,266 @@ static void handled_signals(sigset_t *set)
 	sigaddset(set, SIGPIPE);
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void child(struct proc *p, const int gate[2], const int ex[2], const int out[2],
-		  const int errp[2], char *const argv[])
+/* Everything below runs in the child, between fork and exec: async-signal-safe calls only. */
+
+static void report(int fd, int stage, int err)
+{
+	struct child_report r = { stage, err };
+
+	if (write(fd, &r, sizeof(r)) < 0)
+		_exit(127);
+}
+
+/* Every descriptor but 0-2 and the caller's is closed at exec, however it was opened. */
+static void seal_fds(void)
+{
+	unsigned int from = 3;
+	int i;
+
+	if (!caller.known)
+		return; /* then O_CLOEXEC everywhere is all there is */
+	for (i = 0; i < caller.nfds; i++) {
+		if ((unsigned int)caller.fds[i] > from)
+			close_range(from, (unsigned int)caller.fds[i] - 1, CLOSE_RANGE_CLOEXEC);
+		from = (unsigned int)caller.fds[i] + 1;
+	}
+	close_range(from, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+/* A network namespace of the command's own; with loopback, lo is brought up in it. */
+static int make_network(enum gh_network net)
+{
+	struct ifreq ifr;
+	int s, e = 0;
+
+	if (net == GH_NET_HOST)
+		return 0;
+	if (unshare(CLONE_NEWNET))
+		return errno;
+	if (net != GH_NET_LOOPBACK)
+		return 0;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return errno;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr))
+			e = errno;
+	} else {
+		e = errno;
+	}
+	close(s);
+	return e;
+}
+
+/* The user's groups, gid and uid, in that order (setgroups needs root); then no capability
+ * left, for a user other than root and for glasshouse run with file capabilities. */
+static int take_user(const struct gh_user *u)
+{
+	if (u) {
+		if (setgroups((size_t)u->ngroups, u->groups) || setresgid(u->gid, u->gid, u->gid) ||
+		    setresuid(u->uid, u->uid, u->uid))
+			return errno;
+	}
+	if ((u && u->uid != 0) || gh_priv_secure())
+		return -gh_priv_drop_caps();
+	return 0;
+}
+
+/* dir (len n, empty: the working directory) + "/" + name into buf; 0 when it does not fit. */
+static int join(char *buf, size_t cap, const char *dir, size_t n, const char *name)
+{
+	size_t m = strlen(name);
+
+	if (n == 0) {
+		dir = ".";
+		n = 1;
+	}
+	if (n + 1 + m + 1 > cap)
+		return 0;
+	memcpy(buf, dir, n);
+	buf[n] = '/';
+	memcpy(buf + n + 1, name, m + 1);
+	return 1;
+}
+
+/*
+ * Where execvp would find name, searched with the credentials the command runs with, before it
+ * is released (as strace does): the command's one execve is of the program itself, and misses
+ * along PATH are neither failed execs nor counted execve calls. 0 with buf filled, or an errno
+ * (EACCES when something by that name was there but could not be run, as execvp says).
+ */
+static int find_program(const char *name, const char *path, char *buf, size_t cap)
+{
+	const char *dir, *end;
+	struct stat st;
+	int seen_eacces = 0;
+
+	if (!*name)
+		return ENOENT;
+	if (strchr(name, '/')) {
+		if (strlen(name) >= cap)
+			return ENAMETOOLONG;
+		memcpy(buf, name, strlen(name) + 1);
+		return 0;
+	}
+	for (dir = path;; dir = end + 1) {
+		end = strchr(dir, ':');
+		if (!end)
+			end = dir + strlen(dir);
+		if (join(buf, cap, dir, (size_t)(end - dir), name) && stat(buf, &st) == 0) {
+			if (S_ISREG(st.st_mode) && faccessat(AT_FDCWD, buf, X_OK, AT_EACCESS) == 0)
+				return 0;
+			seen_eacces = 1;
+		}
+		if (!*end)
+			break;
+	}
+	return seen_eacces ? EACCES : ENOENT;
+}
+
+static void child(struct proc *p, const struct gh_backend_config *cfg, const int gate[2],
+		  const int ex[2], const int out[2], const int errp[2], char *const argv[])
 {
 	int gate_r = gate[0], exec_w = ex[1];
-	char go;
-	int e;
+	char go, prog[4096];
+	int e, found;
 
 	/* Our copy of the gate's write end would keep the read below from ever seeing EOF. */
 	close(gate[1]);
 	close(ex[0]);
 	close(out[0]);
 	close(errp[0]);
-	if (dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
-		goto fail;
+	if (dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0) {
+		report(exec_w, STAGE_EXEC, errno);
+		_exit(127);
+	}
+	seal_fds();
+	if (caller.memlock_known)
+		setrlimit(RLIMIT_MEMLOCK, &caller.memlock);
+	e = make_network(cfg->network);
+	if (e) {
+		report(exec_w, STAGE_NETWORK, e);
+		_exit(127);
+	}
+	e = take_user(cfg->user);
+	if (e) {
+		report(exec_w, STAGE_USER, e);
+		_exit(127);
+	}
+	found = find_program(argv[0], p->path_var, prog, sizeof(prog));
+	report(exec_w, STAGE_READY, 0);
 	if (read(gate_r, &go, 1) != 1)
 		_exit(127); /* the parent gave up before releasing us */
 	/* Only now the mask glasshouse was started with (dispositions are as inherited): a
 	 * signal that reached us at the gate, and what the parent forwarded at release, were held
 	 * and merge into one delivery here. */
 	sigprocmask(SIG_SETMASK, gh_signals_active() ? gh_signals_oldmask() : &p->oldmask, NULL);
-	execvp(argv[0], argv);
-fail:
-	e = errno;
-	if (write(exec_w, &e, sizeof(e)) < 0)
+	if (found) {
+		report(exec_w, STAGE_EXEC, found);
 		_exit(127);
+	}
+	execve(prog, argv, p->envp);
+	if (errno == ENOEXEC) {
+		/* A script without #!: the shell runs it, as execvp does. */
+		p->sh_argv[1] = prog;
+		execve("/bin/sh", p->sh_argv, p->envp);
+	}
+	report(exec_w, STAGE_EXEC, errno);
 	_exit(127);
+}
+
+/* Whether environment entry e names variable name (a literal: the length is known). */
+#define IS_VAR(e, name) (!strncmp((e), name "=", sizeof(name)))
+
+/* The command's environment: glasshouse's without GLASSHOUSE_*, and for another user its
+ * HOME, USER and LOGNAME. Pointers into environ and u; freed with the proc. */
+static char **build_env(const struct gh_user *u, char *own, size_t own_len)
+{
+	size_t n = 0, i, k = 0;
+	char **env;
+
+	while (environ && environ[n])
+		n++;
+	env = calloc(n + 4, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		const char *v = environ[i];
+
+		if (!strncmp(v, "GLASSHOUSE_", 11))
+			continue;
+		if (u && (IS_VAR(v, "HOME") || IS_VAR(v, "USER") || IS_VAR(v, "LOGNAME")))
+			continue;
+		env[k++] = environ[i];
+	}
+	if (u) {
+		int a = snprintf(own, own_len, "HOME=%s", u->home) + 1;
+		int b = snprintf(own + a, own_len - (size_t)a, "USER=%s", u->name) + 1;
+
+		snprintf(own + a + b, own_len - (size_t)(a + b), "LOGNAME=%s", u->name);
+		env[k++] = own;
+		env[k++] = own + a;
+		env[k++] = own + a + b;
+	}
+	return env;
+}
+
+/* The environment, and sh's argv for ENOEXEC, made before fork (the child cannot allocate). */
+static int prepare_exec(struct gh_backend *b, char *const argv[])
+{
+	struct proc *p = b->priv;
+	size_t n = 0, i;
+
+	p->envp = build_env(b->cfg.user, p->own_env, sizeof(p->own_env));
+	while (argv[n])
+		n++;
+	p->sh_argv = calloc(n + 2, sizeof(char *));
+	if (!p->envp || !p->sh_argv) {
+		snprintf(b->errmsg, sizeof(b->errmsg), "process backend: out of memory");
+		return -ENOMEM;
+	}
+	p->sh_argv[0] = "sh";
+	for (i = 1; i < n; i++)
+		p->sh_argv[i + 1] = argv[i];
+	p->path_var = "/bin:/usr/bin"; /* execvp's when PATH is unset */
+	for (i = 0; p->envp[i]; i++)
+		if (IS_VAR(p->envp[i], "PATH"))
+			p->path_var = p->envp[i] + 5;
+	return 0;
+}
+
+static const char *const stage_what[] = {
+	[STAGE_NETWORK] = "cannot make the command's network namespace",
+	[STAGE_USER] = "cannot run the command as that user",
+	[STAGE_EXEC] = "cannot start the command",
+};
+
+/* The child's word that it is set up and held at the gate; a failure there means nothing ran. */
+static int wait_ready(struct gh_backend *b, int fd)
+{
+	struct proc *p = b->priv;
+	struct child_report r;
+	ssize_t n;
+	int status;
+
+	do
+		n = read(fd, &r, sizeof(r));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(r) && r.stage == STAGE_READY)
+		return 0;
+	if (n != (ssize_t)sizeof(r) || r.stage < STAGE_NETWORK || r.stage > STAGE_EXEC)
+		r = (struct child_report){ STAGE_EXEC, EPIPE };
+	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	p->reaped = 1;
+	gh_signals_command_live(0);
+	b->result.setup_failed = 1;
+	snprintf(b->errmsg, sizeof(b->errmsg), "%s: %s%s", stage_what[r.stage], strerror(r.err),
+		 r.stage == STAGE_NETWORK && r.err == EPERM ? " (it needs CAP_SYS_ADMIN)" : "");
+	return -r.err;
 }
 
 static int proc_start(struct gh_backend *b, char *const argv[])
@@ -131,6 +436,9 @@ static int proc_start(struct gh_backend *b, char *const argv[])
 			 strerror(errno));
 		goto cleanup;
 	}
+	err = prepare_exec(b, argv);
+	if (err)
+		goto cleanup;
 	for (i = 0; i < 2; i++) {
 		err = gh_sha256_init(&p->s[i].hash);
 		if (err) {
@@ -146,8 +454,12 @@ static int proc_start(struct gh_backend *b, char *const argv[])
 		goto cleanup;
 	}
 	if (p->pid == 0)
-		child(p, gate, ex, out, errp, argv);
+		child(p, &b->cfg, gate, ex, out, errp, argv);
 	gh_signals_command_live(1);
+	close_fd(&ex[1]); /* so a child that dies in set-up is EOF, not a hang */
+	err = wait_ready(b, ex[0]);
+	if (err)
+		goto cleanup;
 
 	b->result.pid = p->pid;
 	p->gate_w = gate[1];
@@ -182,9 +494,10 @@ static void take_signals(struct gh_backend *b);
 static int proc_release(struct gh_backend *b)
 {
 	struct proc *p = b->priv;
+	struct child_report r;
 	struct timespec rt;
 	ssize_t n;
-	int e = 0;
+	int e;
 
 	/* What came before the command existed (a Ctrl-C during start-up) is forwarded, even one
 	 * the kernel holds for us that the signal thread has not queued yet. */
@@ -202,13 +515,13 @@ static int proc_release(struct gh_backend *b)
 	}
 	close_fd(&p->gate_w);
 	do
-		n = read(p->exec_r, &e, sizeof(e));
+		n = read(p->exec_r, &r, sizeof(r));
 	while (n < 0 && errno == EINTR);
 	close_fd(&p->exec_r);
-	if (n == (ssize_t)sizeof(e)) {
+	if (n == (ssize_t)sizeof(r)) {
 		/* The child could not exec; its exit status (127) is not the command's. */
-		snprintf(b->errmsg, sizeof(b->errmsg), "%s", strerror(e));
-		return -e;
+		snprintf(b->errmsg, sizeof(b->errmsg), "%s", strerror(r.err));
+		return -r.err;
 	}
 	return 0;
 }
@@ -398,6 +711,8 @@ static void proc_cleanup(struct gh_backend *b)
 			;
 		sigprocmask(SIG_SETMASK, &p->oldmask, NULL);
 	}
+	free(p->envp);
+	free(p->sh_argv);
 	free(p);
 	b->priv = NULL;
 }

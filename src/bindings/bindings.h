@@ -12,9 +12,19 @@ int luaopen_glasshouse_core(lua_State *L);
 int luaopen_glasshouse_backend(lua_State *L);
 int luaopen_glasshouse_collector(lua_State *L);
 int luaopen_glasshouse_aggregator(lua_State *L);
+int luaopen_glasshouse_evidence(lua_State *L);
 
 int gh_l_json_encode(lua_State *L);
+/* Add core.user, core.invoking_user, core.secure, core.drop_caps to the table on the top. */
+void gh_l_core_priv(lua_State *L);
+struct gh_user;
+/* The user table at idx ({uid, gid [, groups, name, home]}) into u; raises "<where>: ...". */
+void gh_l_check_user(lua_State *L, int idx, const char *where, struct gh_user *u);
 int gh_l_json_unescape_bytes(lua_State *L);
+struct gh_outfile_opts;
+/* The options table at idx (may be absent: the defaults) of core.write_file: mode, exclusive,
+ * uid, gid. */
+void gh_l_outfile_opts(lua_State *L, int idx, struct gh_outfile_opts *o);
 
 /* Push nil, "<what>: <strerror>", "<ERRNAME>" and return 3: the environment-failure triple. */
 int gh_l_fail(lua_State *L, const char *what, int err);

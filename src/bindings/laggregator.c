@@ -126,6 +126,7 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 	lua_setfield(L, -2, "argv_truncated");
 	if (p->exited)
 		gh_l_set_status(L, p->status);
+	gh_l_setstr(L, "state", p->exited ? "exited" : "running");
 	gh_l_setint(L, "start_offset_ms",
 		    p->start_ns > gh_agg_base(a)
 			    ? (lua_Integer)((p->start_ns - gh_agg_base(a)) / 1000000)
@@ -138,6 +139,40 @@ static void push_proc(lua_State *L, const struct gh_agg *a, const struct gh_proc
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "failed_execs");
+	lua_createtable(L, (int)p->nexecs, 0);
+	for (i = 0; i < p->nexecs; i++) {
+		const struct gh_exec *e = &p->execs[i];
+
+		lua_createtable(L, 0, 5);
+		gh_l_setistr(L, "exe", e->exe);
+		gh_l_push_argv(L, e->argv, e->argv_len);
+		lua_setfield(L, -2, "argv");
+		gh_l_setistr(L, "working_dir", e->cwd);
+		gh_l_setistr(L, "script", e->script);
+		lua_pushboolean(L, e->argv_truncated);
+		lua_setfield(L, -2, "argv_truncated");
+		gh_l_setint(L, "time_offset_ms",
+			    e->time_ns > gh_agg_base(a)
+				    ? (lua_Integer)((e->time_ns - gh_agg_base(a)) / 1000000)
+				    : 0);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "execs");
+	gh_l_setistr(L, "script", p->script);
+	gh_l_setistr(L, "exe_real", p->exe_real);
+	if (p->exec.has_creds) {
+		gh_l_setint(L, "uid", p->exec.uid);
+		gh_l_setint(L, "gid", p->exec.gid);
+		gh_l_setint(L, "euid", p->exec.euid);
+	}
+	if (p->exec.has_ident) {
+		lua_createtable(L, 0, 4);
+		gh_l_setint(L, "dev", (lua_Integer)p->exec.dev);
+		gh_l_setint(L, "ino", (lua_Integer)p->exec.ino);
+		gh_l_setint(L, "ctime_sec", p->exec.ctime_sec);
+		gh_l_setint(L, "ctime_nsec", p->exec.ctime_nsec);
+		lua_setfield(L, -2, "exe_ident");
+	}
 }
 
 static void push_set(lua_State *L, const struct gh_agg *a, enum gh_pathset set, const char *k)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/priv.h"
+
 #include "backend/backend.h"
 #include "bindings/bindings.h"
 
@@ -40,11 +42,38 @@ static char *opt_string(lua_State *L, int idx, const char *key)
 	return (char *)s; /* copied by gh_backend_new before the options table can go */
 }
 
-/* backend.new(name [, {guest, kernel, rootfs, binary, api_socket}]) -> Backend; raises on misuse */
+/* The network option: "host" (or nil), "none", "loopback". */
+static enum gh_network opt_network(lua_State *L, int idx)
+{
+	static const char *const names[] = { "host", "none", "loopback", NULL };
+	int i;
+
+	lua_getfield(L, idx, "network");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return GH_NET_HOST;
+	}
+	for (i = 0; names[i]; i++)
+		if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), names[i]))
+			break;
+	if (!names[i])
+		luaL_error(L,
+			   "backend.new: option 'network' must be host, none or loopback, got %s",
+			   luaL_tolstring(L, -1, NULL));
+	lua_pop(L, 1);
+	return (enum gh_network)i;
+}
+
+/*
+ * backend.new(name [, {guest, kernel, rootfs, binary, api_socket, user, network}]) -> Backend
+ * user: {uid, gid, groups, name, home} to run the command as (core.user's table); network:
+ * "host" (default), "none" or "loopback". Raises on misuse.
+ */
 static int l_backend_new(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
 	struct gh_backend_config cfg = { 0 };
+	struct gh_user user;
 	struct lbackend *lb;
 	int err;
 
@@ -57,6 +86,12 @@ static int l_backend_new(lua_State *L)
 		cfg.fc_rootfs = opt_string(L, 2, "rootfs");
 		cfg.fc_binary = opt_string(L, 2, "binary");
 		cfg.fc_socket = opt_string(L, 2, "api_socket");
+		cfg.network = opt_network(L, 2);
+		if (lua_getfield(L, 2, "user") != LUA_TNIL) {
+			gh_l_check_user(L, lua_gettop(L), "backend.new", &user);
+			cfg.user = &user;
+		}
+		lua_pop(L, 1);
 	}
 	lb = lua_newuserdatauv(L, sizeof(*lb), 0);
 	lb->b = NULL;
@@ -184,6 +219,7 @@ static void push_result(lua_State *L, const struct gh_result *r)
 	gh_l_setint(L, "stderr_bytes", (lua_Integer)r->stderr_bytes);
 	gh_l_setbool(L, "stdout_reader_closed", r->stdout_reader_closed);
 	gh_l_setbool(L, "stderr_reader_closed", r->stderr_reader_closed);
+	gh_l_setbool(L, "setup_failed", r->setup_failed);
 }
 
 /*

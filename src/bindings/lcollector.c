@@ -232,6 +232,12 @@ static int l_track(lua_State *L)
 	lua_Integer pid = luaL_checkinteger(L, 2);
 	int e = gh_collector_track(c, (pid_t)pid);
 
+	if (e == -EPERM)
+		return luaL_error(
+			L,
+			"collector:track: pid %d is not the caller's to follow (glasshouse "
+			"runs with file capabilities: only processes the caller could ptrace)",
+			(int)pid);
 	if (e)
 		return luaL_error(L, "collector:track: invalid pid %d", (int)pid);
 	return 0;
@@ -487,20 +493,23 @@ static int l_close(lua_State *L)
 	return 0;
 }
 
-/* collector.event_log(path [, limit_bytes]) -> log | nil, msg, code: an event log to pass to
- * c:attach; limit_bytes (default 64 MiB) are held for a slow reader before events are dropped. */
+/* collector.event_log(path [, limit_bytes [, {uid=, gid=}]]) -> log | nil, msg, code: an event
+ * log to pass to c:attach; limit_bytes (default 64 MiB) are held for a slow reader before events
+ * are dropped; uid and gid own the file, as core.write_file's (the receipt's owner). */
 static int l_event_log(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	lua_Integer limit = luaL_optinteger(L, 2, GH_EVLOG_LIMIT);
+	struct gh_outfile_opts o;
 	struct levlog *ll;
 	int e;
 
 	luaL_argcheck(L, limit > 0, 2, "the limit must be positive");
+	gh_l_outfile_opts(L, 3, &o);
 	ll = lua_newuserdatauv(L, sizeof(*ll), 0);
 	memset(ll, 0, sizeof(*ll));
 	luaL_setmetatable(L, EVLOG_MT);
-	e = gh_evlog_open(&ll->l, path, NULL);
+	e = gh_evlog_open(&ll->l, path, &o);
 	if (e)
 		return gh_l_fail_msg(L, ll->l.f.errmsg, e);
 	ll->l.limit = (size_t)limit;

@@ -175,6 +175,13 @@ static int l_core_getuid(lua_State *L)
 	return 1;
 }
 
+/* core.getgid() -> the effective group id of glasshouse */
+static int l_core_getgid(lua_State *L)
+{
+	lua_pushinteger(L, getegid());
+	return 1;
+}
+
 /* core.getpid() -> pid of glasshouse */
 static int l_core_getpid(lua_State *L)
 {
@@ -182,8 +189,15 @@ static int l_core_getpid(lua_State *L)
 	return 1;
 }
 
-/* Options table at idx (may be absent) for core.write_file. */
-static void outfile_opts(lua_State *L, int idx, struct gh_outfile_opts *o)
+/* core.isatty(fd) -> whether fd is a terminal (colour on a terminal only) */
+static int l_core_isatty(lua_State *L)
+{
+	lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)) == 1);
+	return 1;
+}
+
+/* Options table at idx (may be absent) for core.write_file (and collector.event_log). */
+void gh_l_outfile_opts(lua_State *L, int idx, struct gh_outfile_opts *o)
 {
 	*o = (struct gh_outfile_opts){ .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	if (lua_isnoneornil(L, idx))
@@ -215,7 +229,7 @@ static int l_core_write_file(lua_State *L)
 	char msg[sizeof(((struct gh_outfile *)0)->errmsg)];
 	int err;
 
-	outfile_opts(L, 3, &o);
+	gh_l_outfile_opts(L, 3, &o);
 	err = gh_outfile_replace(path, data, n, &o, msg, sizeof(msg));
 	if (err)
 		return gh_l_fail_msg(L, msg, err);
@@ -465,9 +479,11 @@ int luaopen_glasshouse_core(lua_State *L)
 		{ "errno_name", l_core_errno_name },
 		{ "access", l_core_access },
 		{ "getuid", l_core_getuid },
+		{ "getgid", l_core_getgid },
 		{ "uname", l_core_uname },
 		{ "getcwd", l_core_getcwd },
 		{ "getpid", l_core_getpid },
+		{ "isatty", l_core_isatty },
 		{ "write_file", l_core_write_file },
 		{ "call_user", l_core_call_user },
 		{ "is_control", l_core_is_control },
@@ -479,6 +495,7 @@ int luaopen_glasshouse_core(lua_State *L)
 	};
 
 	luaL_newlib(L, fns);
+	gh_l_core_priv(L);
 	lua_pushstring(L, GH_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_pushlightuserdata(L, NULL); /* the same value as cjson.null */

@@ -26,6 +26,12 @@ EMBED(gh_lua_receipt, "lua/glasshouse/receipt.lua");
 EMBED(gh_lua_json, "lua/glasshouse/json.lua");
 EMBED(gh_lua_repl, "lua/glasshouse/repl.lua");
 EMBED(gh_lua_replay, "lua/glasshouse/replay.lua");
+EMBED(gh_lua_attest, "lua/glasshouse/attest.lua");
+EMBED(gh_lua_args, "lua/glasshouse/args.lua");
+EMBED(gh_lua_glob, "lua/glasshouse/glob.lua");
+EMBED(gh_lua_diff, "lua/glasshouse/diff.lua");
+EMBED(gh_lua_show, "lua/glasshouse/show.lua");
+EMBED(gh_lua_policy, "lua/glasshouse/policy.lua");
 
 /*
  * The subcommands written in Lua (lua/NAME.lua, run by `glasshouse NAME`): the Makefile writes a
@@ -47,6 +53,12 @@ static const struct embedded files[] = {
 	{ "glasshouse.json", "glasshouse/json.lua", gh_lua_json, gh_lua_json_end },
 	{ "glasshouse.repl", "glasshouse/repl.lua", gh_lua_repl, gh_lua_repl_end },
 	{ "glasshouse.replay", "glasshouse/replay.lua", gh_lua_replay, gh_lua_replay_end },
+	{ "glasshouse.attest", "glasshouse/attest.lua", gh_lua_attest, gh_lua_attest_end },
+	{ "glasshouse.args", "glasshouse/args.lua", gh_lua_args, gh_lua_args_end },
+	{ "glasshouse.glob", "glasshouse/glob.lua", gh_lua_glob, gh_lua_glob_end },
+	{ "glasshouse.diff", "glasshouse/diff.lua", gh_lua_diff, gh_lua_diff_end },
+	{ "glasshouse.show", "glasshouse/show.lua", gh_lua_show, gh_lua_show_end },
+	{ "glasshouse.policy", "glasshouse/policy.lua", gh_lua_policy, gh_lua_policy_end },
 #define GH_SCRIPT(name) { NULL, #name ".lua", gh_script_##name, gh_script_##name##_end },
 #include "lua_scripts.h"
 #undef GH_SCRIPT
@@ -57,6 +69,7 @@ static const luaL_Reg cmodules[] = {
 	{ "glasshouse.backend", luaopen_glasshouse_backend },
 	{ "glasshouse.collector", luaopen_glasshouse_collector },
 	{ "glasshouse.aggregator", luaopen_glasshouse_aggregator },
+	{ "glasshouse.evidence", luaopen_glasshouse_evidence },
 	{ NULL, NULL },
 };
 

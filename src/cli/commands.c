@@ -21,6 +21,21 @@ static const struct gh_cli_option run_options[] = {
 	  "backend setting (firecracker: kernel, rootfs, binary, api_socket)" },
 	{ 0, "events", "FILE", NULL,
 	  "also write every event as JSON Lines to FILE (a FIFO is followed live)" },
+	{ 0, "user", "NAME|UID[:GID]", NULL,
+	  "run CMD as this user (from root; under sudo or doas: the invoking user)" },
+	{ 0, "network", "MODE", "host none loopback",
+	  "host (default), none (no interface up) or loopback (only lo up)" },
+	{ 0, "materials", NULL, NULL, "hash every file the command read (filesystem.materials)" },
+	{ 0, "sign", "KEY", NULL,
+	  "sign an in-toto attestation of the receipt with the Ed25519 private key KEY" },
+	{ 0, "attestation", "FILE", NULL,
+	  "write the attestation to FILE (default: the receipt's path, .json -> .intoto.jsonl)" },
+	{ 0, "summary", NULL, NULL,
+	  "after the command, print the receipt's header lines (as show) on stderr" },
+	{ 0, "policy", "FILE.lua", NULL,
+	  "judge the run by the policy FILE.lua; exit 3 when it fails" },
+	{ 0, "enforce", NULL, NULL,
+	  "stop the tree at a policy's first violation (not implemented yet)" },
 	{ 0 },
 };
 
@@ -30,6 +45,40 @@ static const struct gh_cli_option replay_options[] = {
 	  "write the rebuilt receipt to FILE instead of ./receipt.json" },
 	{ 0, "script", "FILE.lua", NULL,
 	  "run FILE.lua (the words after it are its arguments) with gh.run reading the log" },
+	{ 0 },
+};
+
+/* What each does is in lua/verify.lua. */
+static const struct gh_cli_option verify_options[] = {
+	{ 0, "key", "PUB", NULL, "the signer's public key (SubjectPublicKeyInfo PEM)" },
+	{ 0, "receipt", "FILE", NULL,
+	  "the receipt to check (default: the subject's name beside the attestation)" },
+	{ 0, "products", "DIR", NULL,
+	  "re-hash every product under DIR; list each missing or changed" },
+	{ 0 },
+};
+
+#define COLOR_OPTION                                                                               \
+	{                                                                                          \
+		0, "color", "WHEN", "auto always never",                                           \
+			"colour the output: auto (on a terminal), always, never"                   \
+	}
+
+static const struct gh_cli_option diff_options[] = {
+	{ 0, "json", NULL, NULL, "print the differences as JSON" },
+	{ 0, "ignore", "GLOB", NULL, "leave out paths matching GLOB (may be repeated)" },
+	COLOR_OPTION,
+	{ 0, "all", NULL, NULL, "compare byte and syscall counts too" },
+	{ 0 },
+};
+
+static const struct gh_cli_option show_options[] = {
+	COLOR_OPTION,
+	{ 0 },
+};
+
+static const struct gh_cli_option check_options[] = {
+	{ 0, "policy", "FILE.lua", NULL, "the policy to judge the receipts by (required)" },
 	{ 0 },
 };
 
@@ -57,6 +106,28 @@ const struct gh_cli_command gh_cli_commands[] = {
 		.script = "replay",
 	},
 	{
+		.name = "diff",
+		.usage = "[OPTIONS] OLD NEW",
+		.summary = "what changed between two receipts; exit 0 same, 1 different, 2 trouble",
+		.options = diff_options,
+		.script = "diff",
+	},
+	{
+		.name = "show",
+		.usage = "[OPTIONS] RECEIPT",
+		.summary = "the receipt for people: process tree, files by directory, network, 80 "
+			   "columns",
+		.options = show_options,
+		.script = "show",
+	},
+	{
+		.name = "check",
+		.usage = "--policy FILE.lua RECEIPT...",
+		.summary = "judge saved receipts by a policy; exit 0 pass, 3 fail, 2 trouble",
+		.options = check_options,
+		.script = "check",
+	},
+	{
 		.name = "script",
 		.usage = "FILE.lua [SCRIPT-ARGS...] -- CMD [ARGS...]",
 		.summary = "run FILE.lua with the glasshouse module loaded; CMD is in gh.command",
@@ -68,6 +139,21 @@ const struct gh_cli_command gh_cli_commands[] = {
 		.summary = "a Lua prompt with gh loaded (history in ~/.glasshouse_history)",
 		.handler = gh_repl,
 		.flags = GH_CLI_INTERACTIVE,
+	},
+	{
+		.name = "keygen",
+		.usage = "[PREFIX]",
+		.summary = "write a new Ed25519 key pair PREFIX.key and PREFIX.pub (default "
+			   "glasshouse) and print its key id",
+		.script = "keygen",
+	},
+	{
+		.name = "verify",
+		.usage = "ATTESTATION --key PUB [--receipt FILE] [--products DIR]",
+		.summary = "check a signed attestation, the receipt it names and, with DIR, its "
+			   "products",
+		.options = verify_options,
+		.script = "verify",
 	},
 	{
 		.name = "help",

@@ -19,6 +19,10 @@ static int error_status(lua_State *L)
 	if (lua_istable(L, t)) {
 		if (lua_getfield(L, t, "glasshouse_usage") == LUA_TSTRING)
 			return gh_cli_usage_error(lua_tostring(L, -1));
+		if (lua_getfield(L, t, "glasshouse_refuse") == LUA_TSTRING) {
+			fprintf(stderr, "glasshouse: %s\n", lua_tostring(L, -1));
+			return GH_EXIT_USAGE; /* one line: nothing ran */
+		}
 		if (lua_getfield(L, t, "glasshouse_exit") == LUA_TNUMBER)
 			return (int)lua_tointeger(L, -1); /* os.exit(n): no message */
 		if (lua_getfield(L, t, "glasshouse_signal") == LUA_TNUMBER) {

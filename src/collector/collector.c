@@ -12,6 +12,7 @@
 
 #include "collector/btf_min.h"
 #include "collector/collector.h"
+#include "core/priv.h"
 #include "glasshouse.skel.h" /* bpftool gen skeleton: the BPF object, embedded */
 
 struct gh_collector {
@@ -284,6 +285,12 @@ int gh_collector_open(struct gh_collector **out, const struct gh_collector_opts 
 	c->core_btf = -1;
 	c->sink = o->sink;
 	c->ctx = o->ctx;
+	if (o->bpf_dir && gh_priv_secure()) {
+		free(c);
+		return fail(
+			err, errlen, EPERM,
+			"collector: bpf_dir is refused: glasshouse runs with file capabilities");
+	}
 	e = open_skel(c, o->bpf_dir, err, errlen);
 	if (e)
 		goto out;
@@ -368,6 +375,9 @@ int gh_collector_track(struct gh_collector *c, pid_t pid)
 {
 	if (pid <= 0)
 		return -EINVAL;
+	/* With file capabilities, only what the caller could ptrace itself. */
+	if (gh_priv_secure() && gh_priv_may_trace(pid) != 1)
+		return -EPERM;
 	__atomic_store_n(&c->skel->bss->pending_root, (unsigned)pid, __ATOMIC_SEQ_CST);
 	return 0;
 }

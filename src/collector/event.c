@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/sysmacros.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,8 +20,23 @@ static void meaning(struct gh_event_view *v)
 		v->err = h->ret >= -INT_MAX ? (int)-h->ret : INT_MAX;
 	v->has_syscall = h->syscall != GH_NO_SYSCALL;
 	v->walked = (h->flags2 & GH_F_WALKED) != 0;
-	if (h->kind == GH_EV_EXEC)
+	if (h->kind == GH_EV_EXEC) {
 		v->argv_truncated = (h->truncated & (1u << 1)) != 0; /* s1 is argv */
+		v->script = (h->flags2 & GH_F_SCRIPT) != 0;
+		/* The kernel's dev_t is major << 20 | minor; stat(2) numbers it as makedev does.
+		 * Bit 31 of the nanoseconds is the kernel's I_CTIME_QUERIED mark (6.13+). */
+		v->exec = (struct gh_exec_facts){
+			.has_ident = h->sock != 0 && (h->exe_ctime_sec || h->exe_ctime_nsec),
+			.has_creds = true,
+			.dev = makedev(h->mode >> 20, h->mode & 0xfffff),
+			.ino = h->sock,
+			.ctime_sec = h->exe_ctime_sec,
+			.ctime_nsec = h->exe_ctime_nsec & 0x7fffffffu,
+			.uid = h->uid,
+			.gid = h->gid,
+			.euid = h->euid,
+		};
+	}
 	if (h->kind == GH_EV_UNLINK)
 		v->rmdir = (h->flags2 & GH_F_RMDIR) != 0;
 	if (h->kind != GH_EV_OPEN)

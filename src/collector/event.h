@@ -15,6 +15,17 @@ struct gh_str {
 	size_t len;
 };
 
+/* An exec's facts from the kernel: the run file's identity and the credentials it runs with. */
+struct gh_exec_facts {
+	bool has_ident; /* the kernel reported the run file's identity below */
+	bool has_creds;
+	uint64_t dev; /* the file's device, as stat(2) numbers it */
+	uint64_t ino;
+	int64_t ctime_sec; /* its change time */
+	uint32_t ctime_nsec;
+	uint32_t uid, gid, euid; /* real uid and gid, effective uid */
+};
+
 struct gh_event_view {
 	struct gh_event h;	      /* copied: records need not be aligned */
 	struct gh_str s[GH_MAX_STRS]; /* missing strings are empty */
@@ -30,6 +41,8 @@ struct gh_event_view {
 	bool path_only;	     /* open: O_PATH, a handle that neither reads nor writes */
 	bool reads;	     /* open: read access (O_RDONLY or O_RDWR) */
 	bool writes; /* open: may change the file (write access, O_CREAT, O_TRUNC, O_APPEND) */
+	bool script; /* exec: the file named (s0) is not the one run (s3): #! or binfmt_misc */
+	struct gh_exec_facts exec; /* exec: what really runs, and as whom */
 };
 
 /*

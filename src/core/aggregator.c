@@ -64,9 +64,43 @@ struct gh_agg *gh_agg_new(uint64_t base_ns)
 
 static void proc_free(struct gh_proc *p)
 {
+	size_t i;
+
+	for (i = 0; i < p->nexecs; i++)
+		free(p->execs[i].argv);
+	free(p->execs);
 	free(p->argv);
 	free(p->fexec);
 	free(p);
+}
+
+/* Remember one more program p ran (its own fields already say the last one). */
+static int add_exec(struct gh_proc *p, const struct gh_event_view *v)
+{
+	struct gh_exec *e;
+
+	if (p->nexecs == p->capexecs) {
+		size_t cap = p->capexecs ? p->capexecs * 2 : 2;
+
+		e = realloc(p->execs, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		p->execs = e;
+		p->capexecs = cap;
+	}
+	e = &p->execs[p->nexecs];
+	*e = (struct gh_exec){ .exe = p->exe,
+			       .script = p->script,
+			       .cwd = p->cwd,
+			       .argv_len = v->s[1].len,
+			       .argv_truncated = v->argv_truncated,
+			       .time_ns = v->h.time_ns };
+	if (e->argv_len && !(e->argv = malloc(e->argv_len)))
+		return -ENOMEM;
+	if (e->argv_len)
+		memcpy(e->argv, v->s[1].p, e->argv_len);
+	p->nexecs++;
+	return 0;
 }
 
 void gh_agg_free(struct gh_agg *a)
@@ -209,6 +243,20 @@ static unsigned addr_family(const struct gh_str *s)
 	return f;
 }
 
+/* A unix socket named relative to the cwd is shown absolute, like any path (addr is the
+ * formatted name of sockaddr s). -ENOMEM or 0. */
+static int unix_absolute(struct gh_agg *a, const struct gh_proc *p, const struct gh_str *s,
+			 const struct gh_istr **addr)
+{
+	if (addr_family(s) != AF_UNIX || !(*addr)->len || strchr("/@(", (*addr)->s[0]) || !p ||
+	    !p->cur_cwd)
+		return 0;
+	if (gh_path_resolve(&a->tmp, p->cur_cwd->s, p->cur_cwd->len, (*addr)->s, (*addr)->len) ||
+	    !(*addr = intern_buf(a, &a->tmp)))
+		return -ENOMEM;
+	return 0;
+}
+
 static const char *connect_result(const struct gh_event_view *v)
 {
 	if (v->h.ret == 0)
@@ -232,6 +280,8 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 			return nomem(a);
 		if (gh_path_resolve(&a->tmp, r->path2->s, r->path2->len, v->s[0].p, v->s[0].len) ||
 		    !(r->path = intern_buf(a, &a->tmp)))
+			return nomem(a);
+		if (v->s[3].len && !(r->real = walk_path(a, &v->s[3])))
 			return nomem(a);
 		return 0;
 	case GH_EV_CWD:
@@ -267,14 +317,8 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 		r->protocol = gh_protocol_name(addr_family(&v->s[0]), v->h.sock_type);
 		if (!(r->addr = addr_str(a, &v->s[0], true)))
 			return nomem(a);
-		/* A unix socket named relative to the cwd is shown absolute, like any path. */
-		if (addr_family(&v->s[0]) == AF_UNIX && r->addr->len &&
-		    !strchr("/@(", r->addr->s[0]) && p && p->cur_cwd) {
-			if (gh_path_resolve(&a->tmp, p->cur_cwd->s, p->cur_cwd->len, r->addr->s,
-					    r->addr->len) ||
-			    !(r->addr = intern_buf(a, &a->tmp)))
-				return nomem(a);
-		}
+		if (unix_absolute(a, p, &v->s[0], &r->addr))
+			return nomem(a);
 		if (v->h.kind == GH_EV_CONNECT)
 			r->result = connect_result(v);
 		else if (v->h.kind == GH_EV_SENDTO)
@@ -285,7 +329,8 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 	case GH_EV_ACCEPT:
 		r->protocol = gh_protocol_name(addr_family(&v->s[1]), v->h.sock_type);
 		if (!(r->addr = addr_str(a, &v->s[0], true)) ||
-		    !(r->addr2 = addr_str(a, &v->s[1], true)))
+		    !(r->addr2 = addr_str(a, &v->s[1], true)) ||
+		    unix_absolute(a, p, &v->s[1], &r->addr2))
 			return nomem(a);
 		r->result = "accepted";
 		return 0;
@@ -435,7 +480,11 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		if (!p)
 			return nomem(a);
 		if (parent) {
+			/* A child that only forks runs its parent's image, as its parent. */
 			p->exe = parent->exe;
+			p->script = parent->script;
+			p->exe_real = parent->exe_real;
+			p->exec = parent->exec;
 			p->cwd = p->cur_cwd = parent->cur_cwd;
 			if (set_argv(p, parent->argv, parent->argv_len, parent->argv_truncated))
 				return nomem(a);
@@ -447,13 +496,17 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		return nomem(a);
 	switch (h->kind) {
 	case GH_EV_EXEC:
-		p->exe = r->path;
+		/* A script's process runs its interpreter: exe names what really ran. */
+		p->script = v->script ? r->path : NULL;
+		p->exe = v->script && r->real ? r->real : r->path;
+		p->exe_real = r->real ? r->real : r->path;
+		p->exec = v->exec;
 		p->cwd = p->cur_cwd = r->path2;
 		p->execed = true;
 		if (h->ppid)
 			p->ppid = h->ppid;
 		drop_path_misses(p, r->path);
-		if (set_argv(p, v->s[1].p, v->s[1].len, v->argv_truncated))
+		if (set_argv(p, v->s[1].p, v->s[1].len, v->argv_truncated) || add_exec(p, v))
 			return nomem(a);
 		return 0;
 	case GH_EV_EXEC_FAIL:
@@ -470,10 +523,11 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 			return failed_op(a, r->path, "open", err, h->pid);
 		if (v->created && set_add(a, GH_SET_CREATED, r->path))
 			return -ENOMEM;
+		if (v->path_only)
+			return 0; /* a handle (tar x's O_PATH directories), not a read nor a listing
+				   */
 		if (v->directory)
 			return set_add(a, GH_SET_DIRS, r->path);
-		if (v->path_only)
-			return 0; /* a handle, not a read: it shows in syscalls.counts only */
 		if (v->writes && set_add(a, GH_SET_WRITES, r->path))
 			return -ENOMEM;
 		if (v->reads)

@@ -21,6 +21,15 @@ struct gh_failed_exec {
 	int err; /* positive errno */
 };
 
+/* One program a process executed, in order (the last one is also the process's own fields). */
+struct gh_exec {
+	const struct gh_istr *exe, *cwd, *script;
+	char *argv; /* NUL-separated, argv_len bytes */
+	size_t argv_len;
+	bool argv_truncated;
+	uint64_t time_ns; /* CLOCK_MONOTONIC */
+};
+
 struct gh_proc {
 	uint32_t pid, ppid;
 	const struct gh_istr *exe;     /* NULL until known */
@@ -35,6 +44,11 @@ struct gh_proc {
 	uint64_t start_ns; /* CLOCK_MONOTONIC */
 	struct gh_failed_exec *fexec;
 	size_t nfexec, capfexec;
+	struct gh_exec *execs;		/* every program it executed, in order */
+	size_t nexecs, capexecs;	/* From its last exec (else inherited at fork): */
+	const struct gh_istr *script;	/* the #! script it executed; exe is then its interpreter */
+	const struct gh_istr *exe_real; /* the file the kernel ran, symlinks resolved */
+	struct gh_exec_facts exec;	/* identity of the file run, credentials */
 };
 
 enum gh_pathset {
@@ -86,6 +100,7 @@ struct gh_accepted {
 struct gh_resolved {
 	const struct gh_istr *path, *path2; /* open/unlink/...: path; rename/link: from, to */
 	const struct gh_istr *addr, *addr2; /* network: destination or local; accept: peer, local */
+	const struct gh_istr *real;	    /* exec: the file the kernel runs, symlinks resolved */
 	const char *protocol;
 	const char *result;
 };

@@ -84,30 +84,51 @@ static void j_argv(void *ctx, const char *k, const char *argv, size_t len)
 
 static const struct gh_field_sink json_fields = { j_integer, j_string, j_boolean, j_argv };
 
-/* "rec": the record itself, header fields then strings, for replay (docs/events.md). */
+/*
+ * "rec": the record itself, every header field of struct gh_event in this order (the reader
+ * rebuilds it from the same list), then its strings, for replay (docs/events.md). A field added
+ * to struct gh_event and not here fails the build (the sizes below no longer add up).
+ */
+#define GH_REC_FIELDS(X)                                                                           \
+	X(kind)                                                                                    \
+	X(syscall)                                                                                 \
+	X(pid)                                                                                     \
+	X(tid)                                                                                     \
+	X(ppid)                                                                                    \
+	X(flags)                                                                                   \
+	X(time_ns)                                                                                 \
+	X(ret)                                                                                     \
+	X(sock)                                                                                    \
+	X(mode)                                                                                    \
+	X(flags2)                                                                                  \
+	X(sock_type)                                                                               \
+	X(truncated)                                                                               \
+	X(uid)                                                                                     \
+	X(gid)                                                                                     \
+	X(euid)                                                                                    \
+	X(exe_ctime_nsec)                                                                          \
+	X(exe_ctime_sec)
+
+#define GH_REC_SIZE(name)  +sizeof(((struct gh_event *)0)->name)
+#define GH_REC_COUNT(name) +1
+/* nstr is the length of the list of strings; pad is padding. */
+_Static_assert(sizeof(struct gh_event) == 0 GH_REC_FIELDS(GH_REC_SIZE) +
+						  sizeof(((struct gh_event *)0)->nstr) +
+						  sizeof(((struct gh_event *)0)->pad),
+	       "a field of struct gh_event is missing from GH_REC_FIELDS");
+enum { GH_REC_NFIELDS = 0 GH_REC_FIELDS(GH_REC_COUNT) };
+
 static void record(struct gh_buf *b, const struct gh_event_view *v)
 {
 	const struct gh_event *h = &v->h;
-	const long long f[] = { h->kind,
-				h->syscall,
-				h->pid,
-				h->tid,
-				h->ppid,
-				h->flags,
-				(long long)h->time_ns,
-				h->ret,
-				(long long)h->sock,
-				h->mode,
-				h->flags2,
-				h->sock_type,
-				h->truncated };
 	unsigned i;
 
 	gh_buf_puts(b, ",\"rec\":[");
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		gh_json_integer(b, f[i]);
-		gh_buf_putc(b, ',');
-	}
+#define GH_REC_WRITE(name)                                                                         \
+	gh_json_integer(b, (long long)h->name);                                                    \
+	gh_buf_putc(b, ',');
+	GH_REC_FIELDS(GH_REC_WRITE)
+#undef GH_REC_WRITE
 	gh_buf_putc(b, '[');
 	for (i = 0; i < h->nstr; i++) {
 		if (i)
@@ -367,30 +388,24 @@ long gh_evlog_read_str(const char **p, const char *end, unsigned char *out, size
 /* The "rec" array at p (after its '['), rebuilt as the record the ring carried. */
 static int rebuild(struct gh_evlog_reader *rd, const char *p, const char *end, size_t *reclen)
 {
-	long long f[13];
+	long long f[GH_REC_NFIELDS];
 	struct gh_event h;
 	unsigned char *out = rd->rec + sizeof(h);
 	size_t cap = sizeof(rd->rec) - sizeof(h);
 	unsigned i, nstr = 0;
 
-	for (i = 0; i < 13; i++) {
-		if (gh_evlog_read_int(&p, end, &f[i]) || p >= end || *p++ != ',')
-			return bad(rd, "the record's fields are not 13 integers");
+	for (i = 0; i < GH_REC_NFIELDS; i++) {
+		if (gh_evlog_read_int(&p, end, &f[i]) || p >= end || *p++ != ',') {
+			snprintf(rd->errmsg, sizeof(rd->errmsg),
+				 "the record's fields are not %d integers", GH_REC_NFIELDS);
+			return GH_EVLOG_BAD;
+		}
 	}
 	memset(&h, 0, sizeof(h));
-	h.kind = (unsigned short)f[0];
-	h.syscall = (unsigned short)f[1];
-	h.pid = (unsigned)f[2];
-	h.tid = (unsigned)f[3];
-	h.ppid = (unsigned)f[4];
-	h.flags = (unsigned)f[5];
-	h.time_ns = (unsigned long long)f[6];
-	h.ret = f[7];
-	h.sock = (unsigned long long)f[8];
-	h.mode = (unsigned)f[9];
-	h.flags2 = (unsigned)f[10];
-	h.sock_type = (unsigned)f[11];
-	h.truncated = (unsigned short)f[12];
+	i = 0;
+#define GH_REC_READ(name) h.name = (__typeof__(h.name))f[i++];
+	GH_REC_FIELDS(GH_REC_READ)
+#undef GH_REC_READ
 	if (p >= end || *p++ != '[')
 		return bad(rd, "the record has no list of strings");
 	while (p < end && *p != ']') {

@@ -98,8 +98,9 @@ int gh_signals_start(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	err = -pthread_create(&t, NULL, signal_thread, NULL);
-	pthread_sigmask(SIG_SETMASK, &hub.oldmask, NULL);
-	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	/* Back in one step: never a moment with ours unblocked (a SIGTERM then would kill us). */
+	sigorset(&all, &hub.oldmask, &block);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	if (err)
 		goto fail;
 	pthread_detach(t);

@@ -61,7 +61,9 @@ mkdir -p "$T/pathsearch"
 jq_eq "PATH search, then env's exec: one process showing the last program" "$T/ps.json" \
 	'[.process_tree[]|[.exe,.argv]]' '[["/usr/bin/true",["true"]]]'
 jq_eq "PATH-search misses are not failed execs" "$T/ps.json" '[.process_tree[]|.failed_execs|length]' '[0]'
-jq_eq "execve counted for every try" "$T/ps.json" '.syscalls.counts.execve' 6
+# glasshouse searches PATH before the gate (as strace does) and execs env once; env's own execvp
+# tries /nonexistent-a, /nonexistent-b, then /usr/bin: 1 + 3.
+jq_eq "execve counted for every try: glasshouse's one, env's three" "$T/ps.json" '.syscalls.counts.execve' 4
 
 wl execfail execfail
 jq_eq "failed exec recorded, then the program that ran" "$R" \
@@ -348,5 +350,58 @@ if command -v strace >/dev/null; then
 else
 	not_ok "oracle: strace is installed"
 fi
+
+# --- a unix socket accepted under a relative name has an absolute local name; O_PATH
+# directories (tar x opens them so) are not listings
+mkdir -p "$T/ux/d"
+(cd "$T/ux" && "$GH" run -o "$T/ux.json" -- /usr/bin/python3 -c '
+import os, socket
+s = socket.socket(socket.AF_UNIX); s.bind("ux.sock"); s.listen(1)
+c = socket.socket(socket.AF_UNIX); c.connect("ux.sock")
+a, _ = s.accept()
+os.close(os.open("d", os.O_PATH | os.O_DIRECTORY))
+os.close(os.open(".", os.O_RDONLY | os.O_DIRECTORY))')
+jq_eq "accepted unix socket: local name absolute" "$T/ux.json" \
+	'[.network.accepted[]|[.protocol,.local]]' "[[\"unix\",\"$T/ux/ux.sock\"]]"
+jq_eq "O_PATH directory open: not a listing; a listing open is" "$T/ux.json" \
+	"[.filesystem.directories[]|select(startswith(\"$T/ux\"))]" "[\"$T/ux\"]"
+
+# --- every program a process executed, in order
+(cd "$T" && "$GH" run -o "$T/chain.json" -- sh -c 'exec env true')
+jq_eq "exec chain: every program, in order, and the last at the top" "$T/chain.json" \
+	'.process_tree[0]|[[.execs[]|.exe], [.execs[]|.argv], .exe]' \
+	'[["/usr/bin/sh","/usr/bin/env","/usr/bin/true"],[["sh","-c","exec env true"],["env","true"],["true"]],"/usr/bin/true"]'
+
+# --- what really ran: a #! script's interpreter (resolved) and the script, hashes of the very
+# files run (sha256sum as the oracle), a binary replaced while it ran, a setuid program
+mkdir -p "$T/ident"
+printf '#!/usr/bin/python3\nprint("hi")\n' >"$T/ident/s.py"
+chmod +x "$T/ident/s.py"
+cp /usr/bin/id "$T/ident/suid-id"
+chmod u+s "$T/ident/suid-id"
+cp /usr/bin/sleep "$T/ident/mysleep"
+(cd "$T/ident" && "$GH" run -o "$T/ident.json" -- sh -c './s.py >/dev/null
+	runuser -u nobody -- ./suid-id -u >/dev/null
+	./mysleep 0.5 & sleep 0.2; cp /usr/bin/true mysleep.new; mv mysleep.new mysleep; wait')
+PY=$(readlink -f /usr/bin/python3)
+jq_eq "#! script: exe is the interpreter that ran (resolved), script the file executed" \
+	"$T/ident.json" "[.process_tree[]|select(.script != null)|[.exe,.script,.exe_sha256,.script_sha256]]" \
+	"[[\"$PY\",\"$T/ident/s.py\",\"$(sha256sum "$PY" | cut -c1-64)\",\"$(sha256sum "$T/ident/s.py" | cut -c1-64)\"]]"
+jq_eq "exe_sha256 of a binary reached through a symlink: the file that ran (sh -> dash)" \
+	"$T/ident.json" '.process_tree[0]|[.exe,.exe_sha256]' \
+	"[\"/usr/bin/sh\",\"$(sha256sum "$(readlink -f /usr/bin/sh)" | cut -c1-64)\"]"
+jq_eq "a binary replaced while it ran: no hash, and why" "$T/ident.json" \
+	"[.process_tree[]|select(.exe == \"$T/ident/mysleep\")|[.exe_sha256,.exe_hash_error]]" \
+	"[[null,\"$T/ident/mysleep: replaced or changed since it was executed (its device, inode or change time differ)\"]]"
+jq_eq "a setuid program: uid, euid, and listed in privilege_changes" "$T/ident.json" \
+	'[[.process_tree[]|select(.exe|endswith("suid-id"))|[.uid,.gid,.euid]], [.privilege_changes[]|[.uid,.euid,(.exe|endswith("suid-id"))]]]' \
+	'[[[65534,65534,0]],[[65534,0,true]]]'
+
+# --- a process that outlives the command is marked running, and the receipt is not complete
+rm -f "$T/late.txt"
+(cd "$T" && "$GH" run -o "$T/late.json" -- sh -c 'sleep 1 &')
+jq_eq "an outliving process: state running, collector partial with the count, not complete" \
+	"$T/late.json" '[[.process_tree[]|.state], .collector.status, .collector.complete, .collector.error]' \
+	'[["exited","running"],"partial",false,"1 process of the tree was still running when the receipt was written: what it did after that is not in it"]'
 
 finish

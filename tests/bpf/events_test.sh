@@ -143,6 +143,32 @@ fi
 expect_eq "script: output= works over the log, the same receipt" same \
 	"$(cmp -s live.json replayed.json && echo same)"
 
+# --- what the run computed at its end (products, materials, program and #! script hashes, the
+# user, --network, a policy's verdict) comes back from the end line: replay hashes no file, so
+# changing the products afterwards changes nothing.
+printf 'return {\n  read = { deny = { "/etc/hostname" } },\n  rules = { function(ev)\n    if ev.kind == "exec" and ev.exe == "/usr/bin/od" then return "no od" end\n  end },\n}\n' >ev-policy.lua
+printf '#!/bin/sh\necho hi >prod.txt; cat /etc/hostname >prod2.txt; od -c prod.txt >/dev/null\n' >ev-script.sh
+chmod +x ev-script.sh
+"$GH" run -o evid.json --events evid.jsonl --materials --network none --policy ev-policy.lua \
+	-- ./ev-script.sh >/dev/null 2>&1
+rc=$?
+echo changed >prod.txt
+"$GH" replay evid.jsonl -o evid-replayed.json
+expect_eq "evidence: replay equals live (exit 3 by the policy; replay 0), the products changed since" \
+	"3|0|same" "$rc|$?|$(cmp -s evid.json evid-replayed.json && echo same)"
+jq_eq "evidence: the replayed receipt holds the run's products, materials, hashes, network, verdict" \
+	evid-replayed.json '[(.filesystem.products | map(.path | split("/") | last)),
+	(.filesystem.materials | map(.path) | index("/etc/hostname") != null),
+	(.process_tree[0] | [.exe, (.exe_sha256 | length), (.script_sha256 | length)]),
+	.environment.sandbox.network, .policy.verdict, (.policy.violations | length)]' \
+	'[["prod.txt","prod2.txt"],true,["/usr/bin/dash",64,64],"none","fail",2]'
+head -n -1 evid.jsonl >evid-cut.jsonl
+"$GH" replay evid-cut.jsonl -o evid-cut.json 2>/dev/null
+rc=$?
+expect_eq "evidence: a log without its end line still has the user and --network (the header's), no products" \
+	"1|$(jq -c .environment evid.json)|0" \
+	"$rc|$(jq -c .environment evid-cut.json)|$(jq '.filesystem.products | length' evid-cut.json)"
+
 # --- lua/examples/who-wrote.lua over a saved log
 mkdir ww
 (cd ww && "$GH" run -o ../ww.json --events ../ww.jsonl -- sh -c \
@@ -159,20 +185,20 @@ expect_eq "who-wrote.lua: a file nobody wrote, exit 1" "1|$T/ww/nothing: 0 write
 sed '3s/.*/{"kind":"open","rec":[1,2/' script.jsonl >damaged.jsonl
 "$GH" replay damaged.jsonl -o damaged.json >/dev/null 2>damaged.err
 expect_eq "a damaged line: exit 1, one line naming the file and the line" \
-	"1|glasshouse: damaged.jsonl:3: the record's fields are not 13 integers" "$?|$(cat damaged.err)"
+	"1|glasshouse: damaged.jsonl:3: the record's fields are not 18 integers" "$?|$(cat damaged.err)"
 jq_eq "a damaged line: the receipt says it is incomplete" damaged.json \
 	'[.collector.complete,.collector.status,.collector.error]' \
-	'[false,"partial","event log incomplete: damaged.jsonl:3: the record'"'"'s fields are not 13 integers"]'
+	'[false,"partial","event log incomplete: damaged.jsonl:3: the record'"'"'s fields are not 18 integers"]'
 "$GH" replay live.json >/dev/null 2>foreign.err
 expect_eq "a receipt is not an event log: exit 2, one line" \
 	"2|glasshouse: live.json: not a glasshouse event log" "$?|$(cat foreign.err)"
 "$GH" replay "$T/none.jsonl" >/dev/null 2>none.err
 expect_eq "a missing file: exit 2, one line" \
 	"2|glasshouse: cannot read $T/none.jsonl: No such file or directory" "$?|$(cat none.err)"
-sed '1s/"format_version":1/"format_version":2/' script.jsonl >v2.jsonl
+sed '1s/"format_version":2/"format_version":3/' script.jsonl >v2.jsonl
 "$GH" replay v2.jsonl >/dev/null 2>v2.err
 expect_eq "a later format version: exit 2, one line" \
-	"2|glasshouse: v2.jsonl: event log format version 2; this glasshouse reads 1" "$?|$(cat v2.err)"
+	"2|glasshouse: v2.jsonl: event log format version 3; this glasshouse reads 2" "$?|$(cat v2.err)"
 
 # --- a million events (generated, not traced): replayed in under 10 s, every one folded in
 "$GH" run -o small.json --events small.jsonl -- true >/dev/null 2>&1
@@ -188,7 +214,7 @@ with open(sys.argv[2], "w") as out:
         p = "/synthetic/dir%d/file%d" % (i % 100, i % 1000)
         out.write('{"kind":"open","pid":%d,"tid":%d,"time_ns":%d,"syscall":"openat","path":"%s",'
                   '"flags":0,"write":false,"created":false,"directory":false,"fd":3,'
-                  '"rec":[6,257,%d,%d,0,0,%d,3,0,0,0,0,0,["%s",""]]}\n'
+                  '"rec":[6,257,%d,%d,0,0,%d,3,0,0,0,0,0,0,0,0,0,0,["%s",""]]}\n'
                   % (pid, pid, 10**12 + i, p, pid, pid, 10**12 + i, p))
     out.write("\n".join(tail) + "\n")
 PY

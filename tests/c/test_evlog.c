@@ -103,22 +103,25 @@ static void gh_evlog_next__damaged_lines__bad_with_reason(void **state)
 	static const struct {
 		const char *text, *why;
 	} cases[] = {
-		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,5,3,0,0,0,0,0,[\"/x\"]]}",
+		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,5,3,0,0,0,0,0,0,0,0,0,0,[\"/x\"]]}",
 		  "the line is cut short (no newline at its end)" },
 		{ "[1]\n", "the line is not an object starting with \"kind\"" },
 		{ "{\"kind\":\"open\",\"rec\":[6,257,1]}\n",
-		  "the record's fields are not 13 integers" },
-		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,5,3,0,0,0,0,0,1.5]}\n",
+		  "the record's fields are not 18 integers" },
+		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,5,3,0,0,0,0,0,0,0,0,0,0,1.5]}\n",
 		  "the record has no list of strings" },
-		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,5,3,0,0,0,0,0,[\"\\ud800\"]]}\n",
+		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,5,3,0,0,0,0,0,0,0,0,0,0,[\"\\ud800\"]]"
+		  "}\n",
 		  "a string of the record is malformed or too long" },
-		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,5,3,0,0,0,0,0,[\"a\",\"b\",\"c\","
+		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,5,3,0,0,0,0,0,0,0,0,0,0,[\"a\",\"b\","
+		  "\"c\","
 		  "\"d\",\"e\"]]}\n",
 		  "the record has too many strings" },
-		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,5,3,0,0,0,0,0,[]],\"x\":1}\n",
+		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,5,3,0,0,0,0,0,0,0,0,0,0,[]],\"x\":1}"
+		  "\n",
 		  "the line does not end after the record" },
-		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,05,3,0,0,0,0,0,[]]}\n",
-		  "the record's fields are not 13 integers" },
+		{ "{\"kind\":\"open\",\"rec\":[6,257,1,1,0,0,05,3,0,0,0,0,0,0,0,0,0,0,[]]}\n",
+		  "the record's fields are not 18 integers" },
 	};
 	const char *why;
 	size_t i;

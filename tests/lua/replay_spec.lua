@@ -4,7 +4,7 @@ local gh = require "glasshouse"
 
 local tmp = os.tmpname()
 
-local HEADER = '{"kind":"header","format":"glasshouse-events","format_version":1,'
+local HEADER = '{"kind":"header","format":"glasshouse-events","format_version":2,'
   .. '"glasshouse_version":"0","host":"h","kernel":"k","uname":{"sysname":"Linux","machine":"x86_64"},'
   .. '"time_ns":1796187021003327259,"argv":["tool","a\\udcffb"],"cwd":"/w","ppid":10,'
   .. '"fallback_start_ns":1796187020969987736,"metadata":{"backend":"process","isolation":"none"},'
@@ -12,11 +12,11 @@ local HEADER = '{"kind":"header","format":"glasshouse-events","format_version":1
 local START = '{"kind":"start","pid":100,"ppid":10,"cwd":"/w","base_ns":1000000000}'
 local EVENTS = {
   '{"kind":"open","pid":100,"tid":100,"time_ns":1002000000,"syscall":"openat","path":"/etc/hosts",'
-    .. '"rec":[6,257,100,100,0,0,1002000000,3,0,0,0,0,0,["/etc/hosts",""]]}',
+    .. '"rec":[6,257,100,100,0,0,1002000000,3,0,0,0,0,0,0,0,0,0,0,["/etc/hosts",""]]}',
   '{"kind":"open","pid":100,"tid":100,"time_ns":1003000000,"syscall":"openat","path":"/w/o\\nut",'
-    .. '"rec":[6,257,100,100,0,577,1003000000,4,0,0,2,0,0,["o\\nut",""]]}',
+    .. '"rec":[6,257,100,100,0,577,1003000000,4,0,0,2,0,0,0,0,0,0,0,["o\\nut",""]]}',
   '{"kind":"exit","pid":100,"tid":100,"time_ns":1004000000,"exit_code":3,'
-    .. '"rec":[4,65535,100,100,0,0,1004000000,768,0,0,0,0,0,[]]}',
+    .. '"rec":[4,65535,100,100,0,0,1004000000,768,0,0,0,0,0,0,0,0,0,0,[]]}',
 }
 local TRAILER = {
   '{"kind":"sockets","sockets":[]}',

@@ -81,7 +81,8 @@ describe("glasshouse.run with a fake backend", function()
     for k in text:gmatch('\n  "([%w_]+)":') do keys[#keys + 1] = k end
     assert.are.same({ "receipt_version", "execution_id", "timestamp", "outcome", "timing",
       "process_tree", "syscalls", "environment", "execution", "artifacts", "exit_code",
-      "duration_ms", "processes", "filesystem", "network", "resources", "collector" }, keys)
+      "duration_ms", "processes", "filesystem", "network", "resources", "collector",
+      "privilege_changes" }, keys)
     assert.are.equal("v0.4", r.receipt_version)
     assert.truthy(text:find('"outcome": {\n    "exit_code": 0,\n    "signal": null,\n' ..
       '    "error": null,', 1, true))

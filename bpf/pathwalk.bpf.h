@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/* Kernel paths as strings: a dentry walked up through its mounts (the cwd, a dirfd's
+ * directory). */
+#ifndef __GH_PATHWALK_BPF_H
+#define __GH_PATHWALK_BPF_H
+
+/* A kernel path walked from its dentry up to the root, crossing mounts: components leaf first,
+ * each NUL-terminated. (bpf_d_path is not allowed in tracepoints.) One step per bpf_loop
+ * callback, so the verifier checks a step once instead of every path through 48 of them. */
+struct walk {
+	struct scratch *s;
+	struct dentry *d;
+	struct mount *m;
+	__u32 start, len;
+	int truncated;
+};
+
+static long walk_step(__u32 i, struct walk *w)
+{
+	struct dentry *d = w->d, *parent = BPF_CORE_READ(d, d_parent);
+	struct mount *m = w->m;
+	const unsigned char *name;
+	struct scratch *s = w->s;
+	long n;
+
+	if (!s)
+		return 1;
+	if (d == BPF_CORE_READ(m, mnt.mnt_root)) {
+		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+
+		if (mp == m) {
+			w->truncated = 0;
+			return 1;
+		}
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->m = mp;
+		return 0;
+	}
+	if (d == parent) {
+		w->truncated = 0;
+		return 1;
+	}
+	name = BPF_CORE_READ(d, d_name.name);
+	n = bpf_probe_read_kernel_str(&s->data[(w->start + 2 + w->len) & (GH_DATA_CAP - 1)],
+				      GH_NAME_MAX, name);
+	if (n <= 0)
+		return 1;
+	w->len += n;
+	if (w->len > GH_PATH_MAX) {
+		w->len = GH_PATH_MAX;
+		return 1;
+	}
+	w->d = parent;
+	return 0;
+}
+
+static __always_inline void put_path(struct scratch *s, struct path *path)
+{
+	struct vfsmount *vm = BPF_CORE_READ(path, mnt);
+	struct walk w = {
+		.s = s,
+		.d = BPF_CORE_READ(path, dentry),
+		.m = (void *)vm - bpf_core_field_offset(struct mount, mnt),
+		.start = s->off & (GH_DATA_CAP - 1),
+		.truncated = 1,
+	};
+
+	bpf_loop(GH_WALK_DEPTH, walk_step, &w, 0);
+	s->off = w.start;
+	s->ev.flags2 |= GH_F_WALKED;
+	str_end(s, w.len, w.truncated);
+}
+/* The cwd of task t (read through a plain kernel pointer, which the walk takes). */
+static __always_inline void put_cwd(struct scratch *s, struct task_struct *t)
+{
+	struct fs_struct *fs = BPF_CORE_READ(t, fs);
+
+	put_path(s, &fs->pwd);
+}
+
+/* The directory a *at() call resolves a relative name against, when it is not the cwd. */
+__noinline int put_dirfd(struct scratch *s, long dfd, long name)
+{
+	char c = 0;
+	struct file *f;
+
+	if (!s)
+		return 0;
+	if ((int)dfd != AT_FDCWD)
+		bpf_probe_read_user(&c, 1, (const char *)name);
+	if ((int)dfd == AT_FDCWD || c == '/') {
+		put_empty(s);
+		return 0;
+	}
+	f = (struct file *)fd_file((int)dfd); /* an int in a 64-bit register */
+	if (!f) {
+		put_empty(s);
+		return 0;
+	}
+	put_path(s, (struct path *)&f->f_path);
+	return 0;
+}
+
+#endif /* __GH_PATHWALK_BPF_H */

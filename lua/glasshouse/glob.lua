@@ -1,0 +1,82 @@
+-- SPDX-License-Identifier: MIT
+-- glasshouse.glob: path globs for policies and `diff --ignore`, over bytes (names with spaces,
+-- newlines or invalid UTF-8 match like any other): `*` within one component, `**` any depth.
+local M = {}
+
+-- A component's glob as an anchored Lua pattern: every byte literal except `*`.
+local function component_pattern(c)
+  return "^" .. c:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", ".*") .. "$"
+end
+
+local function split(s)
+  local out = {}
+  for part in (s .. "/"):gmatch("(.-)/") do out[#out + 1] = part end
+  return out
+end
+
+--[[
+compile(glob [, {cwd =, home =}]) -> matcher | nil, why
+A path glob: absolute ("/usr/**"), or starting with "./" (cwd), "~/" (home) or "**". `**` must
+be a whole component and matches zero or more components; `*` matches within one component.
+]]
+function M.compile(glob, ctx)
+  ctx = ctx or {}
+  if type(glob) ~= "string" or glob == "" then return nil, "a glob must be a non-empty string" end
+  local g = glob
+  if g == "." or g:sub(1, 2) == "./" then
+    if not ctx.cwd then return nil, "'./' needs the command's working directory" end
+    g = ctx.cwd .. g:sub(2)
+  elseif g == "~" or g:sub(1, 2) == "~/" then
+    if not ctx.home then return nil, "'~' needs a home directory ($HOME is unset)" end
+    g = ctx.home .. g:sub(2)
+  elseif g:sub(1, 1) ~= "/" and g:sub(1, 2) ~= "**" then
+    return nil, "'" .. glob .. "' is relative: start it with /, ./, ~/ or **"
+  end
+  if #g > 1 then g = g:gsub("/+$", "") end
+  local parts = split(g)
+  for i, c in ipairs(parts) do
+    if c ~= "**" and c:find("**", 1, true) then
+      return nil, "'" .. glob .. "': ** must be a whole path component"
+    end
+    parts[i] = c == "**" and c or component_pattern(c)
+  end
+  return { glob = glob, parts = parts }
+end
+
+-- Whether components p[i..] match glob parts g[j..]; memo keyed by i, j.
+local function match_from(g, p, i, j, memo)
+  local key = i * 65536 + j
+  local m = memo[key]
+  if m ~= nil then return m end
+  if j > #g then
+    m = i > #p
+  elseif g[j] == "**" then
+    m = match_from(g, p, i, j + 1, memo) or (i <= #p and match_from(g, p, i + 1, j, memo))
+  else
+    m = i <= #p and p[i]:find(g[j]) ~= nil and match_from(g, p, i + 1, j + 1, memo)
+  end
+  memo[key] = m
+  return m
+end
+
+--- matches(matcher, path) -> boolean
+function M.matches(m, path)
+  return match_from(m.parts, split(path), 1, 1, {})
+end
+
+--[[
+compile_plain(glob) -> matcher | nil, why: a glob over a word that is not a path (a network
+destination such as "127.0.0.1:*", "[::1]:443", "unix:/run/**"): `*` and `**` match anything.
+]]
+function M.compile_plain(glob)
+  if type(glob) ~= "string" or glob == "" then return nil, "a glob must be a non-empty string" end
+  return { glob = glob, parts = { component_pattern((glob:gsub("%*%*+", "*"))) }, plain = true }
+end
+
+--- test(matcher, word) -> boolean, for either kind of matcher.
+function M.test(m, word)
+  if m.plain then return word:find(m.parts[1]) ~= nil end
+  return M.matches(m, word)
+end
+
+return M

@@ -1,0 +1,202 @@
+-- SPDX-License-Identifier: MIT
+-- gh.policy: loading (and refusing) policy files, glob rules of every kind, rules functions over
+-- events, finally, and the verdict's block in the receipt.
+local gh = require "glasshouse"
+local json = require "glasshouse.json"
+local receipt = require "glasshouse.receipt"
+
+local dir = os.tmpname()
+os.remove(dir)
+os.execute("mkdir -p " .. dir)
+
+-- A policy file with text src; returns its path.
+local function file(name, src)
+  local path = dir .. "/" .. name
+  local f = assert(io.open(path, "wb"))
+  f:write(src)
+  f:close()
+  return path
+end
+
+local function load(src)
+  return gh.policy.load(file("p.lua", src))
+end
+
+-- One receipt with one of each: exec, read, write (open, create, delete, rename), connect.
+local function sample()
+  return {
+    process_tree = {
+      { pid = 10, ppid = 1, exe = "/usr/bin/sh", argv = { "sh" }, working_dir = "/w" },
+      { pid = 11, ppid = 10, exe = "/opt/evil/bin/x", argv = { "x" }, working_dir = "/w" },
+    },
+    filesystem = { reads = { "/etc/shadow", "/w/src/a.c" }, writes = { "/w/out.o" },
+      created = { "/w/new dir" }, deletes = { "/etc/gone" },
+      renames = { { from = "/w/t", to = "/etc/moved" } } },
+    network = { attempts = {
+      { dst = "127.0.0.1:8080", op = "connect", pid = 11, protocol = "tcp", result = "connected" },
+      { dst = "10.0.0.1:53", op = "sendto", pid = 10, protocol = "udp", result = "sent" },
+      { dst = "/run/x.sock", op = "connect", pid = 11, protocol = "unix", result = "refused" } } },
+    outcome = { exit_code = 0 },
+    collector = { complete = true },
+  }
+end
+
+local function rules_of(v)
+  local out = {}
+  for i, x in ipairs(v.violations) do out[i] = x.rule .. " " .. (x.path or x.dst or "") end
+  return out
+end
+
+describe("gh.policy.load", function()
+  it("takes a policy and names it, with the file's sha256", function()
+    local src = 'return { name = "ci", read = { deny = { "/etc/shadow" } } }\n'
+    local p = assert(load(src))
+    assert.are.equal("ci", p.name)
+    assert.are.equal(gh.sha256(src), p.sha256)
+    assert.are.equal(dir .. "/p.lua", p.source)
+  end)
+
+  it("refuses a syntax error, an unknown key, a bad glob and a non-table with file:line", function()
+    local path = dir .. "/p.lua"
+    assert.are.same({ nil, path .. ":2: unexpected symbol near '}'" }, { load("return {\n  x = }\n") })
+    assert.are.same({ nil, path .. ":3: unknown key 'wrte' (known: name, exec, read, write, "
+      .. "connect, rules, finally, enforce)" }, { load("return {\n  name = 'a',\n  wrte = {},\n}\n") })
+    assert.are.same({ nil, path .. ":2: unknown key 'alow' in exec (allow, deny)" },
+      { load("return {\n  exec = { alow = { '/x' } },\n}\n") })
+    assert.are.same({ nil, path .. ":3: bad glob in write.allow: '/a**b': ** must be a whole "
+      .. "path component" },
+      { load("return {\n  read = { deny = { '/x' } },\n  write = { allow = { '/a**b' } },\n}\n") })
+    assert.are.same({ nil, path .. ":1: a policy returns a table, this one returned number" },
+      { load("return 1\n") })
+    assert.are.same({ nil, path .. ":2: boom" }, { load("local x = 1\nerror('boom')\n") })
+    assert.are.same({ nil, path .. ":1: rules[1] must be a function, got string" },
+      { load("return { rules = { 'x' } }\n") })
+  end)
+end)
+
+describe("p:check", function()
+  it("allow: whatever matches no entry is a violation, for every kind", function()
+    local p = assert(load([[return {
+      exec = { allow = { "/usr/bin/**" } },
+      read = { allow = { "./**" } },
+      write = { allow = { "./**" } },
+      connect = { allow = { "127.0.0.1:*", "unix:/run/**" } },
+    }]]))
+    local v = p:check(sample(), nil, { home = "/home/u" })
+    assert.are.equal("fail", v.verdict)
+    assert.are.same({ "exec.allow /opt/evil/bin/x", "read.allow /etc/shadow",
+      "write.allow /etc/gone", "write.allow /etc/moved", "connect.allow 10.0.0.1:53" },
+      rules_of(v))
+    assert.are.same({ rule = "exec.allow", kind = "exec", pid = 11, exe = "/opt/evil/bin/x",
+      path = "/opt/evil/bin/x", message = "exec /opt/evil/bin/x matches no allow entry" },
+      v.violations[1])
+    assert.are.same({ rule = "connect.allow", kind = "connect", pid = 10, exe = "/usr/bin/sh",
+      dst = "10.0.0.1:53", message = "connect 10.0.0.1:53 matches no allow entry" },
+      v.violations[5])
+  end)
+
+  it("deny: a match is a violation, for every kind, and deny wins over allow", function()
+    local p = assert(load([[return {
+      exec = { deny = { "/opt/**" } },
+      read = { allow = { "/**" }, deny = { "/etc/shadow" } },
+      write = { deny = { "/etc/*", "./new dir" } },
+      connect = { deny = { "unix:*", "*:8080" } },
+    }]]))
+    local v = p:check(sample())
+    assert.are.same({ "exec.deny /opt/evil/bin/x", "read.deny /etc/shadow",
+      "write.deny /w/new dir", "write.deny /etc/gone", "write.deny /etc/moved",
+      "connect.deny 127.0.0.1:8080", "connect.deny unix:/run/x.sock" }, rules_of(v))
+    assert.are.equal("read /etc/shadow matches deny '/etc/shadow'", v.violations[2].message)
+  end)
+
+  it("passes a receipt that breaks no rule", function()
+    local p = assert(load('return { read = { deny = { "~/.ssh/**" } } }'))
+    local v = p:check(sample(), nil, { home = "/home/u" })
+    assert.are.same({ "pass", {}, false }, { v.verdict, v.violations, v.events_checked })
+  end)
+
+  it("runs rules functions on events: a string is a violation with that message", function()
+    local p = assert(load([[return { rules = {
+      function(ev) if ev.kind == "exec" and ev.exe:find("curl") then return "no curl" end end,
+      function(ev) if ev.kind == "connect" then return "no network" end end,
+    } }]]))
+    local events = { { kind = "fork", pid = 12, parent = 10 },
+      { kind = "exec", pid = 12, exe = "/usr/bin/curl", argv = { "curl" } },
+      { kind = "connect", pid = 12, dst = "1.1.1.1:443", protocol = "tcp", result = "connected" } }
+    local v = p:check(sample(), events)
+    assert.are.equal("fail", v.verdict)
+    assert.is_true(v.events_checked)
+    assert.are.same({ rule = "rules[1]", kind = "exec", pid = 12, exe = "/usr/bin/curl",
+      message = "no curl" }, v.violations[1])
+    assert.are.same({ rule = "rules[2]", kind = "connect", pid = 12, exe = "/usr/bin/curl",
+      dst = "1.1.1.1:443", message = "no network" }, v.violations[2])
+  end)
+
+  it("makes a raising rules function or finally an error, never a pass", function()
+    local p = assert(load("return { rules = { function(ev)\n error('boom')\n end } }"))
+    local v = p:check(sample(), { { kind = "exit", pid = 10 } })
+    assert.are.same({ "error", "rules[1]: " .. dir .. "/p.lua:2: boom" }, { v.verdict, v.error })
+    p = assert(load("return { finally = function(r)\n  return r.nosuch.x\nend }"))
+    v = p:check(sample())
+    assert.are.equal("error", v.verdict)
+    assert.matches("^finally: " .. dir:gsub("%p", "%%%0") .. "/p.lua:2: attempt to index",
+      v.error)
+    p = assert(load("return { rules = { function() return 42 end } }"))
+    assert.are.equal("rules[1]: returned a number; return a message (string) for a violation, "
+      .. "or nothing", p:check(sample(), { { kind = "exit", pid = 1 } }).error)
+  end)
+
+  it("gives finally the receipt: a message or a list of them", function()
+    local p = assert(load([[return { finally = function(r)
+      if r.outcome.exit_code == 0 then return { "one", "two" } end end }]]))
+    local v = p:check(sample())
+    assert.are.same({ "finally ", "finally " }, rules_of(v))
+    assert.are.same({ "one", "two" }, { v.violations[1].message, v.violations[2].message })
+  end)
+end)
+
+describe("receipt.policy", function()
+  it("is the block the receipt carries, in its key order", function()
+    local p = assert(load('return { name = "n", exec = { deny = { "/opt/**" } } }'))
+    local v = p:check(sample())
+    assert.are.equal('{"name":"n","source":"' .. dir .. '/p.lua","sha256":"' .. p.sha256
+      .. '","verdict":"fail","enforced":false,"error":null,"violations":[{"rule":"exec.deny",'
+      .. '"kind":"exec","pid":11,"exe":"/opt/evil/bin/x","path":"/opt/evil/bin/x","message":'
+      .. '"exec /opt/evil/bin/x matches deny \'/opt/**\'"}]}',
+      json.encode(receipt.policy(v), { compact = true }))
+  end)
+end)
+
+describe("policy.event_subjects", function()
+  local es = gh.policy.event_subjects
+  it("names what the glob rules judge in each event kind", function()
+    assert.are.same({ { "exec", "/bin/x", "path" } }, es({ kind = "exec", exe = "/bin/x" }))
+    assert.are.same({ { "read", "/a", "path" } }, es({ kind = "open", path = "/a", flags = 0 }))
+    assert.are.same({ { "write", "/a", "path" } },
+      es({ kind = "open", path = "/a", flags = 1, write = true }))
+    assert.are.same({ { "read", "/a", "path" }, { "write", "/a", "path" } },
+      es({ kind = "open", path = "/a", flags = 2, write = true }))
+    assert.are.same({}, es({ kind = "open", path = "/a", flags = 0x200000 }))
+    assert.are.same({}, es({ kind = "open", path = "/d", flags = 0, directory = true }))
+    assert.are.same({}, es({ kind = "open", path = "/a", flags = 0, error = "ENOENT" }))
+    assert.are.same({ { "write", "/x", "path" }, { "write", "/y", "path" } },
+      es({ kind = "rename", from = "/x", to = "/y" }))
+    for _, k in ipairs({ "unlink", "mkdir", "mknod", "symlink" }) do
+      assert.are.same({ { "write", "/p", "path" } }, es({ kind = k, path = "/p" }))
+    end
+    assert.are.same({ { "connect", "unix:/run/s", "dst" } }, es({ kind = "connect", dst = "/run/s" }))
+    assert.are.same({ { "connect", "1.2.3.4:53", "dst" } }, es({ kind = "send", dst = "1.2.3.4:53" }))
+    assert.are.same({}, es({ kind = "send" }))
+    assert.are.same({}, es({ kind = "bind", address = "0.0.0.0:80" }))
+  end)
+
+  it("lets events name the process of a file violation, judged once", function()
+    local p = assert(load('return { read = { deny = { "/etc/shadow" } } }'))
+    local v = p:check(sample(), { { kind = "fork", pid = 12, parent = 10 },
+      { kind = "exec", pid = 12, exe = "/usr/bin/cat" },
+      { kind = "open", pid = 12, path = "/etc/shadow", flags = 0 } })
+    assert.are.same({ { rule = "read.deny", kind = "read", pid = 12, exe = "/usr/bin/cat",
+      path = "/etc/shadow", message = "read /etc/shadow matches deny '/etc/shadow'" } },
+      v.violations)
+  end)
+end)
