@@ -27,7 +27,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # The layers, each in its folder of src/ (ARCHITECTURE.md has the map).
 CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c sign.c path.c map.c priv.c \
-	aggregator.c pipeline.c) \
+	aggregator.c pipeline.c evlog.c) \
 	$(addprefix collector/,btf_min.c event.c collector.c) \
 	$(addprefix backend/,backend.c process.c firecracker.c guest.c)
 LUA_SRCS := $(addprefix bindings/,lcore.c lpriv.c ljson.c lbackend.c registry.c lcollector.c \
@@ -39,7 +39,7 @@ BIN_SRCS := $(CLI_SRCS) $(CORE_SRCS) $(LUA_SRCS)
 HEADERS := $(wildcard src/*/*.h) bpf/glasshouse.h
 LUA_FILES := $(shell find lua -name '*.lua' | sort)
 
-C_TESTS := test_json test_options test_btf_min test_backend test_guest test_firecracker test_event test_priv
+C_TESTS := test_json test_options test_btf_min test_backend test_guest test_firecracker test_event test_priv test_evlog
 
 # The decoder and the aggregator again under ASan/UBSan, and as a libFuzzer target: they take
 # what came through the ring buffer.

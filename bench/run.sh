@@ -65,6 +65,31 @@ CMD[build]="make -s -C $W/proj -j2"
 PREP[build]="make -s -C $W/proj clean"
 CMD[net]="$B/netloop 10000"
 
+# run --events: whole runs with the event log against the same runs without, alternating, for
+# build and spawn (targets: ≤ 1.05 and ≤ 1.10). BENCH_EVENTS_ONLY=1 runs just this.
+events_bench() {
+	for w in build spawn; do
+		ratios=()
+		for r in $(seq 1 "$ROUNDS"); do
+			[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+			p1=$(timed "$GH" run -o "$W/plain.json" -- bash -c "${CMD[$w]}")
+			[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+			e=$(timed "$GH" run -o "$W/events.json" --events "$W/events.jsonl" -- bash -c "${CMD[$w]}")
+			[ -n "${PREP[$w]:-}" ] && eval "${PREP[$w]}" >/dev/null 2>&1
+			p2=$(timed "$GH" run -o "$W/plain.json" -- bash -c "${CMD[$w]}")
+			ratios+=("$(echo "$e / (($p1 + $p2) / 2)" | bc -l)")
+		done
+		printf '%s with --events: median whole ratio %.2f against without (target ≤ %s), %d lines, %d KiB\n' \
+			"$w" "$(printf '%s\n' "${ratios[@]}" | median)" "$([ $w = build ] && echo 1.05 || echo 1.10)" \
+			"$(wc -l <"$W/events.jsonl")" "$(($(stat -c %s "$W/events.jsonl") / 1024))"
+	done
+
+}
+if [ -n "${BENCH_EVENTS_ONLY:-}" ]; then
+	events_bench
+	exit
+fi
+
 cat <<EOF
 glasshouse bench: $(uname -r), $(nproc) CPUs, $ROUNDS rounds (bare, traced, bare), median ratios
 Two ratios per workload, both medians of per-round ratios against the bare run:
@@ -231,3 +256,5 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 printf 'openloop with a Lua filter hook: median command ratio %.2f (target ≤ 1.5), whole ratio %.2f\n' \
 	"$(printf '%s\n' "${cratios[@]}" | median)" "$(printf '%s\n' "${ratios[@]}" | median)"
+
+events_bench

@@ -11,6 +11,10 @@ local handle = {
     opts.output = v
   end,
   guest = function(opts) opts.guest = true end,
+  events = function(opts, v, flag)
+    if v == "" then gh.usage_error("option " .. flag .. " needs a file name, got ''") end
+    opts.events = v
+  end,
   materials = function(opts) opts.materials = true end,
   sign = function(opts, v) opts.sign = v end,
   attestation = function(opts, v, flag)
@@ -77,10 +81,16 @@ if opts.policy then
   checker = opts.policy:checker({ cwd = gh.core.getcwd(), home = os.getenv("HOME") })
 end
 
-local receipt, werr = gh.run(cmd, {
+-- An event log that cannot be opened stops the run before the command starts: one line, 125.
+local function keep_traceback(e)
+  if type(e) == "string" and not e:match("^cannot write ") then return debug.traceback(e, 2) end
+  return e
+end
+local ok, receipt, werr = xpcall(gh.run, keep_traceback, cmd, {
   output = opts.output or "receipt.json",
   backend = opts.backend,
   backend_options = opts.backend_options,
+  event_log = opts.events,
   user = opts.user,
   network = opts.network,
   materials = opts.materials,
@@ -95,6 +105,12 @@ local receipt, werr = gh.run(cmd, {
     r.policy = gh.receipt.policy(verdict)
   end,
 })
+if not ok and type(receipt) == "string" and receipt:match("^cannot write ") then
+  io.stderr:write("glasshouse: ", receipt, "\n")
+  return 125
+elseif not ok then
+  error(receipt, 0)
+end
 -- A command that could not start (a missing program, a backend setting) says why in one line.
 if not gh.last.started then io.stderr:write("glasshouse: ", receipt.outcome.error, "\n") end
 if opts.summary then

@@ -299,6 +299,7 @@ local function collector_info(col, open_err, st, probes, filter_active)
     truncated = st.truncated, dropped_untracked = st.malformed, probes = probes,
     filter_active = filter_active, filtered = st.filtered }
 end
+M._collector_info = collector_info
 
 --[[
 run(argv [, hooks]) -> receipt [, write_error]
@@ -310,6 +311,10 @@ Runs argv through the standard flow. hooks (all optional):
   filter(ev)      false drops the event before aggregation (the receipt says a filter ran)
   on_event(ev)    sees every event that passed the filter
   keep_events     keep every event table in glasshouse.last.events
+  event_log       path: write every event as it comes, with a header and trailers, as JSON
+                  Lines (docs/events.md); `glasshouse replay` rebuilds the receipt from it
+  event_log_limit bytes held for a slow reader of the log before events are dropped from it
+                  (and counted; default 64 MiB)
   extend(r)       change the receipt before it is written
   user            who the command runs as (see command_user): "NAME", "UID[:GID]", a
                   core.user table, or false for glasshouse's own; default: sudo's or doas's
@@ -357,21 +362,36 @@ function M.run(argv, hooks)
   local _collector <close> = col
   local agg = M.aggregator.new()
   local on_event = debug_hook(hooks.on_event)
+  local cwd = core.getcwd()
+  local evlog
+  if hooks.event_log then
+    local lerr
+    evlog, lerr = collector.event_log(hooks.event_log, hooks.event_log_limit, M.owner(user))
+    if not evlog then error(lerr, 0) end
+    evlog:write(json.encode(M._log_header(argv, cwd, fallback_start, col, open_err, b,
+      user_name(user), network), { compact = true }))
+  end
+  local _evlog <close> = evlog
   if col then
     local keep = hooks.keep_events
     if keep == nil then keep = M.keep_events end
-    col:attach(agg, (hooks.filter or on_event or keep) and
-      { filter = hooks.filter, on_event = on_event, keep_events = keep } or nil)
+    col:attach(agg, (hooks.filter or on_event or keep or evlog) and
+      { filter = hooks.filter, on_event = on_event, keep_events = keep, event_log = evlog }
+      or nil)
   end
 
   local ok, err = b:prepare()
   if not ok then errors[#errors + 1] = err end
 
-  local cwd = core.getcwd()
   local pid, serr = b:start(argv, function(child)
     if col then col:track(child) end
-    agg:set_base(core.monotonic())
+    local base = core.monotonic()
+    agg:set_base(base)
     agg:root(child, core.getpid(), cwd, nil)
+    if evlog then
+      evlog:write(json.encode(json.fields { { "kind", "start" }, { "pid", child },
+        { "ppid", core.getpid() }, { "cwd", cwd }, { "base_ns", base } }, { compact = true }))
+    end
   end)
   local started = pid ~= nil
   M.last = { started = started }
@@ -388,6 +408,7 @@ function M.run(argv, hooks)
   local finished_ns = core.now()
   local md = b:metadata() -- guest-mode failures stay in execution.guest.errors: not fatal
 
+  local backend_errors = table.move(errors, 1, #errors, 1, {})
   local observed, cinfo, raise
   if col then
     -- Everything the kernel already wrote is read before the receipt is built.
@@ -398,10 +419,7 @@ function M.run(argv, hooks)
     if st.hook_error then errors[#errors + 1] = st.hook_error end
     raise = st.hook_raise
     observed = agg:result()
-    st.running = 0
-    for _, p in ipairs(observed.processes) do
-      if p.state == "running" then st.running = st.running + 1 end
-    end
+    st.running = M._running(observed)
     observed.syscall_counts = col:syscall_counts()
     -- Contents are hashed now, at the end: what the files hold after the command (not while).
     observed.filesystem.products = attest.products(observed.filesystem)
@@ -438,6 +456,32 @@ function M.run(argv, hooks)
     user = user_name(user),
     network = network,
   }
+  -- The log's end line follows the extend hook, so it holds the policy block it added.
+  local finish_log = evlog and function(r)
+    evlog:write(json.encode(M._log_end(info, backend_errors, col, open_err, evlog, r),
+      { compact = true }))
+    return select(2, evlog:close())
+  end
+  return M._conclude(info, hooks, raise,
+    { user = user, finished_ns = finished_ns, finish_log = finish_log })
+end
+
+--- _running(observed) -> how many processes of the tree were still running at the end.
+function M._running(observed)
+  local n = 0
+  for _, p in ipairs(observed.processes) do
+    if p.state == "running" then n = n + 1 end
+  end
+  return n
+end
+
+--[[
+The receipt from info, with the extend hook, written; a hook's error raised after. ctx: user
+(the core.user table the command ran as: the receipt is its file), finished_ns (for the
+attestation), finish_log(r) -> write error or nil: the event log's end, after the extend hook.
+]]
+function M._conclude(info, hooks, raise, ctx)
+  local user, argv, cwd = ctx.user, info.argv, info.cwd
   local r = receipt.build(info)
   M.last.receipt = r
   M.last.user = user or nil
@@ -455,10 +499,11 @@ function M.run(argv, hooks)
     _, werr = core.write_file(path, bytes, M.owner(user))
     if not werr and hooks.sign then
       _, werr = M.attest(r, { key = hooks.sign, receipt_name = path:match("([^/]*)$"),
-        receipt_bytes = bytes, cwd = cwd, argv = argv, finished_ns = finished_ns,
+        receipt_bytes = bytes, cwd = cwd, argv = argv, finished_ns = ctx.finished_ns,
         path = hooks.attestation or attest.default_path(path), owner = M.owner(user) })
     end
   end
+  if ctx.finish_log then werr = werr or ctx.finish_log(r) end
   -- A hook's error, a signal or os.exit that stopped a hook is raised now that the receipt is
   -- written: a script that does not catch it ends with it (pcall(gh.run, ...) goes on).
   if raise then
@@ -466,6 +511,67 @@ function M.run(argv, hooks)
     error(raise, 0)
   end
   return r, werr
+end
+
+--- The event log's header line (docs/events.md).
+function M._log_header(argv, cwd, fallback_start, col, open_err, b, user, network)
+  local u = core.uname() or {}
+  return json.fields {
+    { "kind", "header" }, { "format", "glasshouse-events" },
+    { "format_version", require("glasshouse.replay").VERSION },
+    { "glasshouse_version", core.version }, { "host", u.nodename }, { "kernel", u.release },
+    { "uname", json.fields { { "sysname", u.sysname }, { "machine", u.machine } } },
+    { "time_ns", core.now() }, { "argv", json.array(table.move(argv, 1, #argv, 1, {})) },
+    { "cwd", cwd }, { "ppid", core.getpid() }, { "fallback_start_ns", fallback_start },
+    { "metadata", b:metadata() }, { "user", user }, { "network", network },
+    { "collector", json.fields { { "status", col and "ok" or "unavailable" },
+      { "error", open_err }, { "probes", col and col:probes() } } },
+  }
+end
+
+-- What attest.exe_hashes adds to a process: the event log's end carries it per process.
+M._EXE_EVIDENCE = { "exe_sha256", "exe_hash_error", "script_sha256", "script_hash_error" }
+
+-- The parts of the receipt computed at the end of the run from the files themselves (hashes),
+-- which a replay cannot compute again: products, materials, each process's program hashes.
+local function log_evidence(observed)
+  if not observed then return nil end
+  local procs = {}
+  for i, p in ipairs(observed.processes) do
+    local t = { { "pid", p.pid } }
+    for _, k in ipairs(M._EXE_EVIDENCE) do t[#t + 1] = { k, p[k] } end
+    procs[i] = json.fields(t)
+  end
+  local fs = observed.filesystem
+  return json.fields { { "products", fs.products and json.array(fs.products) },
+    { "materials", fs.materials and json.array(fs.materials) },
+    { "processes", json.array(procs) } }
+end
+
+--- The event log's end line: what the receipt takes besides the events (r: the receipt, after
+--- the extend hook; its policy block is logged as run --policy added it).
+function M._log_end(info, errors, col, open_err, evlog, r)
+  local st, ls = col and col:stats(), evlog:stats()
+  return json.fields {
+    { "kind", "end" }, { "started", info.started }, { "result", info.result or {} },
+    { "errors", json.array(errors) }, { "metadata", info.metadata }, { "exe", info.exe },
+    { "evidence", log_evidence(info.observed) },
+    { "policy", r and r.policy },
+    { "collector", col and json.fields {
+      { "stats", json.fields { { "events", st.events }, { "lost", st.lost },
+        { "truncated", st.truncated }, { "malformed", st.malformed },
+        { "sockets_full", st.sockets_full }, { "root_registered", st.root_registered } } },
+      { "probes", col:probes() },
+      { "syscall_counts", json.object(info.observed.syscall_counts) },
+    } or json.fields { { "error", open_err } } },
+    { "log", json.fields { { "events", ls.events }, { "dropped", ls.dropped } } },
+  }
+end
+
+--- replay(events_file [, hooks]) -> receipt, write_error, status, message: gh.run over an
+--- event log instead of a command (glasshouse.replay).
+function M.replay(file, hooks)
+  return require("glasshouse.replay").run(file, hooks)
 end
 
 --- exit_status(receipt) -> the status glasshouse exits with for this receipt.

@@ -43,10 +43,11 @@ end
 -- Go's GOARCH names, which v0.2 receipts carried.
 local ARCH = { x86_64 = "amd64", aarch64 = "arm64", i686 = "386", i386 = "386", armv7l = "arm" }
 
---- environment(argv, user, network): user is the name the command ran as; network is
---- "host", "none" or "loopback" (--network).
-function M.environment(argv, user, network)
-  local u = core.uname() or { sysname = "unknown", machine = "unknown" }
+--- environment(argv, user, network, uname): user is the name the command ran as; network is
+--- "host", "none" or "loopback" (--network); uname (default: core.uname()) is the logged one on
+--- replay.
+function M.environment(argv, user, network, uname)
+  local u = uname or core.uname() or { sysname = "unknown", machine = "unknown" }
   return fields {
     { "runtime", M.runtime(argv) },
     { "os", u.sysname:lower() },
@@ -280,7 +281,7 @@ function M.build(info)
     { "process_tree", list_of(procs, process_entry) },
     { "syscalls", fields { { "counts", json.object(observed.syscall_counts or {}) },
       { "denied", arr() } } },
-    { "environment", M.environment(info.argv, info.user, info.network) },
+    { "environment", M.environment(info.argv, info.user, info.network, info.uname) },
     { "execution", execution(info.metadata or {}) },
     { "artifacts", fields {
       { "stdout_hash", r.stdout_hash },

@@ -21,6 +21,10 @@ struct gh_user;
 /* The user table at idx ({uid, gid [, groups, name, home]}) into u; raises "<where>: ...". */
 void gh_l_check_user(lua_State *L, int idx, const char *where, struct gh_user *u);
 int gh_l_json_unescape_bytes(lua_State *L);
+struct gh_outfile_opts;
+/* The options table at idx (may be absent: the defaults) of core.write_file: mode, exclusive,
+ * uid, gid. */
+void gh_l_outfile_opts(lua_State *L, int idx, struct gh_outfile_opts *o);
 
 /* Push nil, "<what>: <strerror>", "<ERRNAME>" and return 3: the environment-failure triple. */
 int gh_l_fail(lua_State *L, const char *what, int err);

@@ -58,6 +58,17 @@ static int l_agg_set_base(lua_State *L)
 	return 0;
 }
 
+/* agg:sock_bytes(sock, sent, received): a socket's byte counts (an event log's sockets line). */
+static int l_agg_sock_bytes(lua_State *L)
+{
+	struct gh_agg *a = gh_l_check_agg(L, 1);
+
+	if (gh_agg_sock_bytes(a, (uint64_t)luaL_checkinteger(L, 2),
+			      (uint64_t)luaL_checkinteger(L, 3), (uint64_t)luaL_checkinteger(L, 4)))
+		return gh_l_nomem(L, "aggregator:sock_bytes");
+	return 0;
+}
+
 void gh_l_push_istr(lua_State *L, const struct gh_istr *s)
 {
 	if (s)
@@ -325,9 +336,13 @@ static int l_agg_gc(lua_State *L)
 int luaopen_glasshouse_aggregator(lua_State *L)
 {
 	static const luaL_Reg meth[] = {
-		{ "root", l_agg_root },	    { "set_base", l_agg_set_base },
-		{ "result", l_agg_result }, { "stats", l_agg_stats },
-		{ "close", l_agg_gc },	    { NULL, NULL },
+		{ "root", l_agg_root },
+		{ "set_base", l_agg_set_base },
+		{ "result", l_agg_result },
+		{ "stats", l_agg_stats },
+		{ "close", l_agg_gc },
+		{ "sock_bytes", l_agg_sock_bytes },
+		{ NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {
 		{ "__gc", l_agg_gc },

@@ -8,18 +8,21 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend/backend.h"
 #include "collector/collector.h"
+#include "core/evlog.h"
 #include "core/pipeline.h"
 #include "bindings/laggregator.h"
 #include "bindings/bindings.h"
 
 #define COLLECTOR_MT "glasshouse.Collector"
+#define EVLOG_MT     "glasshouse.EventLog"
 
 /* Uservalue slots of the collector userdata. */
-enum { UV_AGG = 1, UV_FILTER, UV_ON_EVENT, UV_EVENTS, UV_ERROR, UV_N = UV_ERROR };
+enum { UV_AGG = 1, UV_FILTER, UV_ON_EVENT, UV_EVENTS, UV_ERROR, UV_LOG, UV_N = UV_LOG };
 
 struct lcollector {
 	struct gh_collector *c;
@@ -30,98 +33,66 @@ struct lcollector {
 	int keep;	       /* keep every event table in UV_EVENTS */
 	int hook_failed;
 	struct gh_pollable pollable;
+	struct gh_evlog *log;	    /* the event log's tap is first in the pipeline */
+	struct gh_evlog_reader *rd; /* a replay: records come from a log, not the kernel */
+	uint64_t replayed;	    /* event lines a replay fed through the pipeline */
+};
+
+/* An event log being written (collector.event_log). */
+struct levlog {
+	struct gh_evlog l;
+	int open;
 };
 
 static struct lcollector *check_lc(lua_State *L, int idx)
 {
 	struct lcollector *lc = luaL_checkudata(L, idx, COLLECTOR_MT);
 
-	if (!lc->c)
+	if (!lc->c && !lc->rd)
 		luaL_error(L, "collector: the collector is closed");
 	lc->L = L;
 	return lc;
 }
 
+/* The kernel side, for the methods a replay does not have. */
+static struct gh_collector *check_live(lua_State *L, int idx)
+{
+	struct lcollector *lc = check_lc(L, idx);
+
+	if (!lc->c)
+		luaL_error(L, "collector: a replay has no kernel side");
+	return lc->c;
+}
+
 /* The event table the hooks see (docs/scripting.md lists the fields by kind). */
+static void t_integer(void *L, const char *k, long long v)
+{
+	gh_l_setint(L, k, (lua_Integer)v);
+}
+
+static void t_string(void *L, const char *k, const char *s, size_t n)
+{
+	lua_pushlstring(L, s, n);
+	lua_setfield(L, -2, k);
+}
+
+static void t_boolean(void *L, const char *k, int v)
+{
+	gh_l_setbool(L, k, v);
+}
+
+static void t_argv(void *L, const char *k, const char *argv, size_t n)
+{
+	gh_l_push_argv(L, argv, n);
+	lua_setfield(L, -2, k);
+}
+
 static void push_event(lua_State *L, const struct gh_event_view *v, const struct gh_resolved *r)
 {
-	const struct gh_event *h = &v->h;
-	const char *sc = v->has_syscall ? gh_syscall_name(h->syscall) : NULL;
+	static const struct gh_field_sink table_fields = { t_integer, t_string, t_boolean, t_argv };
 
 	lua_createtable(L, 0, 12);
-	gh_l_setstr(L, "kind", gh_event_kind_name(h->kind));
-	gh_l_setint(L, "pid", h->pid);
-	gh_l_setint(L, "tid", h->tid);
-	if (h->ppid)
-		gh_l_setint(L, "ppid", h->ppid);
-	gh_l_setint(L, "time_ns", (lua_Integer)h->time_ns);
-	if (sc)
-		gh_l_setstr(L, "syscall", sc);
-	if (v->err)
-		gh_l_setstr(L, "error", gh_errno_name(v->err));
-	if (v->truncated)
-		gh_l_setbool(L, "truncated", 1);
-	switch (h->kind) {
-	case GH_EV_FORK:
-		gh_l_setint(L, "parent", h->ret);
-		break;
-	case GH_EV_EXEC:
-		gh_l_setistr(L, "exe", r->path);
-		gh_l_setistr(L, "cwd", r->path2);
-		gh_l_push_argv(L, v->s[1].p, v->s[1].len);
-		lua_setfield(L, -2, "argv");
-		gh_l_setbool(L, "argv_truncated", v->argv_truncated);
-		break;
-	case GH_EV_EXIT:
-		gh_l_set_status(L, (int)h->ret);
-		break;
-	case GH_EV_EXEC_FAIL:
-	case GH_EV_CWD:
-	case GH_EV_UNLINK:
-	case GH_EV_MKDIR:
-	case GH_EV_MKNOD:
-		gh_l_setistr(L, "path", r->path);
-		if (v->rmdir)
-			gh_l_setbool(L, "rmdir", 1);
-		break;
-	case GH_EV_OPEN:
-		gh_l_setistr(L, "path", r->path);
-		gh_l_setint(L, "flags", h->flags);
-		gh_l_setbool(L, "write", v->writes);
-		gh_l_setbool(L, "created", v->created);
-		gh_l_setbool(L, "directory", v->directory);
-		if (h->ret >= 0)
-			gh_l_setint(L, "fd", h->ret);
-		break;
-	case GH_EV_RENAME:
-	case GH_EV_LINK:
-		gh_l_setistr(L, "from", r->path);
-		gh_l_setistr(L, "to", r->path2);
-		break;
-	case GH_EV_SYMLINK:
-		gh_l_setistr(L, "target", r->path);
-		gh_l_setistr(L, "path", r->path2);
-		break;
-	case GH_EV_CONNECT:
-	case GH_EV_SENDTO:
-		gh_l_setistr(L, "dst", r->addr);
-		gh_l_setstr(L, "protocol", r->protocol);
-		gh_l_setstr(L, "result", r->result);
-		if (h->kind == GH_EV_SENDTO && h->ret >= 0)
-			gh_l_setint(L, "bytes", h->ret);
-		break;
-	case GH_EV_BIND:
-	case GH_EV_LISTEN:
-		gh_l_setistr(L, "address", r->addr);
-		gh_l_setstr(L, "protocol", r->protocol);
-		gh_l_setstr(L, "result", r->result);
-		break;
-	case GH_EV_ACCEPT:
-		gh_l_setistr(L, "peer", r->addr);
-		gh_l_setistr(L, "local", r->addr2);
-		gh_l_setstr(L, "protocol", r->protocol);
-		break;
-	}
+	gh_event_fields(v, r, &table_fields, L);
 }
 
 /* Call hook slot uv with the event on the stack top; 1 = keep, 0 = drop, -1 = it raised. */
@@ -257,9 +228,9 @@ static int l_open(lua_State *L)
 /* c:track(pid): follow pid (the command, held at its gate) and everything it starts. */
 static int l_track(lua_State *L)
 {
-	struct lcollector *lc = check_lc(L, 1);
+	struct gh_collector *c = check_live(L, 1);
 	lua_Integer pid = luaL_checkinteger(L, 2);
-	int e = gh_collector_track(lc->c, (pid_t)pid);
+	int e = gh_collector_track(c, (pid_t)pid);
 
 	if (e == -EPERM)
 		return luaL_error(
@@ -288,6 +259,19 @@ static int l_attach(lua_State *L)
 	lua_setiuservalue(L, 1, UV_AGG);
 	lc->hooks = 0;
 	lc->keep = 0;
+	lc->log = NULL;
+	if (!lua_isnoneornil(L, 3)) {
+		luaL_checktype(L, 3, LUA_TTABLE);
+		if (lua_getfield(L, 3, "event_log") != LUA_TNIL) {
+			struct levlog *ll = luaL_checkudata(L, -1, EVLOG_MT);
+
+			if (!ll->open)
+				return luaL_error(L, "collector:attach: the event log is closed");
+			lc->log = &ll->l;
+			gh_pipeline_add_tap(&lc->pl, gh_evlog_tap, lc->log); /* first: sees all */
+		}
+		lua_setiuservalue(L, 1, UV_LOG);
+	}
 	if (!lua_isnoneornil(L, 3)) {
 		static const struct {
 			const char *name;
@@ -331,8 +315,10 @@ static int l_attach(lua_State *L)
 static int l_drain(lua_State *L)
 {
 	struct lcollector *lc = check_lc(L, 1);
-	int n = gh_collector_drain(lc->c);
+	int n = gh_collector_drain(check_live(L, 1));
 
+	if (lc->log)
+		gh_evlog_flush(lc->log);
 	if (n < 0)
 		return gh_l_fail(L, "collector: reading the ring buffer failed", n);
 	lua_pushinteger(L, n);
@@ -344,6 +330,9 @@ static int ready(void *ctx)
 	struct lcollector *lc = ctx;
 	int n = gh_collector_drain(lc->c);
 
+	/* The log is written here, after the drain, never from inside it. */
+	if (lc->log)
+		gh_evlog_flush(lc->log);
 	return n < 0 ? n : 0;
 }
 
@@ -352,7 +341,7 @@ static int l_pollable(lua_State *L)
 {
 	struct lcollector *lc = check_lc(L, 1);
 
-	lc->pollable.fd = gh_collector_fd(lc->c);
+	lc->pollable.fd = gh_collector_fd(check_live(L, 1));
 	lc->pollable.interval_ms = 20;
 	lc->pollable.ready = ready;
 	lc->pollable.ctx = lc;
@@ -365,9 +354,10 @@ static int l_pollable(lua_State *L)
 static int l_stats(lua_State *L)
 {
 	struct lcollector *lc = check_lc(L, 1);
-	struct gh_collector_stats st;
+	struct gh_collector_stats st = { 0 };
 
-	gh_collector_stats(lc->c, &st);
+	if (lc->c)
+		gh_collector_stats(lc->c, &st); /* a replay's come from its log's trailer */
 	lua_createtable(L, 0, 9);
 	gh_l_setint(L, "events", (lua_Integer)st.events);
 	gh_l_setint(L, "lost", (lua_Integer)st.lost);
@@ -376,6 +366,8 @@ static int l_stats(lua_State *L)
 	gh_l_setint(L, "sockets_full", (lua_Integer)st.sockets_full);
 	gh_l_setint(L, "filtered", (lua_Integer)lc->pl.dropped);
 	gh_l_setbool(L, "root_registered", st.root_registered);
+	if (lc->rd)
+		gh_l_setint(L, "replayed", (lua_Integer)lc->replayed);
 	/* hook_error: the message, for the receipt; hook_raise: what gh.run raises once the
 	 * receipt is written (the message with its traceback, an interrupt or os.exit). */
 	lua_getiuservalue(L, 1, UV_ERROR);
@@ -399,14 +391,14 @@ static int l_stats(lua_State *L)
 /* c:probes() -> {attached = {...}, missing = {...}} */
 static int l_probes(lua_State *L)
 {
-	struct lcollector *lc = check_lc(L, 1);
+	struct gh_collector *c = check_live(L, 1);
 	int i, att, na = 0, nm = 0;
 	const char *name;
 
 	lua_createtable(L, 0, 2);
 	lua_newtable(L);
 	lua_newtable(L);
-	for (i = 0; (name = gh_collector_probe(lc->c, i, &att)); i++) {
+	for (i = 0; (name = gh_collector_probe(c, i, &att)); i++) {
 		lua_pushstring(L, name);
 		lua_rawseti(L, att ? -3 : -2, att ? ++na : ++nm);
 	}
@@ -418,10 +410,9 @@ static int l_probes(lua_State *L)
 /* c:syscall_counts() -> {name = count} for every syscall the tree made. */
 static int l_syscall_counts(lua_State *L)
 {
-	struct lcollector *lc = check_lc(L, 1);
 	uint64_t counts[GH_SYSCALL_MAX];
 	unsigned i;
-	int e = gh_collector_syscall_counts(lc->c, counts, GH_SYSCALL_MAX);
+	int e = gh_collector_syscall_counts(check_live(L, 1), counts, GH_SYSCALL_MAX);
 
 	if (e)
 		return gh_l_fail(L, "collector: reading the syscall counts failed", e);
@@ -442,6 +433,15 @@ static int l_syscall_counts(lua_State *L)
 	return 1;
 }
 
+/* A socket's byte counts into the aggregate and the event log. */
+static int logged_bytes(void *ctx, uint64_t sock, const struct gh_sock_bytes *b)
+{
+	struct lcollector *lc = ctx;
+
+	gh_evlog_sock_bytes(lc->log, sock, b->sent, b->received);
+	return *lc->pl.agg ? gh_agg_sock_bytes(*lc->pl.agg, sock, b->sent, b->received) : 0;
+}
+
 /* c:finish(): the byte counts of every socket into the attached aggregator (call once, at the
  * end, after the last drain). */
 static int l_finish(lua_State *L)
@@ -451,7 +451,14 @@ static int l_finish(lua_State *L)
 
 	if (!lc->pl.agg)
 		return luaL_error(L, "collector:finish: no aggregator attached");
-	e = gh_pipeline_finish(&lc->pl, lc->c);
+	check_live(L, 1);
+	if (lc->log) {
+		e = gh_collector_sock_bytes(lc->c, logged_bytes, lc);
+		if (!e)
+			e = gh_evlog_sockets_line(lc->log);
+	} else {
+		e = gh_pipeline_finish(&lc->pl, lc->c);
+	}
 	if (e)
 		return gh_l_fail(L, "collector: reading socket byte counts failed", e);
 	lua_pushboolean(L, 1);
@@ -472,12 +479,245 @@ static int l_close(lua_State *L)
 
 	gh_collector_close(lc->c);
 	lc->c = NULL;
+	if (lc->rd) {
+		gh_evlog_reader_close(lc->rd);
+		free(lc->rd);
+		lc->rd = NULL;
+	}
+	lc->log = NULL;
 	gh_pipeline_init(&lc->pl, NULL);
 	if (lc->self_ref != LUA_NOREF) {
 		luaL_unref(L, LUA_REGISTRYINDEX, lc->self_ref);
 		lc->self_ref = LUA_NOREF;
 	}
 	return 0;
+}
+
+/* collector.event_log(path [, limit_bytes [, {uid=, gid=}]]) -> log | nil, msg, code: an event
+ * log to pass to c:attach; limit_bytes (default 64 MiB) are held for a slow reader before events
+ * are dropped; uid and gid own the file, as core.write_file's (the receipt's owner). */
+static int l_event_log(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	lua_Integer limit = luaL_optinteger(L, 2, GH_EVLOG_LIMIT);
+	struct gh_outfile_opts o;
+	struct levlog *ll;
+	int e;
+
+	luaL_argcheck(L, limit > 0, 2, "the limit must be positive");
+	gh_l_outfile_opts(L, 3, &o);
+	ll = lua_newuserdatauv(L, sizeof(*ll), 0);
+	memset(ll, 0, sizeof(*ll));
+	luaL_setmetatable(L, EVLOG_MT);
+	e = gh_evlog_open(&ll->l, path, &o);
+	if (e)
+		return gh_l_fail_msg(L, ll->l.f.errmsg, e);
+	ll->l.limit = (size_t)limit;
+	ll->open = 1;
+	return 1;
+}
+
+static struct levlog *check_log(lua_State *L)
+{
+	struct levlog *ll = luaL_checkudata(L, 1, EVLOG_MT);
+
+	if (!ll->open)
+		luaL_error(L, "event log: the log is closed");
+	return ll;
+}
+
+/* log:write(json): one header or trailer line (JSON text without newlines), written now. */
+static int l_log_write(lua_State *L)
+{
+	struct levlog *ll = check_log(L);
+	size_t n;
+	const char *s = luaL_checklstring(L, 2, &n);
+
+	if (memchr(s, '\n', n))
+		return luaL_error(L, "log:write: a line must not hold a newline");
+	if (gh_evlog_line(&ll->l, s, n))
+		return gh_l_nomem(L, "log:write");
+	gh_evlog_flush(&ll->l);
+	return 0;
+}
+
+/* log:stats() -> {events, dropped, bytes} */
+static int l_log_stats(lua_State *L)
+{
+	struct levlog *ll = luaL_checkudata(L, 1, EVLOG_MT);
+
+	lua_createtable(L, 0, 3);
+	gh_l_setint(L, "events", (lua_Integer)ll->l.events);
+	gh_l_setint(L, "dropped", (lua_Integer)ll->l.dropped);
+	gh_l_setint(L, "bytes", (lua_Integer)ll->l.bytes);
+	return 1;
+}
+
+/* log:close() -> true | nil, msg, code: write everything (waiting for a FIFO's reader) and put
+ * the file in place. */
+static int l_log_close(lua_State *L)
+{
+	struct levlog *ll = check_log(L);
+	int e;
+
+	ll->open = 0;
+	e = gh_evlog_close(&ll->l);
+	if (e)
+		return gh_l_fail_msg(L, ll->l.f.errmsg, e);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_log_gc(lua_State *L)
+{
+	struct levlog *ll = luaL_checkudata(L, 1, EVLOG_MT);
+
+	if (ll->open)
+		gh_evlog_abort(&ll->l);
+	ll->open = 0;
+	return 0;
+}
+
+/* collector.replay(path) -> collector | nil, msg, code: records come from an event log. */
+static int l_replay(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct lcollector *lc = lua_newuserdatauv(L, sizeof(*lc), UV_N);
+	int e;
+
+	memset(lc, 0, sizeof(*lc));
+	lc->self_ref = LUA_NOREF;
+	luaL_setmetatable(L, COLLECTOR_MT);
+	gh_pipeline_init(&lc->pl, NULL);
+	lc->rd = malloc(sizeof(*lc->rd));
+	if (!lc->rd)
+		return gh_l_nomem(L, "collector.replay");
+	e = gh_evlog_reader_open(lc->rd, path);
+	if (e) {
+		free(lc->rd);
+		lc->rd = NULL;
+		lua_pushfstring(L, "cannot read %s", path);
+		return gh_l_fail(L, lua_tostring(L, -1), e);
+	}
+	return 1;
+}
+
+/* The JSON value at *p onto the stack (integers stay integers, where cjson makes floats that
+ * lose a nanosecond time's digits); scratch holds a string's bytes. 0 or -1. */
+static int push_json(lua_State *L, const char **p, const char *end, unsigned char *scratch,
+		     size_t cap, int depth)
+{
+	const char *s = *p;
+	long long i;
+	long n;
+	int k = 0;
+
+	if (s >= end || depth > 32 || !lua_checkstack(L, 3))
+		return -1;
+	if (*s == '"') {
+		if ((n = gh_evlog_read_str(p, end, scratch, cap)) < 0)
+			return -1;
+		lua_pushlstring(L, (const char *)scratch, (size_t)n);
+		return 0;
+	}
+	if (*s == '-' || (*s >= '0' && *s <= '9')) {
+		char *e;
+		const char *t = s;
+
+		if (!gh_evlog_read_int(&t, end, &i) && (t == end || !strchr(".eE", *t))) {
+			lua_pushinteger(L, i);
+			*p = t;
+			return 0;
+		}
+		lua_pushnumber(L, strtod(s, &e)); /* the line ends in '}', so strtod stops */
+		*p = e;
+		return e == s ? -1 : 0;
+	}
+	if ((size_t)(end - s) >= 4 && !memcmp(s, "true", 4))
+		return lua_pushboolean(L, 1), *p = s + 4, 0;
+	if ((size_t)(end - s) >= 5 && !memcmp(s, "false", 5))
+		return lua_pushboolean(L, 0), *p = s + 5, 0;
+	if ((size_t)(end - s) >= 4 && !memcmp(s, "null", 4))
+		return lua_pushlightuserdata(L, NULL), *p = s + 4, 0;
+	if (*s != '{' && *s != '[')
+		return -1;
+	lua_newtable(L);
+	for (s++; s < end && *s != (**p == '{' ? '}' : ']'); k++) {
+		if (k && *s++ != ',')
+			return -1;
+		if (**p == '{') {
+			if (push_json(L, &s, end, scratch, cap, depth + 1) ||
+			    lua_type(L, -1) != LUA_TSTRING || s >= end || *s++ != ':')
+				return -1;
+		}
+		if (push_json(L, &s, end, scratch, cap, depth + 1))
+			return -1;
+		if (**p == '{')
+			lua_rawset(L, -3);
+		else
+			lua_rawseti(L, -2, k + 1);
+	}
+	if (s >= end)
+		return -1;
+	*p = s + 1;
+	return 0;
+}
+
+/*
+ * c:next_line() -> table, lineno | nil, lines (the end) | false, msg, lineno
+ * A replay: every event line up to the next other line goes through the pipeline (hooks,
+ * aggregate), then that line is returned decoded.
+ */
+static int l_next_line(lua_State *L)
+{
+	struct lcollector *lc = check_lc(L, 1);
+	struct gh_event_view v;
+	size_t len;
+
+	if (!lc->rd)
+		return luaL_error(L, "collector:next_line: only a replay reads lines");
+	for (;;) {
+		enum gh_evlog_line_type t = gh_evlog_next(lc->rd, &len);
+
+		if (t == GH_EVLOG_EVENT) {
+			if (gh_event_decode(lc->rd->rec, len, &v)) {
+				t = GH_EVLOG_BAD;
+				snprintf(lc->rd->errmsg, sizeof(lc->rd->errmsg),
+					 "the record is not one glasshouse knows");
+			} else {
+				gh_pipeline_feed(&lc->pl, &v);
+				lc->replayed++;
+				continue;
+			}
+		}
+		if (t == GH_EVLOG_EOF) {
+			lua_pushnil(L);
+			lua_pushinteger(L, (lua_Integer)lc->rd->lineno);
+			return 2;
+		}
+		if (t == GH_EVLOG_BAD) {
+			lua_pushboolean(L, 0);
+			lua_pushstring(L, lc->rd->errmsg);
+			lua_pushinteger(L, (lua_Integer)lc->rd->lineno);
+			return 3;
+		}
+		{
+			const char *p = lc->rd->line, *end = p + lc->rd->len;
+			unsigned char *scratch = lua_newuserdatauv(L, lc->rd->len + 1, 0);
+			int top = lua_gettop(L);
+
+			if (push_json(L, &p, end, scratch, lc->rd->len + 1, 0) || p != end) {
+				lua_settop(L, top - 1);
+				lua_pushboolean(L, 0);
+				lua_pushliteral(L, "the line is not valid JSON");
+				lua_pushinteger(L, (lua_Integer)lc->rd->lineno);
+				return 3;
+			}
+			lua_remove(L, top);
+		}
+		lua_pushinteger(L, (lua_Integer)lc->rd->lineno);
+		return 2;
+	}
 }
 
 int luaopen_glasshouse_collector(lua_State *L)
@@ -487,7 +727,8 @@ int luaopen_glasshouse_collector(lua_State *L)
 		{ "drain", l_drain },	{ "stats", l_stats },
 		{ "probes", l_probes }, { "syscall_counts", l_syscall_counts },
 		{ "finish", l_finish }, { "events", l_events },
-		{ "close", l_close },	{ NULL, NULL },
+		{ "close", l_close },	{ "next_line", l_next_line },
+		{ NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {
 		{ "__gc", l_close },
@@ -497,10 +738,27 @@ int luaopen_glasshouse_collector(lua_State *L)
 	};
 	static const luaL_Reg funcs[] = {
 		{ "open", l_open },
+		{ "event_log", l_event_log },
+		{ "replay", l_replay },
+		{ NULL, NULL },
+	};
+	static const luaL_Reg log_meth[] = {
+		{ "write", l_log_write },
+		{ "stats", l_log_stats },
+		{ "close", l_log_close },
+		{ NULL, NULL },
+	};
+	static const luaL_Reg log_meta[] = {
+		{ "__gc", l_log_gc },
+		{ "__close", l_log_gc },
 		{ NULL, NULL },
 	};
 
+	static const luaL_Reg none[] = { { NULL, NULL } };
 	size_t i;
+
+	gh_l_newclass(L, EVLOG_MT, log_meta, log_meth, none);
+	lua_pop(L, 1);
 
 	gh_l_newclass(L, COLLECTOR_MT, meta, meth, funcs);
 	lua_createtable(L, 0, 2); /* limits = {name = {lo =, hi =, pow2 =}} */

@@ -196,8 +196,8 @@ static int l_core_isatty(lua_State *L)
 	return 1;
 }
 
-/* Options table at idx (may be absent) for core.write_file. */
-static void outfile_opts(lua_State *L, int idx, struct gh_outfile_opts *o)
+/* Options table at idx (may be absent) for core.write_file (and collector.event_log). */
+void gh_l_outfile_opts(lua_State *L, int idx, struct gh_outfile_opts *o)
 {
 	*o = (struct gh_outfile_opts){ .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	if (lua_isnoneornil(L, idx))
@@ -229,7 +229,7 @@ static int l_core_write_file(lua_State *L)
 	char msg[sizeof(((struct gh_outfile *)0)->errmsg)];
 	int err;
 
-	outfile_opts(L, 3, &o);
+	gh_l_outfile_opts(L, 3, &o);
 	err = gh_outfile_replace(path, data, n, &o, msg, sizeof(msg));
 	if (err)
 		return gh_l_fail_msg(L, msg, err);

@@ -25,6 +25,7 @@ EMBED(gh_lua_init, "lua/glasshouse/init.lua");
 EMBED(gh_lua_receipt, "lua/glasshouse/receipt.lua");
 EMBED(gh_lua_json, "lua/glasshouse/json.lua");
 EMBED(gh_lua_repl, "lua/glasshouse/repl.lua");
+EMBED(gh_lua_replay, "lua/glasshouse/replay.lua");
 EMBED(gh_lua_attest, "lua/glasshouse/attest.lua");
 EMBED(gh_lua_args, "lua/glasshouse/args.lua");
 EMBED(gh_lua_glob, "lua/glasshouse/glob.lua");
@@ -51,6 +52,7 @@ static const struct embedded files[] = {
 	{ "glasshouse.receipt", "glasshouse/receipt.lua", gh_lua_receipt, gh_lua_receipt_end },
 	{ "glasshouse.json", "glasshouse/json.lua", gh_lua_json, gh_lua_json_end },
 	{ "glasshouse.repl", "glasshouse/repl.lua", gh_lua_repl, gh_lua_repl_end },
+	{ "glasshouse.replay", "glasshouse/replay.lua", gh_lua_replay, gh_lua_replay_end },
 	{ "glasshouse.attest", "glasshouse/attest.lua", gh_lua_attest, gh_lua_attest_end },
 	{ "glasshouse.args", "glasshouse/args.lua", gh_lua_args, gh_lua_args_end },
 	{ "glasshouse.glob", "glasshouse/glob.lua", gh_lua_glob, gh_lua_glob_end },

@@ -19,6 +19,8 @@ static const struct gh_cli_option run_options[] = {
 	{ 0, "backend", "NAME", "process firecracker", "process (default) or firecracker" },
 	{ 0, "backend-opt", "KEY=VALUE", "kernel= rootfs= binary= api_socket=",
 	  "backend setting (firecracker: kernel, rootfs, binary, api_socket)" },
+	{ 0, "events", "FILE", NULL,
+	  "also write every event as JSON Lines to FILE (a FIFO is followed live)" },
 	{ 0, "user", "NAME|UID[:GID]", NULL,
 	  "run CMD as this user (from root; under sudo or doas: the invoking user)" },
 	{ 0, "network", "MODE", "host none loopback",
@@ -34,6 +36,15 @@ static const struct gh_cli_option run_options[] = {
 	  "judge the run by the policy FILE.lua; exit 3 when it fails" },
 	{ 0, "enforce", NULL, NULL,
 	  "stop the tree at a policy's first violation (not implemented yet)" },
+	{ 0 },
+};
+
+/* lua/replay.lua parses these itself. */
+static const struct gh_cli_option replay_options[] = {
+	{ 'o', "output", "FILE", NULL,
+	  "write the rebuilt receipt to FILE instead of ./receipt.json" },
+	{ 0, "script", "FILE.lua", NULL,
+	  "run FILE.lua (the words after it are its arguments) with gh.run reading the log" },
 	{ 0 },
 };
 
@@ -84,6 +95,15 @@ const struct gh_cli_command gh_cli_commands[] = {
 		.options = run_options,
 		.script = "run",
 		.flags = GH_CLI_GUARDED,
+	},
+	{
+		.name = "replay",
+		.usage = "EVENTS [-o RECEIPT] [--script FILE.lua [ARGS...]]",
+		.summary =
+			"rebuild the receipt of a run from its event log (run --events), or run a "
+			"script over it",
+		.options = replay_options,
+		.script = "replay",
 	},
 	{
 		.name = "diff",

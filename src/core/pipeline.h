@@ -33,6 +33,19 @@ struct gh_pipeline {
 	uint64_t dropped; /* events a tap dropped */
 };
 
+/* Where gh_event_fields puts each named field of an event (s NULL: the field is absent). */
+struct gh_field_sink {
+	void (*integer)(void *ctx, const char *k, long long v);
+	void (*string)(void *ctx, const char *k, const char *s, size_t n);
+	void (*boolean)(void *ctx, const char *k, int v);
+	void (*argv)(void *ctx, const char *k, const char *nul_separated, size_t n);
+};
+
+/* The event as the scripting API and the event log name its fields (docs/scripting.md), kind
+ * first, each into sink: one list for the Lua tables and the log's lines. */
+void gh_event_fields(const struct gh_event_view *v, const struct gh_resolved *r,
+		     const struct gh_field_sink *sink, void *ctx);
+
 /* An empty pipeline feeding *agg (agg may be NULL). */
 void gh_pipeline_init(struct gh_pipeline *p, struct gh_agg **agg);
 /* Add a tap after those already there. 0, or -ENOSPC past GH_MAX_TAPS. */

@@ -28,12 +28,15 @@ if [ "$status" != ok ]; then
 	exit 0
 fi
 
-# wl NAME ARGS...: run the workload in a fresh directory $T/NAME; receipt in $T/NAME.json.
+# wl NAME ARGS...: run the workload in a fresh directory $T/NAME; receipt in $T/NAME.json, event
+# log in $T/events/NAME.jsonl (replayed at the end).
+mkdir -p "$T/events" "$T/replayed" "$T/cuts"
 wl() {
 	local name=$1
 	shift
 	mkdir -p "$T/$name"
-	(cd "$T/$name" && "$GH" run -o "$T/$name.json" -- "$W" "$@" >"$T/$name.out" 2>&1)
+	(cd "$T/$name" && "$GH" run -o "$T/$name.json" --events "$T/events/$name.jsonl" -- "$W" "$@" \
+		>"$T/$name.out" 2>&1)
 	rc=$?
 	D=$T/$name
 	R=$T/$name.json
@@ -286,6 +289,46 @@ jq_eq "unprivileged: collector unavailable with the reason" "$T/nopriv/r.json" '
 expect_eq "unprivileged: one line on stderr" \
 	"glasshouse: collector: the kernel refused to load BPF programs (Operation not permitted): run as root, or with CAP_BPF and CAP_PERFMON; running without it" \
 	"$(cat "$T/nopriv.err")"
+
+# --- the event logs: replay rebuilds each workload's receipt byte for byte, with exit 0
+for ev in "$T"/events/*.jsonl; do
+	name=$(basename "$ev" .jsonl)
+	"$GH" replay "$ev" -o "$T/replayed/$name.json" >"$T/replayed/$name.out" 2>&1
+	rrc=$?
+	if [ "$rrc" -eq 0 ] && [ ! -s "$T/replayed/$name.out" ] && cmp -s "$T/$name.json" "$T/replayed/$name.json"; then
+		ok "replay of $name's event log: exit 0, the live receipt byte for byte"
+	else
+		not_ok "replay of $name's event log: exit 0, the live receipt byte for byte" "rc=$rrc" \
+			"$(head -2 "$T/replayed/$name.out")" "$(diff "$T/$name.json" "$T/replayed/$name.json" | head -6)"
+	fi
+done
+# The biggest log cut at every 10%: exit 1, one line naming the file and the line, a receipt
+# that says it is incomplete; the ten pieces put back together replay to the live receipt.
+ev=$(ls -S "$T"/events/*.jsonl | head -1)
+name=$(basename "$ev" .jsonl)
+size=$(stat -c %s "$ev")
+bad=
+for pct in 10 20 30 40 50 60 70 80 90; do
+	cut=$T/cuts/$name-$pct.jsonl
+	head -c $((size * pct / 100)) "$ev" >"$cut"
+	"$GH" replay "$cut" -o "$T/cuts/$name-$pct.json" >"$T/cuts/$pct.out" 2>"$T/cuts/$pct.err"
+	crc=$?
+	line=$(head -c $((size * pct / 100)) "$ev" | wc -l)
+	[ "$(head -c $((size * pct / 100)) "$ev" | tail -c 1 | od -An -c | tr -d ' ')" = '\n' ] || line=$((line + 1))
+	want="1|1|glasshouse: $cut:$line: |false|partial"
+	got="$crc|$(wc -l <"$T/cuts/$pct.err")|$(grep -o "^glasshouse: $cut:[0-9]*: " "$T/cuts/$pct.err")|$(jq -c .collector.complete "$T/cuts/$name-$pct.json")|$(jq -r .collector.status "$T/cuts/$name-$pct.json")"
+	[ "$got" = "$want" ] || bad+=" $pct%: want $want, got $got ($(cat "$T/cuts/$pct.err"));"
+	off=$((size * (pct - 10) / 100))
+	tail -c +$((off + 1)) "$ev" | head -c $((size * pct / 100 - off)) >"$T/cuts/piece-$pct"
+done
+expect_eq "replay of $name's log cut at every 10%: exit 1, file:line, complete false" "" "$bad"
+tail -c +$((size * 90 / 100 + 1)) "$ev" >"$T/cuts/piece-100"
+cat "$T"/cuts/piece-{10,20,30,40,50,60,70,80,90,100} >"$T/cuts/whole.jsonl"
+"$GH" replay "$T/cuts/whole.jsonl" -o "$T/cuts/whole.json" 2>/dev/null
+expect_eq "the ten pieces reassembled: exit 0, the live receipt" "0|same" \
+	"$?|$(cmp -s "$T/cuts/whole.json" "$T/$name.json" && echo same)"
+out=$(python3 "$ROOT/tests/cli/validate.py" "$ROOT/docs/receipt.schema.json" "$T"/cuts/*.json 2>&1)
+expect_eq "the receipts of cut logs match docs/receipt.schema.json" "" "$out"
 
 # --- every receipt above is valid against the schema
 out=$(python3 "$ROOT/tests/cli/validate.py" "$ROOT/docs/receipt.schema.json" "$T"/*.json 2>&1)

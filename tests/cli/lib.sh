@@ -30,6 +30,16 @@ jq_eq() {
 	expect_eq "$1" "$4" "$got"
 }
 
+# wait_fifo_reader PID: until PID is blocked opening a FIFO for reading (5 s at most), so a
+# writer that comes next finds its reader.
+wait_fifo_reader() {
+	local _
+	for _ in $(seq 500); do
+		[ "$(cat "/proc/$1/wchan" 2>/dev/null)" = wait_for_partner ] && return
+		sleep 0.01
+	done
+}
+
 finish() {
 	echo "1..$n"
 	[ "$fails" -eq 0 ]

@@ -55,6 +55,12 @@ expect_eq "SUDO_UID: the receipt is the invoking user's file" "$U1:$U1" "$(stat 
 jq_eq "SUDO_UID: environment.user names them" r1.json .environment.user "\"$U1\""
 jq_eq "SUDO_UID: the processes were observed" r1.json '[.collector.status, .process_tree[0].exe]' \
 	'["ok","/usr/bin/sh"]'
+SUDO_UID=$uid1 SUDO_GID=$gid1 SUDO_USER=$U1 gh run -o r2.json --events ev.jsonl -- id -u
+expect_eq "SUDO_UID: the event log is the invoking user's file, as the receipt" \
+	"0 $uid1 $U1:$U1 $U1:$U1" "$rc $out $(stat -c %U:%G r2.json ev.jsonl | xargs)"
+gh replay ev.jsonl -o r2-replay.json
+expect_eq "SUDO_UID: replay (as root) gives the run's receipt, environment.user the logged one" \
+	"0 same \"$U1\"" "$rc $(cmp -s r2.json r2-replay.json && echo same) $(jq .environment.user r2-replay.json)"
 
 SUDO_UID=$uid1 SUDO_GID=$gid1 SUDO_USER=$U1 gh keygen k1
 expect_eq "SUDO_UID: keygen's keys are the invoking user's" "0 $U1:$U1 600 $U1:$U1 644" \

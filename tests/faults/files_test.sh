@@ -107,11 +107,7 @@ mkfifo ff
 cat ff >from-fifo.json &
 reader=$!
 bg+=("$reader")
-# Wait until the reader is blocked opening the FIFO, or a writer could come first.
-for _ in $(seq 500); do
-	[ "$(cat /proc/$reader/wchan 2>/dev/null)" = wait_for_partner ] && break
-	sleep 0.01
-done
+wait_fifo_reader "$reader"
 gh run -o ff -- true
 kill "$reader" 2>/dev/null # only if still waiting: glasshouse never opened the FIFO
 wait "$reader"
