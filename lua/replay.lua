@@ -42,12 +42,39 @@ end
 
 local opts = parse(table.move(arg, 1, #arg, 1, {}))
 
+-- A policy judges the log's events and the rebuilt receipt as run --policy judges a run.
+local hooks, verdict = { output = opts.output }, nil
+if opts.policy then
+  if opts.script then gh.usage_error("--policy and --script: a script loads its own policy") end
+  local p, err = gh.policy.load(opts.policy)
+  if not p then gh.usage_error(err) end
+  local h, herr, hstatus = replay.header(opts.events)
+  if not h then
+    io.stderr:write("glasshouse: ", herr, "\n")
+    return hstatus
+  end
+  local checker = p:checker({ cwd = h.cwd, home = os.getenv("HOME") })
+  if p.spec.rules and #p.spec.rules > 0 then
+    hooks.on_event = function(ev) checker:event(ev) end
+  end
+  hooks.extend = function(r)
+    checker.live = true
+    verdict = checker:finish(r)
+    r.policy = gh.receipt.policy(verdict)
+  end
+end
+
 if not opts.script then
-  local r, werr, status, msg = replay.run(opts.events, { output = opts.output })
+  local r, werr, status, msg = replay.run(opts.events, hooks)
   if msg then io.stderr:write("glasshouse: ", msg, "\n") end
   if r and werr then
     io.stderr:write("glasshouse: ", werr, "\n")
     return 125
+  end
+  if verdict and verdict.verdict ~= "pass" then
+    io.stderr:write("glasshouse: ", table.concat(gh.policy_report(verdict, 10), "\n"), "\n")
+    if verdict.verdict == "error" then return 125 end
+    if status == 0 then return 3 end
   end
   return status
 end

@@ -45,6 +45,8 @@ static const struct gh_cli_option replay_options[] = {
 	  "write the rebuilt receipt to FILE instead of ./receipt.json" },
 	{ 0, "script", "FILE.lua", NULL,
 	  "run FILE.lua (the words after it are its arguments) with gh.run reading the log" },
+	{ 0, "policy", "FILE.lua", NULL,
+	  "judge the log as run --policy would judge the run; exit 3 when it fails" },
 	{ 0 },
 };
 
@@ -98,7 +100,7 @@ const struct gh_cli_command gh_cli_commands[] = {
 	},
 	{
 		.name = "replay",
-		.usage = "EVENTS [-o RECEIPT] [--script FILE.lua [ARGS...]]",
+		.usage = "EVENTS [-o RECEIPT] [--policy FILE.lua] [--script FILE.lua [ARGS...]]",
 		.summary =
 			"rebuild the receipt of a run from its event log (run --events), or run a "
 			"script over it",

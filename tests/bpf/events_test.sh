@@ -227,6 +227,18 @@ expect_eq "1M events: exit 0, the thousand files read" "0|1000" \
 if [ "$ms" -lt 10000 ]; then ok "1M events replayed in $ms ms (< 10 s)"; else
 	not_ok "1M events replayed in under 10 s" "took $ms ms"; fi
 
+# replay --policy judges a log as run --policy judges the run: same verdict, same block, exit 3
+mkdir -p "$T/pol"
+printf 'return { name = "no-w", write = { deny = { "%s/pol/w*" } },\n  rules = { function(ev) if ev.kind == "exec" and ev.exe:find("cat") then return "no cat" end end } }\n' "$T" >"$T/pol/p.lua"
+(cd "$T/pol" && "$GH" run -o "$T/pol-live.json" --policy p.lua --events "$T/pol.jsonl" -- \
+	sh -c 'echo x > w1; cat w1 >/dev/null' 2>/dev/null)
+live=$?
+"$GH" replay "$T/pol.jsonl" -o "$T/pol-replay.json" --policy "$T/pol/p.lua" 2>"$T/pol.err"
+rrc=$?
+expect_eq "replay --policy: exit 3 like the run, and the same policy verdict and violations" \
+	"3 3 $(jq -c '.policy|[.verdict,[.violations[]|[.rule,.kind,.message]]]' "$T/pol-live.json")" \
+	"$live $rrc $(jq -c '.policy|[.verdict,[.violations[]|[.rule,.kind,.message]]]' "$T/pol-replay.json")"
+
 out=$(python3 "$ROOT/tests/cli/validate.py" "$ROOT/docs/receipt.schema.json" "$T"/*.json 2>&1)
 expect_eq "every receipt of this suite matches docs/receipt.schema.json" "" "$out"
 finish
