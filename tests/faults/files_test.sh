@@ -241,6 +241,11 @@ if mount_tmpfs full size=64k; then
 		"125 glasshouse: cannot write full/a.intoto.jsonl: No space left on device yes" \
 		"$rc $err $([ -s r7.json ] && echo yes || echo no)"
 	expect_eq "full disk, attestation: no temporary left" "" "$(temps full a.intoto.jsonl)"
+	# the event log on a full disk: the same, and the run's receipt is written elsewhere
+	gh run -o r7e.json --events full/ev.jsonl -- true
+	expect_eq "full disk, event log: exit 125, one line, the receipt written, no temporary" \
+		"125 glasshouse: cannot write full/ev.jsonl: No space left on device yes " \
+		"$rc $err $([ -s r7e.json ] && echo yes || echo no) $(temps full ev.jsonl)"
 else
 	not_ok "mount a 64k tmpfs"
 fi
