@@ -43,7 +43,7 @@ end
 local opts = parse(table.move(arg, 1, #arg, 1, {}))
 
 -- A policy judges the log's events and the rebuilt receipt as run --policy judges a run.
-local hooks, verdict = { output = opts.output }, nil
+local hooks, verdict = { output = opts.output }, function() end
 if opts.policy then
   if opts.script then gh.usage_error("--policy and --script: a script loads its own policy") end
   local p, err = gh.policy.load(opts.policy)
@@ -53,15 +53,9 @@ if opts.policy then
     io.stderr:write("glasshouse: ", herr, "\n")
     return hstatus
   end
-  local checker = p:checker({ cwd = h.cwd, home = os.getenv("HOME") })
-  if p.spec.rules and #p.spec.rules > 0 then
-    hooks.on_event = function(ev) checker:event(ev) end
-  end
-  hooks.extend = function(r)
-    checker.live = true
-    verdict = checker:finish(r)
-    r.policy = gh.receipt.policy(verdict)
-  end
+  local judge
+  judge, verdict = gh.policy_hooks(p, { cwd = h.cwd, home = os.getenv("HOME") })
+  hooks.on_event, hooks.extend = judge.on_event, judge.extend
 end
 
 if not opts.script then
@@ -71,12 +65,7 @@ if not opts.script then
     io.stderr:write("glasshouse: ", werr, "\n")
     return 125
   end
-  if verdict and verdict.verdict ~= "pass" then
-    io.stderr:write("glasshouse: ", table.concat(gh.policy_report(verdict, 10), "\n"), "\n")
-    if verdict.verdict == "error" then return 125 end
-    if status == 0 then return 3 end
-  end
-  return status
+  return gh.policy_status(verdict(), status)
 end
 
 -- A script: gh.command is the logged argv, and gh.run replays the log with the script's hooks.

@@ -76,9 +76,10 @@ end
 if opts.enforce and not opts.policy then gh.usage_error("--enforce needs --policy FILE.lua") end
 
 -- A policy judges the events as they come (its rules functions) and the receipt at the end.
-local checker, verdict
+local judge, verdict = {}, function() end
 if opts.policy then
-  checker = opts.policy:checker({ cwd = gh.core.getcwd(), home = os.getenv("HOME") })
+  judge, verdict = gh.policy_hooks(opts.policy,
+    { cwd = gh.core.getcwd(), home = os.getenv("HOME") })
 end
 
 -- An event log that cannot be opened stops the run before the command starts: one line, 125.
@@ -96,14 +97,8 @@ local ok, receipt, werr = xpcall(gh.run, keep_traceback, cmd, {
   materials = opts.materials,
   sign = key,
   attestation = opts.attestation,
-  -- events reach Lua only for a policy with rules functions (the glob rules judge the receipt)
-  on_event = checker and opts.policy.spec.rules and #opts.policy.spec.rules > 0
-    and function(ev) checker:event(ev) end or nil,
-  extend = checker and function(r)
-    checker.live = true
-    verdict = checker:finish(r)
-    r.policy = gh.receipt.policy(verdict)
-  end,
+  on_event = judge.on_event,
+  extend = judge.extend,
 })
 if not ok and type(receipt) == "string" and receipt:match("^cannot write ") then
   io.stderr:write("glasshouse: ", receipt, "\n")
@@ -121,14 +116,9 @@ if werr then
   io.stderr:write("glasshouse: ", werr, "\n")
   return 125
 end
-local status = gh.exit_status(receipt)
-if verdict and not receipt.collector.complete then
-  io.stderr:write("glasshouse: policy ", verdict.name, ": the collector was not complete (",
+local v = verdict()
+if v and not receipt.collector.complete then
+  io.stderr:write("glasshouse: policy ", v.name, ": the collector was not complete (",
     tostring(receipt.collector.error), "): the verdict covers only what it saw\n")
 end
-if verdict and verdict.verdict ~= "pass" then
-  io.stderr:write("glasshouse: ", table.concat(gh.policy_report(verdict, 10), "\n"), "\n")
-  if verdict.verdict == "error" then return 125 end
-  if status == 0 then return 3 end
-end
-return status
+return gh.policy_status(v, gh.exit_status(receipt))

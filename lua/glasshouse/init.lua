@@ -193,6 +193,34 @@ function M.diff(a, b, opts)
   return require("glasshouse.diff").diff(a, b, opts)
 end
 
+--- policy_hooks(p, ctx) -> hooks, verdict: the on_event and extend hooks by which policy p
+--- judges a run or a replayed log (events reach Lua only when p has rules functions; its glob
+--- rules and finally judge the receipt), and verdict() -> its verdict once the receipt is built.
+function M.policy_hooks(p, ctx)
+  local checker, v = p:checker(ctx), nil
+  local hooks = {
+    on_event = p.spec.rules and #p.spec.rules > 0 and function(ev) checker:event(ev) end or nil,
+    extend = function(r)
+      checker.live = true
+      v = checker:finish(r)
+      r.policy = receipt.policy(v)
+    end,
+  }
+  return hooks, function() return v end
+end
+
+--- policy_status(verdict, status) -> the exit status a policy gives a run whose status is
+--- status: a verdict other than pass lists its violations on stderr; "error" is 125, "fail" 3
+--- unless the command's own status is not 0, which wins.
+function M.policy_status(v, status)
+  if v and v.verdict ~= "pass" then
+    io.stderr:write("glasshouse: ", table.concat(M.policy_report(v, 10), "\n"), "\n")
+    if v.verdict == "error" then return 125 end
+    if status == 0 then return 3 end
+  end
+  return status
+end
+
 --- policy_report(verdict [, max]) -> lines: "policy NAME: VERDICT, N violations" and the
 --- violations (up to max, then a count of the rest), for stderr or check's output.
 function M.policy_report(v, max)
