@@ -20,25 +20,25 @@ at() {
 	secs=${out#* }
 }
 
-# --- SIGTERM from another process at each moment: forwarded, never lost
-for ms in 0 10 30 60 100; do
-	rm -f r.json
-	at TERM "$ms" "$GH" run -o r.json -- sleep 5
-	expect_eq "SIGTERM at ${ms} ms: exit 143 at once (${secs}s)" "143 yes" \
-		"$rc $(awk -v s="$secs" 'BEGIN { print (s < 4) ? "yes" : "no" }')"
-	jq_eq "SIGTERM at ${ms} ms: receipt" r.json .outcome \
-		'{"exit_code":143,"signal":"SIGTERM","error":null,"received_signal":"SIGTERM"}'
-done
+# moments HOW NAME STATUS SIGNAL MS...: `run -- sleep 5` with HOW (a signal, or pty for a
+# terminal's Ctrl-C) at each moment; it must end at once with STATUS, the receipt saying SIGNAL.
+moments() {
+	local how=$1 name=$2 status=$3 sig=$4 ms
+	shift 4
+	for ms in "$@"; do
+		rm -f r.json
+		at "$how" "$ms" "$GH" run -o r.json -- sleep 5
+		expect_eq "$name at ${ms} ms: exit $status at once (${secs}s)" "$status yes" \
+			"$rc $(awk -v s="$secs" 'BEGIN { print (s < 4) ? "yes" : "no" }')"
+		jq_eq "$name at ${ms} ms: receipt" r.json .outcome \
+			"{\"exit_code\":$status,\"signal\":\"$sig\",\"error\":null,\"received_signal\":\"$sig\"}"
+	done
+}
 
+# --- SIGTERM from another process at each moment: forwarded, never lost
+moments TERM SIGTERM 143 SIGTERM 0 10 30 60 100
 # --- Ctrl-C on a real terminal at ten moments: the command stops with SIGINT either way
-for ms in 0 5 10 20 40 60 80 100 150 300; do
-	rm -f r.json
-	at pty "$ms" "$GH" run -o r.json -- sleep 5
-	expect_eq "Ctrl-C at ${ms} ms: exit 130 at once (${secs}s)" "130 yes" \
-		"$rc $(awk -v s="$secs" 'BEGIN { print (s < 4) ? "yes" : "no" }')"
-	jq_eq "Ctrl-C at ${ms} ms: receipt" r.json .outcome \
-		'{"exit_code":130,"signal":"SIGINT","error":null,"received_signal":"SIGINT"}'
-done
+moments pty Ctrl-C 130 SIGINT 0 5 10 20 40 60 80 100 150 300
 
 # --- scripts are interrupted like any program
 echo 'while true do end' >loop.lua
