@@ -114,8 +114,20 @@ def sockaddr(arg):
     return None
 
 
+def parents(path):
+    """child pid -> the pid that cloned it: strace -f may print a child's first calls before its
+    parent's clone returns, so a child's cwd cannot be taken from the clone line's place alone."""
+    parent = {}
+    with open(path, encoding="latin-1") as f:
+        for pid, rest in merged(f):
+            m = CALL.match(rest)
+            if m and m.group(1) in ("clone", "clone3", "fork", "vfork") and m.group(3).isdigit():
+                parent[int(m.group(3))] = pid
+    return parent
+
+
 def from_strace(path, start):
-    cwd = {}
+    cwd, parent = {}, parents(path)
     execs, opened, written, deleted, renamed, dsts = set(), set(), set(), set(), set(), set()
     with open(path, encoding="latin-1") as f:
         for pid, rest in merged(f):
@@ -124,9 +136,11 @@ def from_strace(path, start):
                 continue
             name, args, ret = m.group(1), split_args(m.group(2)), m.group(3)
             ok = ret != "?" and ret != "-1"
-            here = cwd.setdefault(pid, start)
+            if pid not in cwd:  # a child seen before its parent's clone returned
+                cwd[pid] = cwd.get(parent.get(pid), start)
+            here = cwd[pid]
             if name in ("clone", "clone3", "fork", "vfork") and ok:
-                cwd[int(ret)] = here
+                cwd.setdefault(int(ret), here)  # unless its own lines came first
             elif name == "chdir" and ok:
                 cwd[pid] = join(here, first_str(args[0]))
             elif name == "fchdir" and ok:
