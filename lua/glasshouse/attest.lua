@@ -17,66 +17,79 @@ M.RECEIPT_ANNOTATION = "dev.glasshouse.receipt"
 local arr, fields, null = json.array, json.fields, json.null
 
 -- What sha256_file's failure codes mean for a candidate: gone or not a regular file (a
--- directory, FIFO, device) is no product; anything else is listed with its error.
+-- directory, FIFO, device) is no product; anything else is listed with its error. A candidate
+-- only created, never written, that is a symbolic link is the link itself: no product either.
 local NOT_A_FILE = { ENOENT = true, ENOTDIR = true, EINVAL = true }
 
--- Hash each path (sorted) into {path, sha256, size} entries; failures other than "not a
--- regular file any more" stay listed, with sha256 and size null and error saying why.
-local function hash_all(set)
+-- Hash each path of set (path -> true to follow a link at its end; with skip_links, a link
+-- not followed is no entry) into {path, sha256, size}
+-- entries sorted by path, opened with user's rights (the command's: false for glasshouse's
+-- own), so a path the command controls gets nothing hashed that it could not read itself.
+-- Failures other than "not a regular file any more" stay listed, with sha256 and size null
+-- and error saying why. A followed link is listed under the path of the file it led to.
+local function hash_all(set, user, skip_links)
   local paths = {}
   for p in pairs(set) do paths[#paths + 1] = p end
   table.sort(paths)
-  local out = {}
+  local byp, opts = {}, { user = user or nil }
   for _, p in ipairs(paths) do
-    local hex, size, code = evidence.sha256_file(p)
+    opts.follow = set[p]
+    local hex, size, real = evidence.sha256_file(p, nil, opts)
     if hex then
-      out[#out + 1] = { path = p, sha256 = hex, size = size }
-    elseif not NOT_A_FILE[code] then
-      out[#out + 1] = { path = p, sha256 = null, size = null, error = size }
+      byp[real] = { path = real, sha256 = hex, size = size }
+    elseif not (NOT_A_FILE[real] or (skip_links and real == "ELOOP")) then
+      byp[p] = { path = p, sha256 = null, size = null, error = size }
     end
   end
+  local out = {}
+  for _, e in pairs(byp) do out[#out + 1] = e end
+  table.sort(out, function(a, b) return a.path < b.path end)
   return out
 end
 
---- products(fs) -> [{path, sha256, size}] sorted by path: the regular files the tree wrote or
---- created that exist now, under their names after its renames, hashed now.
-function M.products(fs)
+--- products(fs [, user]) -> [{path, sha256, size}] sorted by path: the regular files the tree
+--- wrote or created that exist now, under their names after its renames, hashed now with
+--- user's rights. A name written through a symbolic link gives the file the link leads to.
+function M.products(fs, user)
   local cand, dirs = {}, {}
   for _, d in ipairs(fs.directories or {}) do dirs[d] = true end
-  for _, list in ipairs({ fs.writes or {}, fs.created or {} }) do
-    for _, p in ipairs(list) do
-      if not dirs[p] then cand[p] = true end
-    end
+  for _, p in ipairs(fs.created or {}) do
+    if not dirs[p] then cand[p] = false end
+  end
+  for _, p in ipairs(fs.writes or {}) do
+    if not dirs[p] then cand[p] = true end
   end
   -- In order: a file renamed (or in a directory renamed) is a product under its new name.
   for _, rn in ipairs(fs.renames or {}) do
     local from, to, prefix = rn.from, rn.to, rn.from .. "/"
     local moved = {}
-    for p in pairs(cand) do
+    for p, follow in pairs(cand) do
       if p == from then
-        moved[#moved + 1] = { p, to }
+        moved[#moved + 1] = { p, to, follow }
       elseif p:sub(1, #prefix) == prefix then
-        moved[#moved + 1] = { p, to .. p:sub(#from + 1) }
+        moved[#moved + 1] = { p, to .. p:sub(#from + 1), follow }
       end
     end
     for _, m in ipairs(moved) do
       cand[m[1]] = nil
-      cand[m[2]] = true
+      cand[m[2]] = m[3]
     end
   end
-  return hash_all(cand)
+  return hash_all(cand, user, true)
 end
 
---- materials(fs) -> the same for every regular file the tree read.
-function M.materials(fs)
+--- materials(fs [, user]) -> the same for every regular file the tree read (a link at a
+--- name's end is not followed: the receipt names what was opened).
+function M.materials(fs, user)
   local set = {}
-  for _, p in ipairs(fs.reads or {}) do set[p] = true end
-  return hash_all(set)
+  for _, p in ipairs(fs.reads or {}) do set[p] = false end
+  return hash_all(set, user)
 end
 
 --[[
-exe_hashes(processes) -> how many files were hashed. The seam for process_tree[].exe_sha256:
-each process whose exec record carried the executed file's identity (p.exe_ident = {dev, ino,
+exe_hashes(processes [, user]) -> how many files were hashed (each with user's rights). The
+seam for process_tree[].exe_sha256: each process whose exec record carried the executed file's
+identity (p.exe_ident = {dev, ino,
 ctime_sec, ctime_nsec}, device as user space numbers it) gets exe_sha256, taken only from a file
 that still has that identity, or exe_hash_error saying why not (replaced, changed, deleted);
 each distinct identity is hashed once per run. A process without exe_ident (no exec record
@@ -84,8 +97,8 @@ seen) is left alone. A #! script (p.script) gets script_sha256 (or script_hash_e
 following no link, at the end of the run, since the kernel has already let go of the script's
 file when the exec is reported, so its identity cannot be checked as the interpreter's is.
 ]]
-function M.exe_hashes(procs)
-  local seen, hashed = {}, 0
+function M.exe_hashes(procs, user)
+  local seen, hashed, opts = {}, 0, { user = user or nil }
   for _, p in ipairs(procs or {}) do
     local id = p.exe_ident
     if id and p.exe then
@@ -93,7 +106,7 @@ function M.exe_hashes(procs)
       local path = p.exe_real or p.exe
       local k = string.format("%d:%d:%d.%d:%s", id.dev, id.ino, id.ctime_sec, id.ctime_nsec, path)
       if not seen[k] then
-        local hex, msg = evidence.sha256_file(path, id)
+        local hex, msg = evidence.sha256_file(path, id, opts)
         seen[k] = { hex = hex, err = not hex and msg or nil }
         hashed = hashed + 1
       end
@@ -102,7 +115,7 @@ function M.exe_hashes(procs)
     if p.script then
       local k = "script:" .. p.script
       if not seen[k] then
-        local hex, msg = evidence.sha256_file(p.script)
+        local hex, msg = evidence.sha256_file(p.script, nil, opts)
         seen[k] = { hex = hex, err = not hex and msg or nil }
         hashed = hashed + 1
       end

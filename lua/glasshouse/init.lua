@@ -450,9 +450,12 @@ function M.run(argv, hooks)
     st.running = M._running(observed)
     observed.syscall_counts = col:syscall_counts()
     -- Contents are hashed now, at the end: what the files hold after the command (not while).
-    observed.filesystem.products = attest.products(observed.filesystem)
-    attest.exe_hashes(observed.processes)
-    if hooks.materials then observed.filesystem.materials = attest.materials(observed.filesystem) end
+    -- With the command's rights (user), so the paths it controls yield nothing it could not read.
+    observed.filesystem.products = attest.products(observed.filesystem, user)
+    attest.exe_hashes(observed.processes, user)
+    if hooks.materials then
+      observed.filesystem.materials = attest.materials(observed.filesystem, user)
+    end
     cinfo = collector_info(col, nil, st, col:probes(), hooks.filter ~= nil)
     M.last = { events = col:events(), stats = st, aggregate = observed, started = started }
     if debug_on("GLASSHOUSE_DEBUG_COUNTS") then

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* glasshouse.evidence: file hashes, Ed25519 keys and signatures, base64, for the attestations. */
 #include <errno.h>
+#include <limits.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <openssl/evp.h>
@@ -17,13 +18,17 @@ struct lkey {
 	int private;
 };
 
-/* evidence.sha256_file(path [, {dev, ino, ctime_sec, ctime_nsec}]) -> hex, size
- * | nil, msg, code (ENOENT, ELOOP for a link, EINVAL for no regular file, ESTALE) */
+/* evidence.sha256_file(path [, {dev, ino, ctime_sec, ctime_nsec}] [, {user =, follow =}])
+ * -> hex, size, real | nil, msg, code (ENOENT, ELOOP for a link, EINVAL for no regular file,
+ * ESTALE, EACCES as user). user: core.user's table, opened with that user's rights; follow: a
+ * link as the last component is followed; real: the path of the file hashed. */
 static int l_evidence_sha256_file(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
-	struct gh_file_ident want, *w = NULL;
-	char hex[GH_SHA256_HEX_LEN + 1], msg[4352];
+	struct gh_file_ident want;
+	struct gh_user user;
+	char hex[GH_SHA256_HEX_LEN + 1], msg[4352], real[PATH_MAX];
+	struct gh_hash_opts o = { .real = real, .real_len = sizeof(real) };
 	uint64_t size;
 	int err;
 
@@ -38,16 +43,30 @@ static int l_evidence_sha256_file(lua_State *L)
 					       (int64_t)luaL_checkinteger(L, -2),
 					       (uint32_t)luaL_checkinteger(L, -1) };
 		lua_pop(L, 4);
-		w = &want;
+		o.want = &want;
 	}
-	err = gh_sha256_file(path, w, hex, &size, msg, sizeof(msg));
+	if (!lua_isnoneornil(L, 3)) {
+		luaL_checktype(L, 3, LUA_TTABLE);
+		if (lua_getfield(L, 3, "user") == LUA_TTABLE) {
+			gh_l_check_user(L, lua_gettop(L), "evidence.sha256_file", &user);
+			o.as = &user;
+		} else if (!lua_isnil(L, -1) && lua_toboolean(L, -1)) {
+			luaL_error(L,
+				   "evidence.sha256_file: user must be core.user's table or false");
+		}
+		lua_getfield(L, 3, "follow");
+		o.follow = lua_toboolean(L, -1);
+		lua_pop(L, 2);
+	}
+	err = gh_sha256_file(path, &o, hex, &size, msg, sizeof(msg));
 	if (err == -ENOMEM)
 		return gh_l_nomem(L, "evidence.sha256_file");
 	if (err)
 		return gh_l_fail_msg(L, msg, err);
 	lua_pushstring(L, hex);
 	lua_pushinteger(L, (lua_Integer)size);
-	return 2;
+	lua_pushstring(L, real);
+	return 3;
 }
 
 /* evidence.keygen(prefix [, {uid=, gid=}]) -> keyid | nil, msg, code: PREFIX.key and

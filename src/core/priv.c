@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -176,4 +177,42 @@ int gh_priv_may_trace(pid_t pid)
 	return all_ids(status, "\nUid:", getuid()) && all_ids(status, "\nGid:", getgid()) &&
 	       strstr(status, "\nCapPrm:\t0000000000000000\n") &&
 	       strstr(status, "\nCapEff:\t0000000000000000\n");
+}
+
+/*
+ * By raw syscalls: the kernel keeps credentials per thread, and glibc's setgroups() would set
+ * every thread's (its setxid broadcast). setfsuid/setfsgid return the previous value and never
+ * fail visibly, so each is checked by asking again with -1.
+ */
+static int set_fs(uid_t uid, gid_t gid, int ngroups, const gid_t *groups)
+{
+	if (syscall(SYS_setgroups, (size_t)ngroups, groups) < 0)
+		return -errno;
+	setfsgid(gid);
+	setfsuid(uid);
+	if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid)
+		return -EPERM;
+	return 0;
+}
+
+int gh_priv_fs_enter(const struct gh_user *u, struct gh_fscreds *saved)
+{
+	int err;
+
+	saved->ngroups = getgroups(GH_USER_MAX_GROUPS, saved->groups);
+	if (saved->ngroups < 0)
+		return -errno;
+	saved->fsuid = (uid_t)setfsuid((uid_t)-1);
+	saved->fsgid = (gid_t)setfsgid((gid_t)-1);
+	if ((err = set_fs(u->uid, u->gid, u->ngroups, u->groups)))
+		gh_priv_fs_leave(saved);
+	return err;
+}
+
+void gh_priv_fs_leave(const struct gh_fscreds *saved)
+{
+	/* Back to what was held: fsuid first, which brings the filesystem capabilities back. */
+	setfsuid(saved->fsuid);
+	setfsgid(saved->fsgid);
+	syscall(SYS_setgroups, (size_t)saved->ngroups, saved->groups);
 }

@@ -39,4 +39,21 @@ int gh_priv_drop_caps(void);
  * trace). 1, 0, or -errno when pid cannot be looked at. */
 int gh_priv_may_trace(pid_t pid);
 
+/* The calling thread's filesystem credentials, kept to be given back by gh_priv_fs_leave. */
+struct gh_fscreds {
+	uid_t fsuid;
+	gid_t fsgid;
+	int ngroups;
+	gid_t groups[GH_USER_MAX_GROUPS];
+};
+/*
+ * Open files as u from here on, in the calling thread only: its fsuid, fsgid and supplementary
+ * groups become u's (which also takes the filesystem capabilities out of its effective set), so
+ * root reads only what u could. The other threads keep theirs. 0 with saved filled, or -errno
+ * with nothing changed.
+ */
+int gh_priv_fs_enter(const struct gh_user *u, struct gh_fscreds *saved);
+/* Give the calling thread back the credentials gh_priv_fs_enter saved. */
+void gh_priv_fs_leave(const struct gh_fscreds *saved);
+
 #endif

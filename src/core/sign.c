@@ -324,20 +324,41 @@ static int hash_fd(int fd, char hex[GH_SHA256_HEX_LEN + 1], uint64_t *size)
 	return gh_sha256_final(&h, hex);
 }
 
-int gh_sha256_file(const char *path, const struct gh_file_ident *want,
-		   char hex[GH_SHA256_HEX_LEN + 1], uint64_t *size, char *errmsg, size_t errlen)
+/* Open path for hashing with o's rights and rules; the fd or -errno. */
+static int open_for_hash(const char *path, const struct gh_hash_opts *o)
 {
-	struct stat st;
-	int err, fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (o->follow ? 0 : O_NOFOLLOW);
+	struct gh_fscreds saved;
+	int fd, err;
 
+	if (o->as && (err = gh_priv_fs_enter(o->as, &saved)))
+		return err;
+	fd = open(path, flags);
+	err = fd < 0 ? -errno : fd;
+	if (o->as)
+		gh_priv_fs_leave(&saved);
+	return err;
+}
+
+int gh_sha256_file(const char *path, const struct gh_hash_opts *o, char hex[GH_SHA256_HEX_LEN + 1],
+		   uint64_t *size, char *errmsg, size_t errlen)
+{
+	static const struct gh_hash_opts defaults;
+	char link[64];
+	struct stat st;
+	ssize_t n;
+	int err, fd;
+
+	o = o ? o : &defaults;
+	fd = open_for_hash(path, o);
 	if (fd < 0)
-		return failf(errmsg, errlen, -errno, path,
-			     errno == ELOOP ? "a symbolic link (not followed)" : NULL);
+		return failf(errmsg, errlen, fd, path,
+			     fd == -ELOOP ? "a symbolic link (not followed)" : NULL);
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return failf(errmsg, errlen, -EINVAL, path, "not a regular file");
 	}
-	if (want && !ident_matches(&st, want)) {
+	if (o->want && !ident_matches(&st, o->want)) {
 		close(fd);
 		return failf(errmsg, errlen, -ESTALE, path,
 			     "replaced or changed since it was executed (its device, inode or "
@@ -347,6 +368,17 @@ int gh_sha256_file(const char *path, const struct gh_file_ident *want,
 		close(fd);
 		return failf(errmsg, errlen, -EINVAL, path,
 			     "a kernel pseudo-file (proc, sysfs, tracefs...), not a regular file");
+	}
+	if (o->real) {
+		/* The file opened, named by the kernel: where a followed link led. */
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, o->real, o->real_len - 1);
+		if (n < 0 || (size_t)n >= o->real_len - 1) {
+			err = n < 0 ? -errno : -ENAMETOOLONG;
+			close(fd);
+			return failf(errmsg, errlen, err, path, "cannot name the file it leads to");
+		}
+		o->real[n] = '\0';
 	}
 	/* Still O_NONBLOCK: a regular file ignores it, a file that would block (a pipe-like one
 	 * that fstat calls regular) fails with EAGAIN instead of hanging the run. */

@@ -5,9 +5,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
 #include <sys/types.h>
 
 #include "core/hash.h"
+#include "core/priv.h"
 
 #define GH_SIG_LEN 64 /* an Ed25519 signature */
 
@@ -45,14 +47,24 @@ struct gh_file_ident {
 	uint32_t ctime_nsec;
 };
 
+/* How gh_sha256_file opens what it hashes. */
+struct gh_hash_opts {
+	const struct gh_file_ident *want; /* hash only a file that still has this identity */
+	const struct gh_user *as;	  /* open it as this user (NULL: with our own rights) */
+	int follow;			  /* a symbolic link as the last component is followed */
+	char *real; /* when set: the opened file's own path (real_len bytes) */
+	size_t real_len;
+};
+
 /*
  * Stream path's contents through SHA-256 (flat memory whatever its size). Opened with
- * O_NOFOLLOW|O_NONBLOCK (a planted link or FIFO neither redirects nor hangs it) and hashed only
- * when fstat shows a regular file outside the kernel's pseudo-filesystems (else -EINVAL; a
- * link: -ELOOP; a read that would block: -EAGAIN); with want set, only when the
- * file still has that identity (else -ESTALE). size gets its length. 0 or -errno, errmsg filled.
+ * O_NONBLOCK and, unless o->follow, O_NOFOLLOW (-ELOOP for a link), as o->as when given (so a
+ * path the command controls gets nothing hashed that its user could not read); only what fstat
+ * shows to be a regular file, not on a kernel pseudo-filesystem, is read (else -EINVAL). With
+ * o->want, only a file that still has that identity (else -ESTALE). size gets its length.
+ * 0 or -errno, errmsg filled.
  */
-int gh_sha256_file(const char *path, const struct gh_file_ident *want,
-		   char hex[GH_SHA256_HEX_LEN + 1], uint64_t *size, char *errmsg, size_t errlen);
+int gh_sha256_file(const char *path, const struct gh_hash_opts *o, char hex[GH_SHA256_HEX_LEN + 1],
+		   uint64_t *size, char *errmsg, size_t errlen);
 
 #endif

@@ -70,6 +70,7 @@ mkdir w
 	printf "a longer first text" > rewritten; : > rewritten; printf short > rewritten
 	echo h > h1; ln h1 h2
 	ln -s target.txt link; echo s > link
+	ln -s /etc/shadow made-link
 	mkfifo fifo
 	mkdir d; echo y > d/f
 	printf m > /dev/null
@@ -86,14 +87,11 @@ if [ "$rc" -ne 0 ] || [ "$status" != ok ]; then
 	exit
 fi
 W=$T/w
-want=$(cd w && for f in d/f env.txt h1 h2 renamed.txt rewritten written.txt; do
+want=$(cd w && for f in d/f env.txt h1 h2 renamed.txt rewritten target.txt written.txt; do
 	printf '%s %s %s\n' "$W/$f" "$(sha256sum "$f" | cut -d' ' -f1)" "$(stat -c %s "$f")"; done)
-products() { jq -r '.filesystem.products[] | "\(.path) \(.sha256) \(.size)"' "$1" | grep -v /link; }
-expect_eq "products: written, renamed (final name), truncated and rewritten, hard-linked (both names), in a new directory; not the deleted file, the FIFO or /dev/null; hashes as sha256sum's" \
+products() { jq -r '.filesystem.products[] | "\(.path) \(.sha256) \(.size)"' "$1"; }
+expect_eq "products: written, renamed (final name), truncated and rewritten, hard-linked (both names), in a new directory, written through a symbolic link (the file it leads to; the link and the one only made are none); not the deleted file, the FIFO or /dev/null; hashes as sha256sum's" \
 	"$want" "$(products r.json)"
-jq_eq "products: a file written through a symbolic link is listed under the link, not followed" \
-	r.json '.filesystem.products[] | select(.path | endswith("/link"))' \
-	"{\"path\":\"$W/link\",\"sha256\":null,\"size\":null,\"error\":\"$W/link: a symbolic link (not followed)\"}"
 jq_eq "no materials without --materials" r.json '.filesystem | has("materials")' false
 python3 "$OLDPWD/tests/cli/validate.py" "$OLDPWD/docs/receipt.schema.json" r.json >/dev/null 2>&1
 expect_eq "the receipt with products validates against the schema" 0 $?
@@ -131,6 +129,28 @@ expect_eq "run --sign under sudo: a key owned by the invoking user (SUDO_UID) is
 	"0|yes|nobody|nobody nobody" \
 	"$?|$([ -e s.intoto.jsonl ] && echo yes || echo no)|$(cat s.out)|$(stat -c %U s.json s.intoto.jsonl | xargs)"
 
+# A hostile user swaps a directory of its own product for a link to /etc once the command has
+# written it (the command waits for that), before glasshouse hashes: root hashes nothing the user
+# could not read (products and materials are opened with the command's rights), so /etc/shadow's
+# digest is nowhere in the receipt, and the entry says why.
+H=$(mktemp -d /tmp/gh-hostile-XXXXXX) # $T is root's alone; this one is nobody's
+chown nobody "$H"
+SUDO_UID=$(id -u nobody) "$GH" run -o hostile.json --materials -- sh -c '
+	cd "$1" && mkdir a && echo mine > a/shadow && cat a/shadow >/dev/null && : > done
+	i=0; while [ ! -e swapped ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done' sh "$H" \
+	>/dev/null 2>err.txt &
+runner=$!
+for _ in $(seq 250); do [ -e "$H/done" ] && break; sleep 0.02; done
+setpriv --reuid nobody --regid nogroup --clear-groups sh -c \
+	'cd "$1" && mv a a.old && ln -s /etc a && : > swapped' sh "$H"
+wait "$runner"
+jq_eq "a directory swapped for a link to /etc by another user: the product is not hashed as root" \
+	hostile.json '[.filesystem.products[], .filesystem.materials[] | select(.path | endswith("/a/shadow"))]' \
+	"[{\"path\":\"$H/a/shadow\",\"sha256\":null,\"size\":null,\"error\":\"$H/a/shadow: Permission denied\"},{\"path\":\"$H/a/shadow\",\"sha256\":null,\"size\":null,\"error\":\"$H/a/shadow: Permission denied\"}]"
+expect_eq "a directory swapped for a link to /etc: /etc/shadow's digest is nowhere in the receipt" \
+	0 "$(grep -c "$(sha256sum /etc/shadow | cut -d' ' -f1)" hostile.json)"
+rm -rf "$H"
+
 # A 1 GiB product (sparse) is streamed: glasshouse's peak RSS stays within 16 MiB of a 1-byte one.
 mkdir big
 rss() { (cd big && /usr/bin/time -f %M "$GH" run -o r.json -- truncate -s "$1" p 2>&1 >/dev/null | tail -1); }
@@ -156,14 +176,14 @@ jq_eq "envelope: payloadType, one signature with the key id" "$A" \
 	"[\"application/vnd.in-toto+json\",1,\"$(cat k.pub | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)\"]"
 jq_eq "statement: type, predicateType" payload.json '[._type, .predicateType]' \
 	'["https://in-toto.io/Statement/v1","https://in-toto.io/attestation/runtime-trace/v0.1"]'
-wantsub=$(cd w && for f in d/f env.txt h1 h2 renamed.txt rewritten written.txt; do
+wantsub=$(cd w && for f in d/f env.txt h1 h2 renamed.txt rewritten target.txt written.txt; do
 	printf '%s %s\n' "$f" "$(sha256sum "$f" | cut -d' ' -f1)"; done
 	printf 'r.json %s true\n' "$(sha256sum ../r.json | cut -d' ' -f1)")
 expect_eq "subjects: products relative to the working directory, then the receipt, marked" "$wantsub" \
 	"$(jq -r '.subject[] | "\(.name) \(.digest.sha256)\(if .annotations then " \(.annotations["dev.glasshouse.receipt"])" else "" end)"' payload.json)"
 jq_eq "predicate: monitor, monitoredProcess, the tree, fileAccess digests, times, collector" payload.json \
 	'[(.predicate.monitor.type | startswith("https://glasshouse.dev/monitor/glasshouse@")), .predicate.monitoredProcess.hostID == "'"$(uname -n)"'", (.predicate.monitoredProcess.event | startswith("sh -c")), (.predicate.monitorLog.process | length > 5), (.predicate.monitorLog.fileAccess | length), (.predicate.metadata.buildStartedOn <= .predicate.metadata.buildFinishedOn), .predicate.glasshouse.collector.complete, .predicate.glasshouse.exit_code]' \
-	'[true,true,true,true,7,true,true,0]'
+	'[true,true,true,true,8,true,true,0]'
 "$GH" run -o r2.json --sign k.key --attestation nodir/a.jsonl -- true >/dev/null 2>err.txt
 expect_eq "run --sign: an attestation that cannot be written: exit 125, one line naming it" \
 	"125|glasshouse: cannot write nodir/a.jsonl: No such file or directory|yes" \
@@ -210,7 +230,7 @@ expect_eq "securesystemslib 0.26 (Debian) verifies the signature over the PAE" \
 # --- verify
 "$GH" verify "$A" --key k.pub --products w >out.txt 2>err.txt
 expect_eq "verify: exit 0 and a summary" \
-	"0|valid: $A|  command: sh -c|  exit status: 0|  products: 7 (all match under w)|  collector complete: yes|" \
+	"0|valid: $A|  command: sh -c|  exit status: 0|  products: 8 (all match under w)|  collector complete: yes|" \
 	"$?|$(sed -n 1p out.txt)|$(sed -n 2p out.txt | cut -c1-16)|$(sed -n 3p out.txt)|$(sed -n 4p out.txt)|$(sed -n 6p out.txt)|$(cat err.txt)"
 "$GH" keygen other >/dev/null 2>&1
 "$GH" verify "$A" --key other.pub >/dev/null 2>err.txt
@@ -257,7 +277,7 @@ rm w/written.txt
 rc=$?
 h=$(sha256sum w/h1 | cut -d' ' -f1) old=$(jq -r '.subject[] | select(.name == "h1") | .digest.sha256' payload.json)
 expect_eq "verify --products: changed products (h1 and its hard link h2) and a missing one listed, exit 1" \
-	"1|glasshouse: verify: changed: w/h1 (SHA-256 $h, attested $old)|glasshouse: verify: changed: w/h2 (SHA-256 $h, attested $old)|glasshouse: verify: missing: w/written.txt|glasshouse: verify: NOT VALID: 3 of 7 products missing or changed under w" \
+	"1|glasshouse: verify: changed: w/h1 (SHA-256 $h, attested $old)|glasshouse: verify: changed: w/h2 (SHA-256 $h, attested $old)|glasshouse: verify: missing: w/written.txt|glasshouse: verify: NOT VALID: 3 of 8 products missing or changed under w" \
 	"$rc|$(sed -n 1p err.txt)|$(sed -n 2p err.txt)|$(sed -n 3p err.txt)|$(sed -n 4p err.txt)"
 bad "an unreadable attestation" nosuch.jsonl 2 "glasshouse: verify: nosuch.jsonl: No such file or directory"
 bad "a public key that is not one" "$A" 2 "glasshouse: verify: k.key: not a PEM public key (SubjectPublicKeyInfo)" --key k.key

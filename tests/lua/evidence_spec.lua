@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- glasshouse.evidence and glasshouse.attest: file hashes (with an identity), keys, signatures,
 -- base64, the PAE, products from a filesystem record, and the exe-hash seam.
+local core = require "glasshouse.core"
 local evidence = require "glasshouse.evidence"
 local attest = require "glasshouse.attest"
 local json = require "glasshouse.json"
@@ -67,6 +68,23 @@ describe("evidence", function()
     assert.are.equal("ESTALE", code)
     assert.are.equal(d .. "/f: replaced or changed since it was executed (its device, inode or "
       .. "change time differ)", msg)
+  end)
+
+  it("sha256_file__as_user_and_follow__the_users_rights_and_the_file_led_to", function()
+    write(d .. "/f", "abc")
+    os.execute("chmod 755 " .. d .. "; chmod 600 " .. d .. "/f; ln -s f " .. d .. "/l")
+    local nobody = assert(core.user("nobody"))
+    local _, msg, code = evidence.sha256_file(d .. "/f", nil, { user = nobody })
+    assert.are.same({ d .. "/f: Permission denied", "EACCES" }, { msg, code })
+    -- the thread's own rights are back: root reads it, and follows the link when asked
+    local hex, size, real = evidence.sha256_file(d .. "/l", nil, { follow = true })
+    assert.are.same({ "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", 3,
+      d .. "/f" }, { hex, size, real })
+    _, msg, code = evidence.sha256_file(d .. "/l", nil, { user = nobody, follow = true })
+    assert.are.same({ d .. "/l: Permission denied", "EACCES" }, { msg, code })
+    os.execute("chmod 644 " .. d .. "/f")
+    assert.are.equal(d .. "/f", select(3, evidence.sha256_file(d .. "/l", nil,
+      { user = nobody, follow = true })))
   end)
 
   it("base64__both_alphabets_padding_optional", function()
