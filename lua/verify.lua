@@ -66,7 +66,7 @@ if not good then invalid(file .. ": no signature verifies with the key " .. opts
 local st, serr = attest.decode(env, file)
 if not st then invalid(serr) end
 local rsub, products = attest.receipt_subject(st)
-if not rsub then invalid(file .. ": " .. products) end
+if not rsub then invalid(file .. ": " .. products) end -- (then products is why)
 local rpath = opts.receipt or ((file:match("^(.*/)") or "") .. rsub.name)
 local rhex, rerr, rcode = gh.sha256_file(rpath)
 if not rhex then
