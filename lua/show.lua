@@ -8,7 +8,9 @@ local show = require "glasshouse.show"
 local opts, files = args.parse("show", arg, {
   color = function(o, v, flag, row) o.color = args.one_of(row.values, v, flag) end,
 }, { interleaved = true })
-if #files ~= 1 then gh.usage_error(string.format("show takes one receipt or attestation; got %d", #files)) end
+if #files ~= 1 then
+  gh.usage_error(string.format("show takes one receipt or attestation; got %d", #files))
+end
 local r, from = gh.read_receipt(files[1])
 if not r then
   io.stderr:write("glasshouse: show: ", from, "\n")
