@@ -62,29 +62,11 @@ for _, s in ipairs(env.signatures) do
   if sig and gh.verify(pub, pae, sig) then good = true end
 end
 if not good then invalid(file .. ": no signature verifies with the key " .. opts.key) end
--- 2. The type, then 3. the Statement.
-if env.payloadType ~= attest.PAYLOAD_TYPE then
-  invalid(file .. ": payloadType is '" .. env.payloadType .. "', not " .. attest.PAYLOAD_TYPE)
-end
-local sok, st = pcall(json.decode, payload)
-if not sok or type(st) ~= "table" or st._type ~= attest.STATEMENT_TYPE
-    or st.predicateType ~= attest.PREDICATE_TYPE or type(st.subject) ~= "table" then
-  invalid(file .. ": the payload is not an in-toto Statement v1 with a runtime-trace predicate")
-end
-
--- The receipt: the subject marked with the annotation.
-local rsub, products = nil, {}
-for _, s in ipairs(st.subject) do
-  if type(s) ~= "table" or type(s.name) ~= "string" or type(s.digest) ~= "table" then
-    invalid(file .. ": a subject without name and digest")
-  end
-  if type(s.annotations) == "table" and s.annotations[attest.RECEIPT_ANNOTATION] == true then
-    rsub = s
-  else
-    products[#products + 1] = s
-  end
-end
-if not rsub then invalid(file .. ": no subject is marked as the receipt") end
+-- 2. The type, then 3. the Statement; the receipt is the subject marked with the annotation.
+local st, serr = attest.decode(env, file)
+if not st then invalid(serr) end
+local rsub, products = attest.receipt_subject(st)
+if not rsub then invalid(file .. ": " .. products) end -- (then products is why)
 local rpath = opts.receipt or ((file:match("^(.*/)") or "") .. rsub.name)
 local rhex, rerr, rcode = gh.sha256_file(rpath)
 if not rhex then

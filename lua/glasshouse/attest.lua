@@ -224,6 +224,48 @@ function M.statement(r, info)
   }
 end
 
+--[[
+decode(env, where) -> statement | nil, msg: the in-toto Statement inside a decoded DSSE envelope
+(env, read from the file where), after its payloadType and the Statement's types are checked.
+Its signature is not: that is verify's first step, and the only one that makes the rest true.
+]]
+function M.decode(env, where)
+  if type(env) ~= "table" or type(env.payload) ~= "string" or type(env.payloadType) ~= "string" then
+    return nil, where .. ": not a DSSE envelope (JSON with payload, payloadType, signatures)"
+  end
+  if env.payloadType ~= M.PAYLOAD_TYPE then
+    return nil, string.format("%s: payloadType is '%s', not %s", where, env.payloadType,
+      M.PAYLOAD_TYPE)
+  end
+  local payload = evidence.unbase64(env.payload)
+  if not payload then return nil, where .. ": the payload is not base64" end
+  local ok, st = pcall(json.decode, payload)
+  if not ok or type(st) ~= "table" or st._type ~= M.STATEMENT_TYPE
+      or st.predicateType ~= M.PREDICATE_TYPE or type(st.subject) ~= "table" then
+    return nil, where .. ": the payload is not an in-toto Statement v1 with a runtime-trace "
+      .. "predicate"
+  end
+  return st
+end
+
+--- receipt_subject(statement) -> the subject marked as the receipt, {the other subjects} |
+--- nil, why
+function M.receipt_subject(st)
+  local rsub, products = nil, {}
+  for _, s in ipairs(st.subject) do
+    if type(s) ~= "table" or type(s.name) ~= "string" or type(s.digest) ~= "table" then
+      return nil, "a subject without name and digest"
+    end
+    if type(s.annotations) == "table" and s.annotations[M.RECEIPT_ANNOTATION] == true then
+      rsub = s
+    else
+      products[#products + 1] = s
+    end
+  end
+  if not rsub then return nil, "no subject is marked as the receipt" end
+  return rsub, products
+end
+
 --- envelope(payload, keyid, sig) -> the DSSE envelope (a table) of payload with the raw
 --- signature sig over pae(PAYLOAD_TYPE, payload).
 function M.envelope(payload, keyid, sig)

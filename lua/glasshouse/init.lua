@@ -9,6 +9,8 @@ local receipt = require "glasshouse.receipt"
 local evidence = require "glasshouse.evidence"
 local attest = require "glasshouse.attest"
 
+local list = json.list
+
 local M = {
   version = core.version,
   core = core,
@@ -166,26 +168,80 @@ function M.write(r, path, user)
   return core.write_file(path, json.encode(r) .. "\n", M.owner(user))
 end
 
---- read_receipt(path) -> receipt | nil, msg: a receipt file read and checked to be one
---- (attestations are not read yet).
-function M.read_receipt(path)
+-- The bytes of the file at path | nil, "cannot read PATH: why".
+local function read_file(path)
   local f, err = io.open(path, "rb")
   if not f then return nil, "cannot read " .. err end
   local text = f:read("a")
   f:close()
   if not text then return nil, "cannot read " .. path end
-  local ok, r = pcall(json.decode, text)
-  if not ok then return nil, path .. ": not JSON: " .. tostring(r):gsub("^json%.decode: ", "") end
-  if type(r) == "table" and r.payloadType then
-    return nil, path .. ": an attestation; reading attestations is not implemented yet, give "
-      .. "the receipt it names"
-  end
-  if type(r) ~= "table" or type(r.receipt_version) ~= "string" or type(r.process_tree) ~= "table"
-    or type(r.filesystem) ~= "table" then
-    return nil, path .. ": not a glasshouse receipt (no receipt_version, process_tree or "
+  return text
+end
+
+-- t if it is a receipt, else nil and why, naming where it came from.
+local function checked_receipt(t, where)
+  if type(t) ~= "table" or type(t.receipt_version) ~= "string" or type(t.process_tree) ~= "table"
+    or type(t.filesystem) ~= "table" then
+    return nil, where .. ": not a glasshouse receipt (no receipt_version, process_tree or "
       .. "filesystem)"
   end
-  return r
+  return t
+end
+
+local function decode_json(text, where)
+  local ok, t = pcall(json.decode, text)
+  if not ok then return nil, where .. ": not JSON: " .. tostring(t):gsub("^json%.decode: ", "") end
+  return t
+end
+
+-- The receipt of the attestation env (decoded from path): embedded in its predicate, or the
+-- file its receipt subject names beside it, whose bytes must have the digest it records.
+local function attested_receipt(path, env)
+  local st, err = attest.decode(env, path)
+  if not st then return nil, err end
+  local g = type(st.predicate) == "table" and st.predicate.glasshouse
+  if type(g) == "table" and g.receipt ~= nil then
+    local r, rerr = checked_receipt(g.receipt, path .. ": predicate.glasshouse.receipt")
+    return r, rerr or { attestation = path, embedded = true }
+  end
+  local subject, why = attest.receipt_subject(st)
+  if not subject then return nil, path .. ": " .. why end
+  local rpath = (path:match("^(.*/)") or "") .. subject.name
+  local text, terr = read_file(rpath)
+  if not text then return nil, path .. ": its receipt: " .. terr end
+  local hex = core.sha256(text)
+  if hex ~= subject.digest.sha256 then
+    return nil, string.format("%s: the receipt's SHA-256 is %s, but %s records %s", rpath, hex,
+      path, tostring(subject.digest.sha256))
+  end
+  local t, jerr = decode_json(text, rpath)
+  if t == nil then return nil, jerr end
+  local r, rerr = checked_receipt(t, rpath)
+  return r, rerr or { attestation = path, receipt = rpath, sha256 = hex }
+end
+
+local function read_any(path)
+  local text, err = read_file(path)
+  if not text then return nil, err end
+  local t, jerr = decode_json(text, path)
+  if t == nil then return nil, jerr end
+  if type(t) == "table" and t.payloadType ~= nil then return attested_receipt(path, t) end
+  return checked_receipt(t, path)
+end
+
+--[[
+read_receipt(path) -> receipt, from | nil, msg: a receipt file read and checked to be one, or
+the receipt an attestation (a DSSE envelope from run --sign) stands for: the one its predicate
+embeds as glasshouse.receipt, else the file its receipt subject names beside it, whose SHA-256
+must be the one the statement records. The signature is not checked (glasshouse verify does).
+from: nil for a receipt; for an attestation {attestation = path, receipt = the file's path,
+sha256 = its digest} or {attestation = path, embedded = true}.
+]]
+function M.read_receipt(path)
+  local r, from = read_any(path)
+  if r then return r, from end
+  -- one line, whatever the names in an attestation hold
+  return nil, (from:gsub("%c", function(c) return string.format("\\x%02x", c:byte()) end))
 end
 
 --- diff(a, b [, opts]) -> what changed between two receipts (glasshouse/diff.lua).
@@ -193,20 +249,51 @@ function M.diff(a, b, opts)
   return require("glasshouse.diff").diff(a, b, opts)
 end
 
---- policy_hooks(p, ctx) -> hooks, verdict: the on_event and extend hooks by which policy p
---- judges a run or a replayed log (events reach Lua only when p has rules functions; its glob
---- rules and finally judge the receipt), and verdict() -> its verdict once the receipt is built.
+--- policy_hooks(p, ctx) -> hooks, verdict, finish: the on_event and extend hooks by which policy
+--- p judges a run or a replayed log (events reach Lua only when p has rules functions; its glob
+--- rules and finally judge the receipt), verdict() -> its verdict once the receipt is built,
+--- and finish(r) -> the verdict on receipt r (what extend does, without changing r).
 function M.policy_hooks(p, ctx)
   local checker, v = p:checker(ctx), nil
+  local function finish(r)
+    checker.live = true
+    v = checker:finish(r)
+    return v
+  end
   local hooks = {
     on_event = p.spec.rules and #p.spec.rules > 0 and function(ev) checker:event(ev) end or nil,
-    extend = function(r)
-      checker.live = true
-      v = checker:finish(r)
-      r.policy = receipt.policy(v)
-    end,
+    extend = function(r) r.policy = receipt.policy(finish(r)) end,
   }
-  return hooks, function() return v end
+  return hooks, function() return v end, finish
+end
+
+-- Whether receipt r is that of the run replayed as rr (from log): the same execution_id (the
+-- start time, root pid and argv); a cut log has no start time, so the root pid and argv then.
+local function same_run(r, rr, damaged)
+  if not damaged then return r.execution_id == rr.execution_id end
+  local a, b = list(r.process_tree)[1] or {}, list(rr.process_tree)[1] or {}
+  return a.pid == b.pid and json.encode(a.argv or json.null) == json.encode(b.argv or json.null)
+end
+
+--[[
+policy_log(p, log [, r [, where] ]) -> verdict, receipt, damage | nil, msg: policy p's verdict on
+the run whose event log (run --events) is log, as run --policy gave it: its rules functions see
+the logged events (policy_hooks), and its glob rules and finally judge r, that run's receipt
+(where names it in messages), or without r the receipt replayed from the log. damage: what a
+cut or damaged log lacks (the verdict covers what it holds), or nil. An r of another run is an
+error.
+]]
+function M.policy_log(p, log, r, where)
+  local replay = require "glasshouse.replay"
+  local h, herr = replay.header(log)
+  if not h then return nil, herr end
+  local hooks, _, finish = M.policy_hooks(p, { cwd = h.cwd, home = os.getenv("HOME") })
+  local rr, _, _, damage = replay.run(log, { output = false, on_event = hooks.on_event })
+  if r and not same_run(r, rr, damage) then
+    return nil, string.format("%s is the event log of another run (execution_id %s; %s has %s)",
+      log, tostring(rr.execution_id), where or "the receipt", tostring(r.execution_id))
+  end
+  return finish(r or rr), r or rr, damage
 end
 
 --- policy_status(verdict, status) -> the exit status a policy gives a run whose status is

@@ -70,7 +70,8 @@ local function plural(n, one, many)
   return string.format("%d %s", n, n == 1 and one or (many or one .. "s"))
 end
 
---- header(receipt [, {color = bool}]) -> the first lines: command, result, collector.
+--- header(receipt [, {color = bool, from = read_receipt's second value}]) -> the first lines:
+--- command, result, collector, policy, and the attestation the receipt was read through.
 function M.header(r, opts)
   local paint = painter(opts and opts.color)
   local root = list(r.process_tree)[1] or {}
@@ -101,6 +102,12 @@ function M.header(r, opts)
     lines[#lines + 1] = paint(pol.verdict == "pass" and "good" or "bad", cut(string.format(
       "policy   %s: %s, %s", M.printable(tostring(pol.name)), tostring(pol.verdict),
       plural(n, "violation")), WIDTH))
+  end
+  local from = opts and opts.from
+  if from then
+    lines[#lines + 1] = cut(string.format("attested %s -> %s; signature not verified",
+      M.printable(from.attestation), from.embedded and "the receipt it embeds" or
+      (M.printable(from.receipt) .. ", digest matches")), WIDTH)
   end
   return lines
 end
@@ -297,8 +304,8 @@ local function products(r, out, limit, paint)
   listing(out, "products", lines, limit, paint)
 end
 
---- render(receipt [, {color = bool, limit = n}]) -> text of at most 80 columns; each list is
---- cut after limit entries (default 12) with a count of the rest.
+--- render(receipt [, {color = bool, limit = n, from = ...}]) -> text of at most 80 columns;
+--- each list is cut after limit entries (default 12) with a count of the rest (from: header's).
 function M.render(r, opts)
   opts = opts or {}
   local limit = opts.limit or 12

@@ -81,6 +81,8 @@ static const struct gh_cli_option show_options[] = {
 
 static const struct gh_cli_option check_options[] = {
 	{ 0, "policy", "FILE.lua", NULL, "the policy to judge the receipts by (required)" },
+	{ 0, "events", "LOG", NULL,
+	  "the run's event log (run --events): its rules functions see the events" },
 	{ 0 },
 };
 
@@ -110,13 +112,14 @@ const struct gh_cli_command gh_cli_commands[] = {
 	{
 		.name = "diff",
 		.usage = "[OPTIONS] OLD NEW",
-		.summary = "what changed between two receipts; exit 0 same, 1 different, 2 trouble",
+		.summary = "what changed between two receipts (or attestations); exit 0 same, 1 "
+			   "different, 2 trouble",
 		.options = diff_options,
 		.script = "diff",
 	},
 	{
 		.name = "show",
-		.usage = "[OPTIONS] RECEIPT",
+		.usage = "[OPTIONS] RECEIPT|ATTESTATION",
 		.summary = "the receipt for people: process tree, files by directory, network, 80 "
 			   "columns",
 		.options = show_options,
@@ -124,8 +127,10 @@ const struct gh_cli_command gh_cli_commands[] = {
 	},
 	{
 		.name = "check",
-		.usage = "--policy FILE.lua RECEIPT...",
-		.summary = "judge saved receipts by a policy; exit 0 pass, 3 fail, 2 trouble",
+		.usage = "--policy FILE.lua [--events LOG] RECEIPT...",
+		.summary =
+			"judge saved receipts (or attestations) by a policy; exit 0 pass, 3 fail, "
+			"2 trouble",
 		.options = check_options,
 		.script = "check",
 	},

@@ -103,10 +103,15 @@ rm -f receipt.json
 # With job control, so the background job does not start with SIGINT ignored (glasshouse, like
 # any program, keeps an ignored signal ignored, and so does its command).
 set -m
-"$GH" run -- sh -c 'trap "exit 3" INT; sleep 5 & wait' >/dev/null 2>&1 &
+rm -f trapped
+"$GH" run -- sh -c 'trap "exit 3" INT; : >trapped; sleep 5 & wait' >/dev/null 2>&1 &
 ghpid=$!
 set +m
-sleep 0.5
+# Not before the trap is set (a slow start, under ASan, let SIGINT find sh without it: 130).
+for _ in $(seq 500); do
+	[ -e trapped ] && break
+	sleep 0.01
+done
 kill -INT $ghpid
 wait $ghpid
 rc=$?

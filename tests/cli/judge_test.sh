@@ -11,10 +11,12 @@ cd "$T"
 
 # work DIR RECEIPT [EXTRA]: the same shell script in DIR (made fresh), with its receipt at
 # RECEIPT; EXTRA is evaluated at its end (from the environment, so the argv stays the same).
+# With SIGN=KEY set, the run is signed too (RECEIPT's attestation beside it).
 WORK='echo hi >out.txt; cat out.txt; t=$(mktemp); echo x >"$t"; rm "$t"; eval "$EXTRA"'
 work() {
 	rm -rf "$1" && mkdir -p "$1"
-	(cd "$1" && EXTRA=${3-} "$GH" run -o "$T/$2" -- sh -c "$WORK" >/dev/null 2>&1 </dev/null)
+	(cd "$1" && EXTRA=${3-} "$GH" run -o "$T/$2" ${SIGN:+--sign "$SIGN"} -- sh -c "$WORK" \
+		>/dev/null 2>&1 </dev/null)
 }
 # gh_diff ARGS...: sets rc, out (stdout) and err (stderr).
 gh_diff() {
@@ -162,6 +164,75 @@ rc=$?
 expect_eq "run --summary: the command's status, then show's header lines on stderr" \
 	"3|out|$(cat head.txt)" "$rc|$(cat out.txt)|$(cat err.txt)"
 
+# --- attestations: diff, show and check read the receipt an attestation names
+"$GH" keygen k >/dev/null 2>&1
+SIGN=$T/k.key work sa sa.json
+SIGN=$T/k.key work sc sc.json 'echo >extra.txt; exit 4'
+gh_diff sa.json sc.json
+want="$rc|$(tail -n +3 out.txt)"
+gh_diff sa.intoto.jsonl sc.intoto.jsonl
+expect_eq "diff of two attestations: the diff of their receipts (exit 1, the same sections)" \
+	"$want|--- sa.intoto.jsonl|+++ sc.intoto.jsonl|" "$rc|$(tail -n +3 out.txt)|$(head -2 out.txt | paste -sd'|')|$err"
+gh_diff --json sa.json sc.json
+want=$(cat out.txt)
+gh_diff --json sa.intoto.jsonl sc.json
+expect_eq "diff --json: an attestation against a receipt, the same data" "1|$want" "$rc|$(cat out.txt)"
+gh_diff sa.intoto.jsonl sa.json
+expect_eq "diff of an attestation and its own receipt: exit 0" "0||" "$rc|$out|$err"
+"$GH" show sa.json >want.txt
+"$GH" show sa.intoto.jsonl >out.txt 2>err.txt
+rc=$?
+expect_eq "show of an attestation: the receipt's view, and a line saying what was read and that the signature was not verified" \
+	"0||$(head -3 want.txt | paste -sd'|')|attested sa.intoto.jsonl -> sa.json, digest matches; signature not verified|$(tail -n +4 want.txt | paste -sd'|')" \
+	"$rc|$(cat err.txt)|$(paste -sd'|' out.txt)"
+mkdir -p tam && cp sa.intoto.jsonl sa.json tam/ && echo ' ' >>tam/sa.json
+gh_diff tam/sa.intoto.jsonl sa.json
+expect_eq "a tampered receipt beside its attestation: exit 2, one line naming both digests" \
+	"2||glasshouse: diff: tam/sa.json: the receipt's SHA-256 is $(sha256sum tam/sa.json | cut -d' ' -f1), but tam/sa.intoto.jsonl records $(sha256sum sa.json | cut -d' ' -f1)" \
+	"$rc|$out|$err"
+"$GH" show tam/sa.intoto.jsonl >out.txt 2>err.txt
+expect_eq "show: the same, exit 2" "2||glasshouse: show: tam/sa.json: the receipt's SHA-256 is" \
+	"$?|$(cat out.txt)|$(cut -d' ' -f1-7 err.txt)"
+rm tam/sa.json
+gh_diff sa.json tam/sa.intoto.jsonl
+expect_eq "an attestation whose receipt is missing: exit 2, one line" \
+	"2||glasshouse: diff: tam/sa.intoto.jsonl: its receipt: cannot read tam/sa.json: No such file or directory" \
+	"$rc|$out|$err"
+jq -c '.payloadType = "application/vnd.example+json"' sa.intoto.jsonl >type.jsonl
+gh_diff type.jsonl sa.json
+expect_eq "a DSSE envelope whose payloadType is not in-toto: exit 2, one line" \
+	"2||glasshouse: diff: type.jsonl: payloadType is 'application/vnd.example+json', not application/vnd.in-toto+json" \
+	"$rc|$out|$err"
+jq -c '.payload = "e30="' sa.intoto.jsonl >stmt.jsonl
+gh_diff sa.json stmt.jsonl
+expect_eq "an in-toto envelope whose payload is no Statement: exit 2" \
+	"2|glasshouse: diff: stmt.jsonl: the payload is not an in-toto Statement v1 with a runtime-trace predicate" \
+	"$rc|$err"
+# payload FILTER [JQ-OPTIONS...]: sa.intoto.jsonl with its Statement changed by the jq FILTER
+# (so no longer signed: reading an attestation does not check its signature)
+payload() {
+	local filter=$1
+	shift
+	jq -c --arg p "$(jq -r .payload sa.intoto.jsonl | base64 -d | jq -c "$@" "$filter" | base64 -w0)" \
+		'.payload = $p' sa.intoto.jsonl
+}
+payload '.subject |= map(del(.annotations))' >nosub.jsonl
+gh_diff nosub.jsonl sa.json
+expect_eq "a Statement without a receipt subject: exit 2" \
+	"2|glasshouse: diff: nosub.jsonl: no subject is marked as the receipt" "$rc|$err"
+payload '.subject[-1].name = "../sa\njson"' >nl.jsonl
+gh_diff nl.jsonl sa.json
+expect_eq "a receipt name with a newline: still one line" \
+	"2|glasshouse: diff: nl.jsonl: its receipt: cannot read ../sa\\x0ajson: No such file or directory" \
+	"$rc|$err"
+payload '.predicate.glasshouse.receipt = $r[0] | .subject = []' --slurpfile r sc.json >embed.jsonl
+gh_diff sc.json embed.jsonl
+expect_eq "an attestation whose predicate embeds the receipt (glasshouse.receipt): read from there" \
+	"0||" "$rc|$out|$err"
+"$GH" show embed.jsonl | grep '^attested' >out.txt
+expect_eq "show: an embedded receipt says so" \
+	"attested embed.jsonl -> the receipt it embeds; signature not verified" "$(cat out.txt)"
+
 # --- policies
 mkdir -p pol && cd pol
 cat >build.lua <<'P'
@@ -264,7 +335,7 @@ expect_eq "show: a policy's verdict in the header, its violations apart" \
 	"$(grep '^policy   ' out.txt)|$(grep -A2 '^policy violations' out.txt | paste -sd'|')"
 "$GH" check --policy build.lua pass.json >out.txt 2>&1
 expect_eq "check: a pass exits 0, and says the rules functions were skipped" \
-	"0|pass.json: policy ci-build: pass, 0 violations|pass.json: rules functions skipped: a receipt holds no events" \
+	"0|pass.json: policy ci-build: pass, 0 violations|pass.json: rules functions skipped: a receipt holds no events (check --events LOG)" \
 	"$?|$(paste -sd'|' out.txt)"
 "$GH" check --policy build.lua pass.json fail.json >out.txt 2>&1
 expect_eq "check: a failing receipt exits 3 and prints each violation on a line" \
@@ -289,6 +360,52 @@ fi
 "$GH" check --policy fin.lua pass.json >out.txt 2>err.txt
 expect_eq "check: a raising finally exits 125" "125|pass.json: policy fin.lua: error, 0 violations" \
 	"$?|$(head -1 out.txt)"
+
+# check on attestations, and with the run's event log.
+# gh_check ARGS...: glasshouse check; sets rc, out (its lines joined by |) and err.
+gh_check() {
+	"$GH" check "$@" >out.txt 2>err.txt
+	rc=$?
+	out=$(paste -sd'|' out.txt)
+	err=$(cat err.txt)
+}
+# live NAME: the live run's verdict and violations (live.txt) as check prints them for NAME.
+live() { sed "1s|^|$1: |" live.txt | paste -sd'|'; }
+pol_run --policy build.lua --sign "$T/k.key" --events ev.jsonl -- sh -c 'cat /etc/shadow >/dev/null; od /dev/null'
+sed 's/^glasshouse: //' err.txt >live.txt
+expect_eq "run --policy --events: a rules function flags an exec, exit 3" "3|fail|2" \
+	"$rc|$(jq -r .policy.verdict r.json)|$(grep -c '^  ' live.txt)"
+gh_check --policy build.lua r.intoto.jsonl
+expect_eq "check on an attestation: the verdict on the receipt it names (no events: the glob rules only)" \
+	"3||r.intoto.jsonl: policy ci-build: fail, 1 violation|  read.deny: read /etc/shadow matches deny '/etc/shadow'|r.intoto.jsonl: rules functions skipped: a receipt holds no events (check --events LOG)" \
+	"$rc|$err|$out"
+gh_check --policy build.lua --events ev.jsonl r.json
+expect_eq "check --events LOG RECEIPT: the live run's violations, exit 3" \
+	"3||$(live r.json)|r.json: rules functions saw the events of ev.jsonl" "$rc|$err|$out"
+gh_check --policy build.lua r.intoto.jsonl --events ev.jsonl
+expect_eq "check --events LOG ATTESTATION: the same" \
+	"3||$(live r.intoto.jsonl)|r.intoto.jsonl: rules functions saw the events of ev.jsonl" \
+	"$rc|$err|$out"
+gh_check --policy build.lua --events ev.jsonl
+expect_eq "check --events LOG alone: the receipt replayed from the log, the same violations" \
+	"3||$(live ev.jsonl)|ev.jsonl: rules functions saw its events, the receipt is replayed from it" \
+	"$rc|$err|$out"
+gh_check --policy build.lua --events ev.jsonl pass.json
+expect_eq "check --events with the receipt of another run: exit 2, one line naming both" \
+	"2||glasshouse: check: ev.jsonl is the event log of another run (execution_id $(jq -r .execution_id r.json); pass.json has $(jq -r .execution_id pass.json))" \
+	"$rc|$out|$err"
+gh_check --policy build.lua --events ev.jsonl r.json pass.json
+expect_eq "check --events with two receipts: a usage error" \
+	"2|glasshouse: check --events takes the receipt of the logged run, or none; got 2" \
+	"$rc|$(head -1 err.txt)"
+gh_check --policy build.lua --events r.json
+expect_eq "check --events with a file that is no event log: exit 2" \
+	"2||glasshouse: check: r.json: not a glasshouse event log" "$rc|$out|$err"
+head -n 20 ev.jsonl >cut.jsonl
+gh_check --policy build.lua --events cut.jsonl r.json
+expect_eq "check --events with a cut log: judged, with a note on what the log lacks" \
+	"r.json: note: cut.jsonl:21: the log ends before its end line; the verdict covers the events it holds" \
+	"$(grep 'cut.jsonl:' out.txt)"
 cd "$T"
 
 finish

@@ -163,3 +163,79 @@ describe("evidence", function()
     assert.are.equal(d .. "/bin: No such file or directory", p[1].exe_hash_error)
   end)
 end)
+
+-- gh.read_receipt on attestations: the receipt named beside it (digest checked) or embedded;
+-- the signature is not checked (here it is no signature at all).
+describe("read_receipt", function()
+  local gh = require "glasshouse"
+  local d, golden
+  before_each(function()
+    d = tmpdir()
+    local f = assert(io.open("tests/lua/golden/receipt.json", "rb"))
+    golden = f:read("a"):match("^(.-\n}\n)") -- the first of the golden receipts
+    f:close()
+    write(d .. "/r.json", golden)
+  end)
+  after_each(function() os.execute("rm -rf " .. d) end)
+
+  -- An attestation of r.json at d/name, its statement changed by patch(st) when given.
+  local function attestation(name, patch, ptype)
+    local st = json.decode(json.encode(attest.statement(json.decode(golden), { receipt_name =
+      "r.json", receipt_sha256 = gh.sha256(golden), cwd = "/", argv = { "x" }, finished_ns = 0 })))
+    if patch then patch(st) end
+    local env = attest.envelope(json.encode(st, { compact = true }), "kid", "not a signature")
+    if ptype then env.payloadType = ptype end
+    write(d .. "/" .. name, json.encode(env, { compact = true }) .. "\n")
+    return d .. "/" .. name
+  end
+
+  it("read_receipt__attestation__the_receipt_beside_it_and_where_it_came_from", function()
+    local a = attestation("r.intoto.jsonl")
+    local r, from = gh.read_receipt(a)
+    assert.are.same(json.decode(golden), r)
+    assert.are.same({ attestation = a, receipt = d .. "/r.json", sha256 = gh.sha256(golden) }, from)
+    local plain, none = gh.read_receipt(d .. "/r.json")
+    assert.are.same(r, plain)
+    assert.is_nil(none)
+  end)
+
+  it("read_receipt__tampered_receipt__names_both_digests", function()
+    local a = attestation("r.intoto.jsonl")
+    write(d .. "/r.json", golden .. " ")
+    local r, msg = gh.read_receipt(a)
+    assert.is_nil(r)
+    assert.are.equal(string.format("%s/r.json: the receipt's SHA-256 is %s, but %s records %s", d,
+      gh.sha256(golden .. " "), a, gh.sha256(golden)), msg)
+  end)
+
+  it("read_receipt__bad_envelopes__one_line_each", function()
+    local cases = {
+      { attestation("t.jsonl", nil, "text/plain"), "t.jsonl: payloadType is 'text/plain', not "
+        .. "application/vnd.in-toto+json" },
+      { attestation("s.jsonl", function(st) st._type = "x" end), "s.jsonl: the payload is not an "
+        .. "in-toto Statement v1 with a runtime-trace predicate" },
+      { attestation("n.jsonl", function(st) st.subject[#st.subject].annotations = nil end),
+        "n.jsonl: no subject is marked as the receipt" },
+      { attestation("m.jsonl", function(st) st.subject[#st.subject].name = "no\nsuch" end),
+        "m.jsonl: its receipt: cannot read " .. d .. "/no\\x0asuch: No such file or directory" },
+    }
+    write(d .. "/e.jsonl", '{"payloadType": 1}')
+    cases[#cases + 1] = { d .. "/e.jsonl", "e.jsonl: not a DSSE envelope (JSON with payload, "
+      .. "payloadType, signatures)" }
+    for _, c in ipairs(cases) do
+      local r, msg = gh.read_receipt(c[1])
+      assert.is_nil(r)
+      assert.are.equal(d .. "/" .. c[2], msg)
+    end
+  end)
+
+  it("read_receipt__embedded_receipt__read_from_the_predicate", function()
+    local a = attestation("e.jsonl", function(st)
+      st.predicate.glasshouse.receipt = json.decode(golden)
+      st.subject = {}
+    end)
+    local r, from = gh.read_receipt(a)
+    assert.are.same(json.decode(golden), r)
+    assert.are.same({ attestation = a, embedded = true }, from)
+  end)
+end)

@@ -106,3 +106,46 @@ describe("gh.replay", function()
     assert.are.equal(tmp .. ": not a glasshouse event log", msg)
   end)
 end)
+
+describe("gh.policy_log", function()
+  local pol = os.tmpname()
+  local f = assert(io.open(pol, "wb"))
+  f:write('return { name = "p", rules = { function(ev) if ev.path == "/etc/hosts" then '
+    .. 'return "no hosts" end end } }\n')
+  f:close()
+  local p = assert(gh.policy.load(pol))
+  after_each(function() os.remove(tmp) end)
+  teardown(function() os.remove(pol) end)
+
+  it("policy_log__rules_function__judges_the_logged_events", function()
+    write_log(whole())
+    local v, r, damage = gh.policy_log(p, tmp)
+    assert.are.equal("fail", v.verdict)
+    assert.are.same({ { rule = "rules[1]", kind = "open", pid = 100, path = "/etc/hosts",
+      message = "no hosts" } }, v.violations)
+    assert.is_true(v.events_checked)
+    assert.is_nil(damage)
+    local v2, r2 = gh.policy_log(p, tmp, r)
+    assert.are.same(v.violations, v2.violations)
+    assert.are.equal(r, r2)
+  end)
+
+  it("policy_log__receipt_of_another_run__refused_naming_both", function()
+    write_log(whole())
+    local other = { execution_id = "abc", process_tree = {} }
+    local v, msg = gh.policy_log(p, tmp, other, "o.json")
+    assert.is_nil(v)
+    local id = gh.replay(tmp, { output = false }).execution_id
+    assert.are.equal(tmp .. " is the event log of another run (execution_id " .. id
+      .. "; o.json has abc)", msg)
+  end)
+
+  it("policy_log__cut_log__judged_with_what_it_lacks", function()
+    local lines = whole()
+    lines[#lines] = nil
+    write_log(lines)
+    local v, _, damage = gh.policy_log(p, tmp)
+    assert.are.equal(1, #v.violations)
+    assert.are.equal(tmp .. ":7: the log ends before its end line", damage)
+  end)
+end)
