@@ -85,7 +85,7 @@ cd "$T"
 
 # --- with --wait-all: the daemon's work after the command is in the receipt
 mkdir d3 && cd d3
-"$GH" run -o ../d3.json --wait-all -- "$W" daemon now >out.txt 2>err.txt
+"$GH" run -o ../d3.json --events ../d3.jsonl --wait-all -- "$W" daemon now >out.txt 2>err.txt
 rc=$?
 D=$T/d3
 expect_eq "--wait-all: glasshouse returns after the daemon, with the command's status" "0 ok" \
@@ -101,6 +101,9 @@ jq_eq "--wait-all: the late line is hashed; nothing more may follow" ../d3.json 
 	"[\"$(sha out.txt)\",$(wc -c <out.txt),false,false]"
 jq_eq "--wait-all: the receipt says so" ../d3.json '[.execution.wait_all,.execution.wait_all_timeout_ms]' \
 	'[true,null]'
+"$GH" replay ../d3.jsonl -o ../d3-replayed.json >/dev/null 2>&1
+expect_eq "--wait-all: replaying the event log gives the same receipt" "0 same" \
+	"$? $(cmp -s ../d3.json ../d3-replayed.json && echo same || echo differs)"
 cd "$T"
 
 mkdir d4 && cd d4
