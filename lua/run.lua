@@ -36,6 +36,17 @@ local handle = {
     end
     opts.network = v
   end,
+  ["wait-all"] = function(opts, v, flag)
+    opts.wait_all = true
+    if v == nil then return end
+    -- Plain decimal seconds: "2", "2.5", ".5"; not tonumber's "0x10", "1e3", "inf" or " 2".
+    local n = (v:match("^%d+$") or v:match("^%d*%.%d+$")) and tonumber(v)
+    if not n or n > 1e9 then
+      gh.usage_error(string.format("option %s takes a number of seconds from 0 to 1e9 (such "
+        .. "as 2.5), got '%s'", flag, v))
+    end
+    opts.wait_all = n
+  end,
   ["backend-opt"] = function(opts, kv)
     local k, v = gh.core.parse_kv(kv)
     if not k then gh.usage_error("--backend-opt needs KEY=VALUE, got '" .. kv .. "'") end
@@ -94,6 +105,7 @@ local ok, receipt, werr = xpcall(gh.run, keep_traceback, cmd, {
   event_log = opts.events,
   user = opts.user,
   network = opts.network,
+  wait_all = opts.wait_all,
   materials = opts.materials,
   sign = key,
   attestation = opts.attestation,

@@ -18,7 +18,9 @@ end
 --[[
 parse(command, words, handle [, {interleaved = true, opts = {...}}]) -> opts, operands
 handle[long](opts, value, flag, row) does what each option of `command`'s row means (opts starts
-as how.opts or {}); every option of the row must have one. Options end at "--"; without
+as how.opts or {}); every option of the row must have one. An option whose value is optional
+(row.optional: --wait-all[=SECONDS]) takes it only after "=" in the same word, and gets nil
+without one. Options end at "--"; without
 interleaved, also at the first word that is not an option (run's command); with it, operands
 and options may mix (diff OLD NEW --json).
 ]]
@@ -48,7 +50,7 @@ function M.parse(command, words, handle, how)
       usage_error("option " .. long .. " takes no value")
     else
       local v = inline
-      if o.value and not v then
+      if o.value and not v and not o.optional then
         i = i + 1
         v = words[i]
         if v == nil then usage_error("option " .. w .. " needs a value") end

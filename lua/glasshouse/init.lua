@@ -156,8 +156,12 @@ local function make_backend(hooks, user)
   if b == nil or type(b) == "string" then
     local opts = {}
     for k, v in pairs(hooks.backend_options or {}) do opts[k] = v end
-    opts.user, opts.network = user or nil, hooks.network
+    opts.user, opts.network, opts.wait_all = user or nil, hooks.network, hooks.wait_all
     return backend.new(b or "process", opts)
+  end
+  if hooks.wait_all ~= nil then
+    error("glasshouse.run: wait_all is the backend's own setting when a backend object is "
+      .. "given (backend.new(name, {wait_all = ...}))", 3)
   end
   return b
 end
@@ -436,6 +440,11 @@ Runs argv through the standard flow. hooks (all optional):
                   invoking user when glasshouse runs as root. The receipt is that user's too.
   network         "host" (default), "none" (a network namespace with no interface up) or
                   "loopback" (one with only lo up)
+  wait_all        true: write the receipt only when every process of the tree has exited (a
+                  daemon too), as strace -f waits; a number: at most that many seconds after
+                  the command exits. A signal to glasshouse (Ctrl-C, SIGTERM) ends the wait.
+                  Default: the receipt is written when the command exits, and processes
+                  still running are marked so (state "running", collector.complete false)
   materials       true: hash every regular file the tree read (filesystem.materials)
   sign            a private key (gh.load_key): write a signed attestation after the receipt
   attestation     its path (default: the receipt's, .json -> .intoto.jsonl)
@@ -449,6 +458,11 @@ function M.run(argv, hooks)
       error(string.format("glasshouse.run: hook '%s' must be a function, got %s", k,
         type(hooks[k])), 2)
     end
+  end
+  local w = hooks.wait_all
+  if w ~= nil and type(w) ~= "boolean" and not (math.type(w) and w >= 0 and w <= 1e9) then
+    error(string.format("glasshouse.run: option 'wait_all' must be true, false or a number of "
+      .. "seconds from 0 to 1e9, got %s", tostring(w)), 2)
   end
   -- From here a signal waits for the command (forwarded to it) instead of interrupting us, so
   -- a started command is always waited for and its receipt written; hooks stay interruptible.

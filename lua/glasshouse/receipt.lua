@@ -205,6 +205,8 @@ local function execution(md)
   return fields {
     { "backend", md.backend },
     { "isolation", md.isolation },
+    { "wait_all", md.wait_all or false },
+    { "wait_all_timeout_ms", orNull(md.wait_all_timeout_ms) },
     { "guest", g and fields { { "mounted", arr(g.mounted) }, { "errors", arr(g.errors) },
       { "memlock_raised", g.memlock_raised } } },
   }
@@ -290,6 +292,8 @@ function M.build(info)
       { "stderr_bytes", r.stderr_bytes or 0 },
       { "stdout_reader_closed", r.stdout_reader_closed or false },
       { "stderr_reader_closed", r.stderr_reader_closed or false },
+      { "stdout_more_may_follow", r.stdout_more_may_follow or false },
+      { "stderr_more_may_follow", r.stderr_more_may_follow or false },
     } },
     { "exit_code", status },
     { "duration_ms", duration_ms },

@@ -40,6 +40,8 @@ int gh_backend_new(const char *name, const struct gh_backend_config *cfg, struct
 		b->cfg.fc_binary = dup_or_null(cfg->fc_binary);
 		b->cfg.fc_socket = dup_or_null(cfg->fc_socket);
 		b->cfg.network = cfg->network;
+		b->cfg.wait_all = cfg->wait_all;
+		b->cfg.wait_all_ms = cfg->wait_all_ms;
 		if (cfg->user) {
 			struct gh_user *u = malloc(sizeof(*u));
 

@@ -35,6 +35,8 @@ struct gh_backend_config {
 	char *fc_socket;	    /* firecracker: API socket path */
 	const struct gh_user *user; /* process: run as this user (copied); NULL: as glasshouse */
 	enum gh_network network;    /* process */
+	int wait_all;		    /* process: wait for the whole tree, not just the command */
+	int64_t wait_all_ms;	    /* at most this long after the command exits; < 0: no limit */
 };
 
 struct gh_result {
@@ -51,6 +53,9 @@ struct gh_result {
 	uint64_t stdout_bytes, stderr_bytes;
 	int stdout_reader_closed; /* writing it on failed with EPIPE: the pipe was closed */
 	int stderr_reader_closed;
+	int stdout_more_may_follow; /* the pipe still had a writer when glasshouse stopped reading
+				     */
+	int stderr_more_may_follow;
 	int setup_failed; /* the command's user or namespace could not be set up: nothing ran */
 	char stdout_hash[GH_SHA256_HEX_LEN + 1];
 	char stderr_hash[GH_SHA256_HEX_LEN + 1];

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -42,7 +43,9 @@ struct proc {
 	int exec_r; /* the child writes its exec errno here; EOF means exec worked */
 	int sfd;    /* signalfd for SIGCHLD and the forwarded signals */
 	int reaped;
-	int released; /* the gate was opened: the command runs in our process group */
+	int tree_gone; /* wait_all: wait4(-1) said ECHILD, every process of the tree is reaped */
+	int subreaper; /* we made glasshouse a child subreaper; restored at cleanup */
+	int released;  /* the gate was opened: the command runs in our process group */
 	sigset_t oldmask;
 	int mask_saved;
 	struct timespec t0;
@@ -416,6 +419,30 @@ static int wait_ready(struct gh_backend *b, int fd)
 	return -r.err;
 }
 
+/*
+ * With wait_all, glasshouse becomes a child subreaper before the fork: a process of the tree
+ * orphaned by its parent (a double-forked, setsid daemon) is reparented to glasshouse, not to
+ * init, so the wait loop sees it exit and wait4(-1) says ECHILD only when the tree is gone.
+ */
+static int become_subreaper(struct gh_backend *b)
+{
+	struct proc *p = b->priv;
+	int was = 0;
+
+	if (!b->cfg.wait_all || b->guest.active)
+		return 0; /* an init is every orphan's parent already */
+	if (prctl(PR_GET_CHILD_SUBREAPER, &was) == 0 && was)
+		return 0;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
+		snprintf(b->errmsg, sizeof(b->errmsg),
+			 "process backend: cannot become the tree's subreaper: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	p->subreaper = 1;
+	return 0;
+}
+
 static int proc_start(struct gh_backend *b, char *const argv[])
 {
 	struct proc *p = b->priv;
@@ -437,6 +464,9 @@ static int proc_start(struct gh_backend *b, char *const argv[])
 		goto cleanup;
 	}
 	err = prepare_exec(b, argv);
+	if (err)
+		goto cleanup;
+	err = become_subreaper(b);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < 2; i++) {
@@ -581,24 +611,27 @@ static void record_status(struct gh_backend *b, int status, const struct rusage 
 	p->reaped = 1;
 }
 
-/* Reap the command, and in guest mode every other child too (an init's duty). */
+/* Reap the command, and in guest mode (an init's duty) or with wait_all every other child too:
+ * those are reaped silently, the command's status is the one kept. */
 static void reap(struct gh_backend *b)
 {
 	struct proc *p = b->priv;
-	int guest = b->guest.active;
+	int all = b->guest.active || b->cfg.wait_all;
 	struct rusage ru;
 	int status;
 	pid_t w;
 
 	for (;;) {
-		w = wait4(guest ? -1 : p->pid, &status, WNOHANG, &ru);
+		w = wait4(all ? -1 : p->pid, &status, WNOHANG, &ru);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == ECHILD && all)
+			p->tree_gone = 1;
 		if (w <= 0)
 			return;
 		if (w == p->pid)
 			record_status(b, status, &ru);
-		if (!guest)
+		if (!all)
 			return;
 	}
 }
@@ -634,23 +667,49 @@ static void take_signals(struct gh_backend *b)
 		on_signal(b, gs.signo, gs.code);
 }
 
+/*
+ * How much longer the wait loop runs, in ms: -1 without a limit, 0 when it is over. It ends when
+ * the command is reaped; with wait_all, when the whole tree is, when wait_all_ms have passed
+ * since the command was reaped, or when glasshouse got a signal (Ctrl-C, SIGTERM).
+ */
+static int64_t time_left(struct gh_backend *b)
+{
+	struct proc *p = b->priv;
+	struct timespec now;
+	int64_t left_ns;
+
+	if (!p->reaped)
+		return -1;
+	if (!b->cfg.wait_all || p->tree_gone || b->result.received_signal)
+		return 0;
+	if (b->cfg.wait_all_ms < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left_ns =
+		ts_ns(&p->t0) + b->result.duration_ns + b->cfg.wait_all_ms * 1000000 - ts_ns(&now);
+	return left_ns > 0 ? (left_ns + 999999) / 1000000 : 0;
+}
+
 static int proc_wait(struct gh_backend *b, const struct gh_pollable *pl)
 {
 	struct proc *p = b->priv;
 	struct pollfd fds[5];
 	int use_pl = pl && pl->ready, i, n, timeout;
+	int64_t left;
 
 	/* A signal that came before the command existed is forwarded now; a child that died
 	 * before we got here sent its SIGCHLD already. */
 	take_signals(b);
 	reap(b);
-	while (!p->reaped) {
+	while ((left = time_left(b)) != 0) {
 		fds[0] = (struct pollfd){ .fd = p->sfd, .events = POLLIN };
 		fds[1] = (struct pollfd){ .fd = p->s[0].fd, .events = POLLIN };
 		fds[2] = (struct pollfd){ .fd = p->s[1].fd, .events = POLLIN };
 		fds[3] = (struct pollfd){ .fd = use_pl ? pl->fd : -1, .events = POLLIN };
 		fds[4] = (struct pollfd){ .fd = gh_signals_fd(), .events = POLLIN };
 		timeout = use_pl && pl->interval_ms > 0 ? pl->interval_ms : -1;
+		if (left > 0 && (timeout < 0 || left < timeout))
+			timeout = (int)left;
 		n = poll(fds, 5, timeout);
 		if (n < 0 && errno != EINTR) {
 			snprintf(b->errmsg, sizeof(b->errmsg), "process backend: poll: %s",
@@ -669,11 +728,131 @@ static int proc_wait(struct gh_backend *b, const struct gh_pollable *pl)
 	if (gh_signals_settle(b->result.received_signal ? 0 : b->result.signal, 100))
 		take_signals(b);
 	gh_signals_command_live(0);
-	/* What the command wrote before it exited is in the pipes; anything a surviving
-	 * background process writes later is not the command's output. */
+	/* What the command wrote before it exited is in the pipes; what a process that outlives
+	 * the wait writes later goes to the relay, unhashed (proc_cleanup). */
 	pass_through(&p->s[0]);
 	pass_through(&p->s[1]);
 	return 0;
+}
+
+/* Everything below, to proc_cleanup, runs in the relay, after fork: async-signal-safe only. */
+
+/* Write all of buf to fd; 0, or the errno that stopped it. */
+static int write_all(int fd, const char *buf, ssize_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, buf, (size_t)n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno;
+		buf += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/*
+ * The relay: copies the command's pipes (at fds 3 and 4, or -1) to glasshouse's stdout and
+ * stderr until each has no writer left, then exits. Its own session (a terminal's Ctrl-C for
+ * glasshouse is not for it), default dispositions and an empty mask; SIGPIPE ignored so that
+ * a closed stdout ends only that stream: the relay closes its pipe and the writer sees EPIPE
+ * or SIGPIPE there, as it would have written to that reader itself.
+ */
+static __attribute__((noreturn)) void relay(int in[2], const int broken[2])
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	struct pollfd fds[2];
+	int skip[2] = { broken[0], broken[1] };
+	char buf[16384];
+	sigset_t none;
+	ssize_t n;
+	int i, e;
+
+	setsid();
+	for (i = 1; i < NSIG; i++)
+		sigaction(i, &sa, NULL); /* fails harmlessly for SIGKILL, SIGSTOP, reserved ones */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	while (in[0] >= 0 || in[1] >= 0) {
+		for (i = 0; i < 2; i++)
+			fds[i] = (struct pollfd){ .fd = in[i], .events = POLLIN };
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			_exit(1);
+		for (i = 0; i < 2; i++) {
+			if (in[i] < 0 || !fds[i].revents)
+				continue;
+			n = read(in[i], buf, sizeof(buf));
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			e = n > 0 && !skip[i] ? write_all(1 + i, buf, n) : 0;
+			if (n > 0 && e != EPIPE) {
+				skip[i] |= e != 0; /* as the wait loop: drained, no longer passed */
+				continue;
+			}
+			close(in[i]); /* EOF, or nobody reads our side any more */
+			in[i] = -1;
+		}
+	}
+	_exit(0);
+}
+
+/*
+ * Hand the pipes that still have a writer (a process that outlives the run) to a relay, so
+ * that writer goes on as it would without glasshouse: its output still reaches glasshouse's
+ * stdout and stderr, and it is not killed by SIGPIPE for a reader that went away with
+ * glasshouse. Double-forked: the middle process exits at once and is reaped here, so the
+ * relay is nobody's zombie and delays nothing. glasshouse is not in the tree, so neither is
+ * the relay: no receipt shows it. Every other descriptor (the collector's BPF objects too) is
+ * closed in it.
+ */
+static void start_relay(struct proc *p)
+{
+	int in[2], broken[2], i, status;
+	pid_t mid;
+
+	mid = fork();
+	if (mid < 0)
+		return; /* then the pipes close with glasshouse, as they did before relays */
+	if (mid == 0) {
+		if (fork() != 0)
+			_exit(0);
+		for (i = 0; i < 2; i++) {
+			in[i] = p->s[i].fd >= 0 ? fcntl(p->s[i].fd, F_DUPFD, 16) : -1;
+			broken[i] = p->s[i].out_broken;
+		}
+		for (i = 0; i < 2; i++)
+			if (in[i] >= 0)
+				in[i] = dup2(in[i], 3 + i);
+		close_range(5, ~0U, 0);
+		close(0);
+		relay(in, broken);
+	}
+	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* At the end: the last bytes the pipes hold now are hashed; a pipe that still has a writer is
+ * flagged (more may follow) and goes to the relay. */
+static void finish_streams(struct gh_backend *b)
+{
+	struct proc *p = b->priv;
+	int *more[2] = { &b->result.stdout_more_may_follow, &b->result.stderr_more_may_follow };
+	int open = 0, i;
+
+	for (i = 0; i < 2; i++) {
+		if (p->s[i].fd < 0 || !p->s[i].hash.ctx)
+			continue;
+		pass_through(&p->s[i]);
+		*more[i] = p->s[i].fd >= 0;
+		open |= *more[i];
+	}
+	if (open)
+		start_relay(p);
 }
 
 static void proc_cleanup(struct gh_backend *b)
@@ -692,6 +871,11 @@ static void proc_cleanup(struct gh_backend *b)
 			;
 	if (p->pid > 0)
 		gh_signals_command_live(0);
+	/* Before the relay is forked, so it is not our child. */
+	if (p->subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
+	if (p->released)
+		finish_streams(b);
 	for (i = 0; i < 2; i++) {
 		close_fd(&p->s[i].fd);
 		if (p->s[i].hash.ctx) {

@@ -64,10 +64,37 @@ static enum gh_network opt_network(lua_State *L, int idx)
 	return (enum gh_network)i;
 }
 
+/* The wait_all option: nil or false (wait for the command), true (for the whole tree) or a
+ * number of seconds from 0 (for the tree, at most that long after the command exits). */
+static void opt_wait_all(lua_State *L, int idx, const char *backend, struct gh_backend_config *cfg)
+{
+	lua_Number secs;
+
+	lua_getfield(L, idx, "wait_all");
+	cfg->wait_all_ms = -1;
+	if (lua_isboolean(L, -1) || lua_isnil(L, -1)) {
+		cfg->wait_all = lua_toboolean(L, -1);
+	} else {
+		secs = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
+		/* NaN fails both; 1e9 s (31 years) keeps the ms far inside int64 */
+		if (!(secs >= 0 && secs <= 1e9))
+			luaL_error(
+				L,
+				"backend.new: option 'wait_all' must be a boolean or a number of "
+				"seconds from 0 to 1e9, got %s",
+				luaL_tolstring(L, -1, NULL));
+		cfg->wait_all = 1;
+		cfg->wait_all_ms = (int64_t)(secs * 1000 + 0.5);
+	}
+	if (cfg->wait_all && strcmp(backend, "process"))
+		luaL_error(L, "backend.new: option 'wait_all' is for the process backend only");
+	lua_pop(L, 1);
+}
+
 /*
- * backend.new(name [, {guest, kernel, rootfs, binary, api_socket, user, network}]) -> Backend
- * user: {uid, gid, groups, name, home} to run the command as (core.user's table); network:
- * "host" (default), "none" or "loopback". Raises on misuse.
+ * backend.new(name [, {guest, kernel, rootfs, binary, api_socket, user, network, wait_all}])
+ * -> Backend. user: {uid, gid, groups, name, home} to run the command as (core.user's table);
+ * network: "host" (default), "none" or "loopback"; wait_all: see opt_wait_all. Raises on misuse.
  */
 static int l_backend_new(lua_State *L)
 {
@@ -87,6 +114,7 @@ static int l_backend_new(lua_State *L)
 		cfg.fc_binary = opt_string(L, 2, "binary");
 		cfg.fc_socket = opt_string(L, 2, "api_socket");
 		cfg.network = opt_network(L, 2);
+		opt_wait_all(L, 2, name, &cfg);
 		if (lua_getfield(L, 2, "user") != LUA_TNIL) {
 			gh_l_check_user(L, lua_gettop(L), "backend.new", &user);
 			cfg.user = &user;
@@ -219,6 +247,8 @@ static void push_result(lua_State *L, const struct gh_result *r)
 	gh_l_setint(L, "stderr_bytes", (lua_Integer)r->stderr_bytes);
 	gh_l_setbool(L, "stdout_reader_closed", r->stdout_reader_closed);
 	gh_l_setbool(L, "stderr_reader_closed", r->stderr_reader_closed);
+	gh_l_setbool(L, "stdout_more_may_follow", r->stdout_more_may_follow);
+	gh_l_setbool(L, "stderr_more_may_follow", r->stderr_more_may_follow);
 	gh_l_setbool(L, "setup_failed", r->setup_failed);
 }
 
@@ -275,7 +305,8 @@ static int l_backend_cleanup(lua_State *L)
 	return 1;
 }
 
-/* backend:metadata() -> {backend, isolation [, guest = {mounted, errors, memlock_raised}]} */
+/* backend:metadata() -> {backend, isolation [, wait_all = true [, wait_all_timeout_ms]] [, guest
+ * = {mounted, errors, memlock_raised}]} */
 static int l_backend_metadata(lua_State *L)
 {
 	struct gh_backend *b = check_open(L);
@@ -287,6 +318,10 @@ static int l_backend_metadata(lua_State *L)
 	lua_setfield(L, -2, "backend");
 	lua_pushstring(L, b->ops->isolation);
 	lua_setfield(L, -2, "isolation");
+	if (b->cfg.wait_all)
+		gh_l_setbool(L, "wait_all", 1);
+	if (b->cfg.wait_all && b->cfg.wait_all_ms >= 0)
+		gh_l_setint(L, "wait_all_timeout_ms", b->cfg.wait_all_ms);
 	if (!g->active)
 		return 1;
 	lua_createtable(L, 0, 3);

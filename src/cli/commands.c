@@ -25,6 +25,8 @@ static const struct gh_cli_option run_options[] = {
 	  "run CMD as this user (from root; under sudo or doas: the invoking user)" },
 	{ 0, "network", "MODE", "host none loopback",
 	  "host (default), none (no interface up) or loopback (only lo up)" },
+	{ 0, "wait-all", "[=SECONDS]", NULL,
+	  "wait for the whole tree (daemons too), at most SECONDS after CMD exits" },
 	{ 0, "materials", NULL, NULL, "hash every file the command read (filesystem.materials)" },
 	{ 0, "sign", "KEY", NULL,
 	  "sign an in-toto attestation of the receipt with the Ed25519 private key KEY" },
@@ -188,19 +190,26 @@ const struct gh_cli_command *gh_cli_find(const char *name)
 	return NULL;
 }
 
-/* Push {short, long, value, values = {...}, help} for o. */
+/* Push {short, long, value, values = {...}, help, optional} for o; an optional value
+ * ("[=SECONDS]") by its name alone ("SECONDS"). */
 static void push_option(lua_State *L, const struct gh_cli_option *o)
 {
+	int optional = o->value && !strncmp(o->value, "[=", 2);
 	const char *v, *end;
 	int n = 0;
 
-	lua_createtable(L, 0, 5);
+	lua_createtable(L, 0, 6);
 	if (o->short_name) {
 		lua_pushlstring(L, &o->short_name, 1);
 		lua_setfield(L, -2, "short");
 	}
 	gh_l_setstr(L, "long", o->long_name);
-	gh_l_setstr(L, "value", o->value);
+	if (optional)
+		lua_pushlstring(L, o->value + 2, strlen(o->value) - 3);
+	else
+		lua_pushstring(L, o->value);
+	lua_setfield(L, -2, "value");
+	gh_l_setbool(L, "optional", optional);
 	gh_l_setstr(L, "help", o->help);
 	lua_newtable(L);
 	for (v = o->values; v && *v; v = end + strspn(end, " ")) {

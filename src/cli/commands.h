@@ -13,7 +13,8 @@
 struct gh_cli_option {
 	char short_name;       /* 'o' for -o, or 0 */
 	const char *long_name; /* "output" for --output; run.lua handles it under this name */
-	const char *value;     /* the value's name in help ("FILE"), or NULL for a switch */
+	const char *value;     /* the value's name in help ("FILE"), or NULL for a switch;
+				* "[=SECONDS]": optional, and given only as --long=SECONDS */
 	const char *values;    /* what completion offers for the value, space-separated, or NULL */
 	const char *help;      /* one line */
 };
@@ -44,7 +45,8 @@ extern const struct gh_cli_option gh_cli_global_options[];
 /* The subcommand called name, or NULL. */
 const struct gh_cli_command *gh_cli_find(const char *name);
 /* require "glasshouse.cli" -> {[name] = {usage, summary, script, options = {{short, long,
- * value, values = {...}, help}...}}}: the table, for run.lua's parser. */
+ * value, values = {...}, help, optional}...}}}: the table, for run.lua's parser (an optional
+ * value's name without its brackets). */
 int luaopen_glasshouse_cli(lua_State *L);
 
 /* Print the whole usage: every subcommand and its options, the exit statuses. */

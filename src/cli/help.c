@@ -31,8 +31,9 @@ static void print_options(FILE *f, const struct gh_cli_option *o)
 
 	for (; o && o->long_name; o++) {
 		n = o->short_name ? snprintf(flags, sizeof(flags), "-%c, ", o->short_name) : 0;
+		/* an optional value is written as it is typed: --wait-all[=SECONDS] */
 		snprintf(flags + n, sizeof(flags) - (size_t)n, "--%s%s%s", o->long_name,
-			 o->value ? " " : "", o->value ? o->value : "");
+			 o->value && o->value[0] != '[' ? " " : "", o->value ? o->value : "");
 		fprintf(f, "  %-23s  %s\n", flags, o->help);
 	}
 }
@@ -89,7 +90,7 @@ int gh_cli_unknown(const char *word)
 }
 
 /* One line a flag: "<kind> -o FILE", "<kind> --backend NAME process firecracker", "<kind>
- * --guest -" (a switch). */
+ * --guest -" (a switch), "<kind> --wait-all [=SECONDS]" (an optional value). */
 static void list_options(FILE *f, const char *kind, const struct gh_cli_option *o)
 {
 	char rest[256];

@@ -467,6 +467,66 @@ static int chain(int n)
 	return 0;
 }
 
+/* Put "text" in file name (the daemon's report: what its last write to stdout gave). */
+static void note(const char *name, const char *text)
+{
+	int fd = open(name, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
+		_exit(98);
+	close(fd);
+}
+
+static void wait_for_file(const char *name)
+{
+	while (access(name, F_OK))
+		usleep(10000);
+}
+
+/*
+ * A daemon (tests/bpf/wait_test.sh): double fork and setsid, then the grandchild waits until the
+ * command (this root) is gone, reaped by glasshouse: kill(root, 0) fails only then. It writes
+ * "waiting", and with "go" waits for the file go. Then late.txt and a line to the inherited
+ * stdout, and "daemon-done" says how that write went ("ok", or its errno's name): a daemon
+ * killed by SIGPIPE leaves no daemon-done. With "epipe" it ignores SIGPIPE and writes a line
+ * every 10 ms (1000 at most) until one fails.
+ */
+static int daemon_wl(const char *mode)
+{
+	const char *line = "late line from the daemon\n";
+	pid_t root = getpid(), c;
+	int i, e = 0;
+
+	printf("the command's own line\n");
+	fflush(stdout);
+	c = fork();
+	if (c < 0)
+		die("fork");
+	if (c > 0) {
+		waitpid(c, NULL, 0);
+		return 0;
+	}
+	if (fork() != 0)
+		_exit(0);
+	setsid();
+	while (kill(root, 0) == 0)
+		usleep(1000);
+	note("waiting", "");
+	if (strcmp(mode, "now"))
+		wait_for_file("go");
+	if (!strcmp(mode, "epipe"))
+		signal(SIGPIPE, SIG_IGN);
+	note("late.txt", "late\n");
+	for (i = 0; i < (strcmp(mode, "epipe") ? 1 : 1000) && !e; i++) {
+		if (write(1, line, strlen(line)) < 0)
+			e = errno;
+		else
+			usleep(10000);
+	}
+	note("daemon-done", e ? strerrorname_np(e) : "ok");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -475,6 +535,8 @@ int main(int argc, char **argv)
 		return relpaths();
 	if (!strcmp(cmd, "doublefork"))
 		return doublefork();
+	if (!strcmp(cmd, "daemon"))
+		return daemon_wl(argc > 2 ? argv[2] : "now");
 	if (!strcmp(cmd, "forkfirst"))
 		return forkfirst();
 	if (!strcmp(cmd, "threads"))

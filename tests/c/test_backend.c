@@ -189,6 +189,54 @@ static void process__pollable__called_until_it_declines(void **state)
 	gh_backend_free(b);
 }
 
+/* Run argv with wait_all (ms < 0: no limit), stdout to /dev/null; returns the backend. */
+static struct gh_backend *run_wait_all(char *const argv[], int64_t ms)
+{
+	struct gh_backend_config cfg = { .wait_all = 1, .wait_all_ms = ms };
+	int saved = dup(1), null = open("/dev/null", O_WRONLY);
+	struct gh_backend *b;
+
+	dup2(null, 1); /* the relay, if any, inherits it too */
+	assert_int_equal(gh_backend_new("process", &cfg, &b), 0);
+	assert_int_equal(gh_backend_start(b, argv), 0);
+	assert_int_equal(gh_backend_release(b), 0);
+	assert_int_equal(gh_backend_wait(b, NULL), 0);
+	gh_backend_cleanup(b);
+	dup2(saved, 1);
+	close(saved);
+	close(null);
+	return b;
+}
+
+static void process__wait_all__orphan_waited_for_and_its_output_hashed(void **state)
+{
+	char *argv[] = { "sh", "-c", "(sleep 0.2; echo late) & exit 3", NULL };
+	struct gh_backend *b = run_wait_all(argv, -1);
+
+	assert_int_equal(b->result.exit_code, 3); /* the command's status, not the orphan's */
+	/* sha256("late\n") */
+	assert_string_equal(b->result.stdout_hash,
+			    "f152945b358aa26a9e72e25381deff94e254c547089bd690dccd218e9414d148");
+	assert_int_equal(b->result.stdout_bytes, 5);
+	assert_int_equal(b->result.stdout_more_may_follow, 0);
+	assert_int_equal(b->result.stderr_more_may_follow, 0);
+	gh_backend_free(b);
+}
+
+static void process__wait_all_zero__stops_at_the_command_more_may_follow(void **state)
+{
+	char *argv[] = { "sh", "-c", "echo now; sleep 0.3 &", NULL };
+	struct gh_backend *b = run_wait_all(argv, 0);
+
+	assert_int_equal(b->result.exit_code, 0);
+	/* sha256("now\n") */
+	assert_string_equal(b->result.stdout_hash,
+			    "4ebabbd77cf9141d3ec6a774c99442b93c8d6b4850c6f28cb0fdc02e8b239e5f");
+	assert_int_equal(b->result.stdout_more_may_follow, 1);
+	assert_int_equal(b->result.stderr_more_may_follow, 1);
+	gh_backend_free(b);
+}
+
 static void backend__misuse__ebadfd_with_message(void **state)
 {
 	struct gh_backend *b;
@@ -213,6 +261,8 @@ int main(void)
 		cmocka_unit_test(process__cleanup_at_gate__command_never_runs),
 		cmocka_unit_test(process__sigkill__signal_recorded),
 		cmocka_unit_test(process__pollable__called_until_it_declines),
+		cmocka_unit_test(process__wait_all__orphan_waited_for_and_its_output_hashed),
+		cmocka_unit_test(process__wait_all_zero__stops_at_the_command_more_may_follow),
 		cmocka_unit_test(backend__misuse__ebadfd_with_message),
 	};
 

@@ -85,6 +85,26 @@ run_gh run --backend-opt a-b=x -- true
 expect_eq "--backend-opt with a bad key is a usage error" \
 	"2 glasshouse: --backend-opt needs KEY=VALUE, got 'a-b=x'" "$rc $(head -1 err.txt)"
 
+# --wait-all[=SECONDS]: the value only after "=", plain decimal seconds; anything else exit 2.
+for v in abc "" -1 1e3 0x10 " 2" 2. inf nan 1000000001; do
+	run_gh run "--wait-all=$v" -- true
+	expect_eq "--wait-all='$v': usage error, one line naming it, no receipt" \
+		"2 no glasshouse: option --wait-all takes a number of seconds from 0 to 1e9 (such as 2.5), got '$v'" \
+		"$rc $([ -e receipt.json ] && echo yes || echo no) $(head -1 err.txt)"
+done
+run_gh run --wait-all -- true
+jq_eq "--wait-all alone: no limit" receipt.json '[.execution.wait_all,.execution.wait_all_timeout_ms]' '[true,null]'
+run_gh run --wait-all=2.5 -- true
+jq_eq "--wait-all=2.5: 2500 ms at most" receipt.json '[.execution.wait_all,.execution.wait_all_timeout_ms]' '[true,2500]'
+run_gh run --wait-all=.5 true
+jq_eq "--wait-all=.5: 500 ms, the command after it" receipt.json \
+	'[.execution.wait_all_timeout_ms,.process_tree[0].argv]' '[500,["true"]]'
+run_gh run --wait-all 5 -- true
+expect_eq "--wait-all 5: the 5 is the command (the value needs =)" "1 glasshouse: 5: No such file or directory" \
+	"$rc $(head -1 err.txt)"
+run_gh run -- true
+jq_eq "without --wait-all: the receipt says so" receipt.json '[.execution.wait_all,.execution.wait_all_timeout_ms]' '[false,null]'
+
 run_gh run -- sh -c 'kill -KILL $$'
 expect_eq "SIGKILLed child: exit 137" 137 "$rc"
 jq_eq "SIGKILLed child: signal named" receipt.json '[.outcome.signal,.outcome.exit_code]' '["SIGKILL",137]'

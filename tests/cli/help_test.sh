@@ -11,7 +11,7 @@ T=$(mktemp -d /tmp/gh-help-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
 
-# The table, as the binary lists it: "command NAME", "option NAME FLAG VALUE|- [VALUES...]",
+# The table, as the binary lists it: "command NAME", "option NAME FLAG VALUE|[=VALUE]|- [VALUES...]",
 # "global FLAG -".
 if ! "$GH" help --list >list.txt 2>err.txt || ! grep -q '^command run$' list.txt; then
 	not_ok "help --list" "$(head -3 err.txt list.txt)"
@@ -44,7 +44,7 @@ for c in "${commands[@]}"; do
 		"$rc|$(head -1 one.txt | cut -d' ' -f1-3)|$(cat err.txt)"
 	missing=
 	for f in $(flags option "$c") -h --help; do
-		grep -qE -- "(^|[ ,])$f([ ,]|\$)" one.txt || missing+=" $f"
+		grep -qE -- "(^|[ ,])$f([ ,[]|\$)" one.txt || missing+=" $f"
 	done
 	expect_eq "help $c: every option of the table is shown" "" "$missing"
 	for h in --help -h; do
@@ -136,7 +136,8 @@ for c in "${commands[@]}"; do
 	want=$( (flags option "$c"; printf '%s\n' -h --help) | sort | paste -sd' ')
 	expect_eq "completion: exactly the options of $c, -h and --help" "$want" "$(offered glasshouse "$c" -)"
 	while read -r _ _ f value values; do
-		if [ "$value" = - ]; then
+		# a switch, or an optional value (given only after =: --wait-all[=SECONDS])
+		if [ "$value" = - ] || [ "${value#[=}" != "$value" ]; then
 			expect_eq "completion: after $c $f, options still" "$want" \
 				"$(offered glasshouse "$c" "$f" -)"
 		else

@@ -4,6 +4,7 @@
 usage: sigtime.py SIG MS GH ARGS...   signal SIG (TERM, INT, HUP) from another process, MS ms
                                       after main began
        sigtime.py pty MS GH ARGS...   Ctrl-C typed on a real terminal, MS ms after main began
+MS may be @FILE: as soon as FILE exists (10 s at most), not after a time.
 
 "main began" is when glasshouse's main thread shows SIGTERM blocked in /proc/PID/status (its
 first act); before that no program could see a signal. Prints the exit status as glasshouse
@@ -36,7 +37,7 @@ def status_of(st):
 
 
 def main():
-    mode, ms, argv = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+    mode, ms, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
     t0 = time.monotonic()
     if mode == "pty":
         pid, master = pty.fork()
@@ -52,7 +53,12 @@ def main():
     if not main_began(pid, t0 + 10):
         print("glasshouse never started", file=sys.stderr)
         sys.exit(99)
-    time.sleep(ms / 1000)
+    if ms.startswith("@"):
+        deadline = time.monotonic() + 10
+        while not os.path.exists(ms[1:]) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    else:
+        time.sleep(float(ms) / 1000)
     if master is not None:
         os.write(master, b"\x03")
         # Drain the terminal so the child never blocks writing to it.

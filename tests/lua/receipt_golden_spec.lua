@@ -9,8 +9,10 @@ local function info(guest)
   argv = {"sh","-c","x"}, started = true, errors = {"e1"}, ppid = 5, cwd = "/w",
   user = not guest and "alice" or nil, network = not guest and "loopback" or nil,
   result = { pid = 10, exit_code = 0, start_ns = 1700000000123456789, duration_ns = 5e9//1, cpu_time_us = 1234, max_rss_kb = 99,
-    stdout_hash = "aa", stderr_hash = "bb", stdout_bytes = 3, stderr_bytes = 0, received_signal = "SIGTERM", stdout_reader_closed = true },
-  metadata = { backend = "process", isolation = "none", guest = guest and { mounted = {"proc"}, errors = {}, memlock_raised = true } or nil },
+    stdout_hash = "aa", stderr_hash = "bb", stdout_bytes = 3, stderr_bytes = 0, received_signal = "SIGTERM", stdout_reader_closed = true,
+    stderr_more_may_follow = not guest },
+  metadata = { backend = "process", isolation = "none", wait_all = not guest,
+    wait_all_timeout_ms = not guest and 2500 or nil, guest = guest and { mounted = {"proc"}, errors = {}, memlock_raised = true } or nil },
   observed = {
     processes = { { pid = 10, ppid = 5, exe = "/bin/sh", argv = {"sh","-c","x"}, working_dir = "/w", argv_truncated = false, exit_code = 0, start_offset_ms = 0, failed_execs = { {path="/a", error="ENOENT"} }, uid = 1000, gid = 1000, euid = 0 },
                   { pid = 11, ppid = 10, exe = "/bin/x", argv = {"x"}, working_dir = "/w", signal = "SIGKILL", signal_number = 9, start_offset_ms = 3, failed_execs = {} } },

@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- run.lua's flow (glasshouse.run) against a fake backend: lifecycle, errors, receipt shape.
 local gh = require "glasshouse"
+local core = require "glasshouse.core"
 local json = require "glasshouse.json"
 local receipt = require "glasshouse.receipt"
 
@@ -133,6 +134,14 @@ describe("glasshouse.run with a fake backend", function()
       "glasshouse.run: argv must be a non-empty list of strings")
     assert.has_error(function() gh.run({ "a", 3 }) end,
       "glasshouse.run: argv[2] must be a string, got number")
+    for _, w in ipairs({ "2", -1, 0 / 0, 1e10, {} }) do
+      assert.has_error(function() gh.run({ "true" }, { wait_all = w }) end,
+        "glasshouse.run: option 'wait_all' must be true, false or a number of seconds from 0 "
+        .. "to 1e9, got " .. tostring(w))
+    end
+    assert.has_error(function() gh.run({ "true" }, { backend = fake(), wait_all = true }) end,
+      "glasshouse.run: wait_all is the backend's own setting when a backend object is given "
+      .. "(backend.new(name, {wait_all = ...}))")
   end)
 end)
 
@@ -179,6 +188,41 @@ describe("glasshouse.backend", function()
     local b = backend.new("process")
     assert.has_error(function() b:wait() end, "backend:wait: backend has no running command")
     b:close()
+  end)
+
+  it("wait_all: waits for the whole tree, hashes what it wrote, says when more may follow",
+    function()
+    local backend = require "glasshouse.backend"
+    local b = backend.new("process", { wait_all = true })
+    assert.are.same({ backend = "process", isolation = "none", wait_all = true }, b:metadata())
+    b:start({ "sh", "-c", "(sleep 0.2; echo late) &" })
+    assert.are.equal(0, b:wait().exit_code)
+    local fin = b:cleanup()
+    assert.are.same({ core.sha256("late\n"), 5, false, false },
+      { fin.stdout_hash, fin.stdout_bytes, fin.stdout_more_may_follow, fin.stderr_more_may_follow })
+    b:close()
+    -- 0 s: not a moment past the command; the sleep still holds stdout (a relay takes it on).
+    b = backend.new("process", { wait_all = 0 })
+    assert.are.same({ backend = "process", isolation = "none", wait_all = true,
+      wait_all_timeout_ms = 0 }, b:metadata())
+    b:start({ "sh", "-c", "echo now; sleep 0.5 &" })
+    b:wait()
+    fin = b:cleanup()
+    assert.are.same({ core.sha256("now\n"), true, true },
+      { fin.stdout_hash, fin.stdout_more_may_follow, fin.stderr_more_may_follow })
+    b:close()
+  end)
+
+  it("wait_all: misuse raises", function()
+    local backend = require "glasshouse.backend"
+    assert.has_error(function() backend.new("process", { wait_all = -1 }) end,
+      "backend.new: option 'wait_all' must be a boolean or a number of seconds from 0 to 1e9, "
+      .. "got -1")
+    assert.has_error(function() backend.new("process", { wait_all = "1" }) end,
+      "backend.new: option 'wait_all' must be a boolean or a number of seconds from 0 to 1e9, "
+      .. "got 1")
+    assert.has_error(function() backend.new("firecracker", { wait_all = true }) end,
+      "backend.new: option 'wait_all' is for the process backend only")
   end)
 
   it("firecracker: start says it is not implemented", function()
