@@ -625,14 +625,27 @@ function M._conclude(info, hooks, raise, ctx)
       r.outcome.error = r.outcome.error == json.null and msg or (r.outcome.error .. "; " .. msg)
     end
   end
+  -- What extend added may not be encodable (a cycle, a function, nesting past the limit): the
+  -- receipt is then written without it, saying why, and the error is raised after.
+  local eok, bytes = pcall(json.encode, r)
+  if not eok then
+    local msg = "extend hook's additions could not be written: " .. first_line(bytes)
+      .. "; the receipt is written without them"
+    raise = raise or msg
+    r = receipt.build(info)
+    M.last.receipt = r
+    r.outcome.error = r.outcome.error == json.null and msg or (r.outcome.error .. "; " .. msg)
+    bytes = json.encode(r)
+  end
   local werr
   if hooks.output ~= false then
-    local path, bytes, _ = hooks.output or "receipt.json", json.encode(r) .. "\n"
-    _, werr = core.write_file(path, bytes, M.owner(user))
+    local path = hooks.output or "receipt.json"
+    bytes = bytes .. "\n"
+    werr = select(2, core.write_file(path, bytes, M.owner(user)))
     if not werr and hooks.sign then
-      _, werr = M.attest(r, { key = hooks.sign, receipt_name = path:match("([^/]*)$"),
+      werr = select(2, M.attest(r, { key = hooks.sign, receipt_name = path:match("([^/]*)$"),
         receipt_bytes = bytes, cwd = cwd, argv = argv, finished_ns = ctx.finished_ns,
-        path = hooks.attestation or attest.default_path(path), owner = M.owner(user) })
+        path = hooks.attestation or attest.default_path(path), owner = M.owner(user) }))
     end
   end
   if ctx.finish_log then werr = werr or ctx.finish_log(r) end

@@ -129,6 +129,20 @@ describe("glasshouse.run with a fake backend", function()
     assert.are.equal("extend hook failed: boom", gh.last.receipt.outcome.error)
   end)
 
+  it("writes the receipt without extend's additions when they cannot be encoded, then raises", function()
+    local out = os.tmpname()
+    local ok, err = pcall(gh.run, { "true" }, { backend = fake(), output = out,
+      collector = false, extend = function(rc) local t = {}; t.self = t; rc.cyc = t end })
+    local msg = "extend hook's additions could not be written: json.encode: cycle at value.cyc.self; "
+      .. "the receipt is written without them"
+    assert.are.same({ false, msg }, { ok, err })
+    local f = assert(io.open(out))
+    local written = json.decode(f:read("a"))
+    f:close()
+    os.remove(out)
+    assert.are.same({ msg, false }, { written.outcome.error, written.cyc ~= nil })
+  end)
+
   it("raises on misuse", function()
     assert.has_error(function() gh.run({}) end,
       "glasshouse.run: argv must be a non-empty list of strings")
