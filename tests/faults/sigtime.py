@@ -36,20 +36,26 @@ def status_of(st):
     return 128 + os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st)
 
 
+def exec_with_defaults(argv):
+    """A job-control-free parent may have left SIGINT ignored, nohup SIGHUP: start from the
+    defaults, as a terminal's shell would."""
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+    os.execv(argv[0], argv)
+
+
 def main():
     mode, ms, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
     t0 = time.monotonic()
     if mode == "pty":
         pid, master = pty.fork()
         if pid == 0:
-            os.execv(argv[0], argv)
+            exec_with_defaults(argv)
     else:
         master = None
         pid = os.fork()
         if pid == 0:
-            # A job-control-free parent may have left SIGINT ignored; start from defaults.
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            os.execv(argv[0], argv)
+            exec_with_defaults(argv)
     if not main_began(pid, t0 + 10):
         print("glasshouse never started", file=sys.stderr)
         sys.exit(99)
@@ -70,7 +76,18 @@ def main():
                 break
     else:
         os.kill(pid, getattr(signal, "SIG" + mode))
-    _, st = os.waitpid(pid, 0)
+    # Bounded: a run the signal did not end is killed after 60 s and reported as 137, so a
+    # broken case fails its test instead of hanging the suite.
+    deadline = time.monotonic() + 60
+    while True:
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            _, st = os.waitpid(pid, 0)
+            break
+        time.sleep(0.01)
     print(status_of(st), f"{time.monotonic() - t0:.1f}")
 
 
