@@ -261,6 +261,12 @@ EOF
 out=$(asu "$GC" script "$T/caps.lua" -- true 2>&1)
 expect_eq "file caps: a user's script runs with no capability, so no collector" \
 	"true	0000000000000000	unavailable" "$out"
+# (short lines: readline redraws a long one with escapes when stdin is no terminal)
+out=$(printf '%s\n' 'print(gh.core.secure())' 'f = io.open("/proc/self/status")' \
+	'print(f:read("a"):match("CapEff:\t(%x+)"))' 'r = gh.run({ "true" }, { output = false, quiet = true })' \
+	'print(r.collector.status)' | asu "$GC" repl 2>&1 | grep -v -e '^gh>' -e '^glasshouse .* REPL' | xargs)
+expect_eq "file caps: the REPL drops the capabilities before the user's Lua runs, so no collector" \
+	"true 0000000000000000 unavailable" "$out"
 out=$(asu env LUA_INIT='print("LUA_INIT ran")' LUA_CPATH="$T/?.so" "$GC" run -o "$T/c3.json" -- true 2>&1)
 expect_eq "file caps: LUA_INIT and LUA_CPATH are ignored" "0 " "$? $out"
 out=$(asu "$GC" run --network none -o "$T/c4.json" -- touch "$T/ran" 2>&1)
