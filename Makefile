@@ -29,7 +29,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json.c options.c hash.c sign.c path.c map.c priv.c \
 	aggregator.c pipeline.c evlog.c) \
 	$(addprefix collector/,btf_min.c event.c collector.c) \
-	$(addprefix backend/,backend.c process.c firecracker.c guest.c)
+	$(addprefix backend/,backend.c process.c command.c stream.c firecracker.c guest.c)
 LUA_SRCS := $(addprefix bindings/,lcore.c lpriv.c ljson.c lbackend.c registry.c lcollector.c \
 	laggregator.c levidence.c)
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))

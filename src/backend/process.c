@@ -24,18 +24,9 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/command.h"
+#include "backend/stream.h"
 #include "core/signals.h"
-
-extern char **environ;
-
-struct stream {
-	int fd;		    /* read end of the command's pipe; -1 once closed */
-	int out;	    /* where the bytes are passed through */
-	int out_broken;	    /* passing through failed; hashing goes on */
-	int *reader_closed; /* result flag: the reader went away (EPIPE) */
-	uint64_t bytes;
-	struct gh_sha256 hash;
-};
 
 struct proc {
 	pid_t pid;
@@ -49,7 +40,7 @@ struct proc {
 	sigset_t oldmask;
 	int mask_saved;
 	struct timespec t0;
-	struct stream s[2];
+	struct gh_stream s[2];
 	char **envp;	/* the command's environment, built before fork */
 	char **sh_argv; /* sh FILE ARGS..., for a program the kernel cannot exec (ENOEXEC) */
 	const char *path_var;
@@ -225,58 +216,6 @@ static int take_user(const struct gh_user *u)
 	return 0;
 }
 
-/* dir (len n, empty: the working directory) + "/" + name into buf; 0 when it does not fit. */
-static int join(char *buf, size_t cap, const char *dir, size_t n, const char *name)
-{
-	size_t m = strlen(name);
-
-	if (n == 0) {
-		dir = ".";
-		n = 1;
-	}
-	if (n + 1 + m + 1 > cap)
-		return 0;
-	memcpy(buf, dir, n);
-	buf[n] = '/';
-	memcpy(buf + n + 1, name, m + 1);
-	return 1;
-}
-
-/*
- * Where execvp would find name, searched with the credentials the command runs with, before it
- * is released (as strace does): the command's one execve is of the program itself, and misses
- * along PATH are neither failed execs nor counted execve calls. 0 with buf filled, or an errno
- * (EACCES when something by that name was there but could not be run, as execvp says).
- */
-static int find_program(const char *name, const char *path, char *buf, size_t cap)
-{
-	const char *dir, *end;
-	struct stat st;
-	int seen_eacces = 0;
-
-	if (!*name)
-		return ENOENT;
-	if (strchr(name, '/')) {
-		if (strlen(name) >= cap)
-			return ENAMETOOLONG;
-		memcpy(buf, name, strlen(name) + 1);
-		return 0;
-	}
-	for (dir = path;; dir = end + 1) {
-		end = strchr(dir, ':');
-		if (!end)
-			end = dir + strlen(dir);
-		if (join(buf, cap, dir, (size_t)(end - dir), name) && stat(buf, &st) == 0) {
-			if (S_ISREG(st.st_mode) && faccessat(AT_FDCWD, buf, X_OK, AT_EACCESS) == 0)
-				return 0;
-			seen_eacces = 1;
-		}
-		if (!*end)
-			break;
-	}
-	return seen_eacces ? EACCES : ENOENT;
-}
-
 static void child(struct proc *p, const struct gh_backend_config *cfg, const int gate[2],
 		  const int ex[2], const int out[2], const int errp[2], char *const argv[])
 {
@@ -306,7 +245,7 @@ static void child(struct proc *p, const struct gh_backend_config *cfg, const int
 		report(exec_w, STAGE_USER, e);
 		_exit(127);
 	}
-	found = find_program(argv[0], p->path_var, prog, sizeof(prog));
+	found = gh_find_program(argv[0], p->path_var, prog, sizeof(prog));
 	report(exec_w, STAGE_READY, 0);
 	if (read(gate_r, &go, 1) != 1)
 		_exit(127); /* the parent gave up before releasing us */
@@ -328,49 +267,13 @@ static void child(struct proc *p, const struct gh_backend_config *cfg, const int
 	_exit(127);
 }
 
-/* Whether environment entry e names variable name (a literal: the length is known). */
-#define IS_VAR(e, name) (!strncmp((e), name "=", sizeof(name)))
-
-/* The command's environment: glasshouse's without GLASSHOUSE_*, and for another user its
- * HOME, USER and LOGNAME. Pointers into environ and u; freed with the proc. */
-static char **build_env(const struct gh_user *u, char *own, size_t own_len)
-{
-	size_t n = 0, i, k = 0;
-	char **env;
-
-	while (environ && environ[n])
-		n++;
-	env = calloc(n + 4, sizeof(*env));
-	if (!env)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		const char *v = environ[i];
-
-		if (!strncmp(v, "GLASSHOUSE_", 11))
-			continue;
-		if (u && (IS_VAR(v, "HOME") || IS_VAR(v, "USER") || IS_VAR(v, "LOGNAME")))
-			continue;
-		env[k++] = environ[i];
-	}
-	if (u) {
-		int a = snprintf(own, own_len, "HOME=%s", u->home) + 1;
-		int b = snprintf(own + a, own_len - (size_t)a, "USER=%s", u->name) + 1;
-
-		snprintf(own + a + b, own_len - (size_t)(a + b), "LOGNAME=%s", u->name);
-		env[k++] = own;
-		env[k++] = own + a;
-		env[k++] = own + a + b;
-	}
-	return env;
-}
-
 /* The environment, and sh's argv for ENOEXEC, made before fork (the child cannot allocate). */
 static int prepare_exec(struct gh_backend *b, char *const argv[])
 {
 	struct proc *p = b->priv;
 	size_t n = 0, i;
 
-	p->envp = build_env(b->cfg.user, p->own_env, sizeof(p->own_env));
+	p->envp = gh_command_env(b->cfg.user, p->own_env, sizeof(p->own_env));
 	while (argv[n])
 		n++;
 	p->sh_argv = calloc(n + 2, sizeof(char *));
@@ -383,7 +286,7 @@ static int prepare_exec(struct gh_backend *b, char *const argv[])
 		p->sh_argv[i + 1] = argv[i];
 	p->path_var = "/bin:/usr/bin"; /* execvp's when PATH is unset */
 	for (i = 0; p->envp[i]; i++)
-		if (IS_VAR(p->envp[i], "PATH"))
+		if (GH_IS_VAR(p->envp[i], "PATH"))
 			p->path_var = p->envp[i] + 5;
 	return 0;
 }
@@ -496,14 +399,14 @@ static int proc_start(struct gh_backend *b, char *const argv[])
 	gate[1] = -1;
 	p->exec_r = ex[0];
 	ex[0] = -1;
-	p->s[0] = (struct stream){ .fd = out[0],
-				   .out = 1,
-				   .hash = p->s[0].hash,
-				   .reader_closed = &b->result.stdout_reader_closed };
-	p->s[1] = (struct stream){ .fd = errp[0],
-				   .out = 2,
-				   .hash = p->s[1].hash,
-				   .reader_closed = &b->result.stderr_reader_closed };
+	p->s[0] = (struct gh_stream){ .fd = out[0],
+				      .out = 1,
+				      .hash = p->s[0].hash,
+				      .reader_closed = &b->result.stdout_reader_closed };
+	p->s[1] = (struct gh_stream){ .fd = errp[0],
+				      .out = 2,
+				      .hash = p->s[1].hash,
+				      .reader_closed = &b->result.stderr_reader_closed };
 	out[0] = errp[0] = -1;
 	for (i = 0; i < 2; i++)
 		fcntl(p->s[i].fd, F_SETFL, fcntl(p->s[i].fd, F_GETFL) | O_NONBLOCK);
@@ -554,40 +457,6 @@ static int proc_release(struct gh_backend *b)
 		return -r.err;
 	}
 	return 0;
-}
-
-static void pass_through(struct stream *s)
-{
-	char buf[65536];
-	ssize_t n, w, off;
-
-	while (s->fd >= 0) {
-		n = read(s->fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			close_fd(&s->fd);
-			return;
-		}
-		s->bytes += (uint64_t)n;
-		gh_sha256_update(&s->hash, buf, (size_t)n);
-		for (off = 0; !s->out_broken && off < n; off += w) {
-			w = write(s->out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR) {
-				w = 0;
-			} else if (w < 0 && errno == EPIPE) {
-				/* As in a plain pipeline: the command's next write gets EPIPE or
-				 * SIGPIPE once nobody reads its pipe. */
-				*s->reader_closed = 1;
-				close_fd(&s->fd);
-				return;
-			} else if (w < 0) {
-				s->out_broken = 1;
-			}
-		}
-	}
 }
 
 static void record_status(struct gh_backend *b, int status, const struct rusage *ru)
@@ -718,7 +587,7 @@ static int proc_wait(struct gh_backend *b, const struct gh_pollable *pl)
 		}
 		for (i = 0; i < 2; i++)
 			if (n > 0 && fds[i + 1].revents)
-				pass_through(&p->s[i]);
+				gh_stream_pass(&p->s[i]);
 		if (use_pl && (n == 0 || (n > 0 && fds[3].revents)) && pl->ready(pl->ctx) < 0)
 			use_pl = 0;
 		take_signals(b);
@@ -730,129 +599,9 @@ static int proc_wait(struct gh_backend *b, const struct gh_pollable *pl)
 	gh_signals_command_live(0);
 	/* What the command wrote before it exited is in the pipes; what a process that outlives
 	 * the wait writes later goes to the relay, unhashed (proc_cleanup). */
-	pass_through(&p->s[0]);
-	pass_through(&p->s[1]);
+	gh_stream_pass(&p->s[0]);
+	gh_stream_pass(&p->s[1]);
 	return 0;
-}
-
-/* Everything below, to proc_cleanup, runs in the relay, after fork: async-signal-safe only. */
-
-/* Write all of buf to fd; 0, or the errno that stopped it. */
-static int write_all(int fd, const char *buf, ssize_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, buf, (size_t)n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return errno;
-		buf += w;
-		n -= w;
-	}
-	return 0;
-}
-
-/*
- * The relay: copies the command's pipes (at fds 3 and 4, or -1) to glasshouse's stdout and
- * stderr until each has no writer left, then exits. Its own session (a terminal's Ctrl-C for
- * glasshouse is not for it), default dispositions and an empty mask; SIGPIPE ignored so that
- * a closed stdout ends only that stream: the relay closes its pipe and the writer sees EPIPE
- * or SIGPIPE there, as it would have written to that reader itself.
- */
-static __attribute__((noreturn)) void relay(int in[2], const int broken[2])
-{
-	struct sigaction sa = { .sa_handler = SIG_DFL };
-	struct pollfd fds[2];
-	int skip[2] = { broken[0], broken[1] };
-	char buf[16384];
-	sigset_t none;
-	ssize_t n;
-	int i, e;
-
-	setsid();
-	for (i = 1; i < NSIG; i++)
-		sigaction(i, &sa, NULL); /* fails harmlessly for SIGKILL, SIGSTOP, reserved ones */
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	while (in[0] >= 0 || in[1] >= 0) {
-		for (i = 0; i < 2; i++)
-			fds[i] = (struct pollfd){ .fd = in[i], .events = POLLIN };
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			_exit(1);
-		for (i = 0; i < 2; i++) {
-			if (in[i] < 0 || !fds[i].revents)
-				continue;
-			n = read(in[i], buf, sizeof(buf));
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			e = n > 0 && !skip[i] ? write_all(1 + i, buf, n) : 0;
-			if (n > 0 && e != EPIPE) {
-				skip[i] |= e != 0; /* as the wait loop: drained, no longer passed */
-				continue;
-			}
-			close(in[i]); /* EOF, or nobody reads our side any more */
-			in[i] = -1;
-		}
-	}
-	_exit(0);
-}
-
-/*
- * Hand the pipes that still have a writer (a process that outlives the run) to a relay, so
- * that writer goes on as it would without glasshouse: its output still reaches glasshouse's
- * stdout and stderr, and it is not killed by SIGPIPE for a reader that went away with
- * glasshouse. Double-forked: the middle process exits at once and is reaped here, so the
- * relay is nobody's zombie and delays nothing. glasshouse is not in the tree, so neither is
- * the relay: no receipt shows it. Every other descriptor (the collector's BPF objects too) is
- * closed in it.
- */
-static void start_relay(struct proc *p)
-{
-	int in[2], broken[2], i, status;
-	pid_t mid;
-
-	mid = fork();
-	if (mid < 0)
-		return; /* then the pipes close with glasshouse, as they did before relays */
-	if (mid == 0) {
-		if (fork() != 0)
-			_exit(0);
-		for (i = 0; i < 2; i++) {
-			in[i] = p->s[i].fd >= 0 ? fcntl(p->s[i].fd, F_DUPFD, 16) : -1;
-			broken[i] = p->s[i].out_broken;
-		}
-		for (i = 0; i < 2; i++)
-			if (in[i] >= 0)
-				in[i] = dup2(in[i], 3 + i);
-		close_range(5, ~0U, 0);
-		close(0);
-		relay(in, broken);
-	}
-	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
-		;
-}
-
-/* At the end: the last bytes the pipes hold now are hashed; a pipe that still has a writer is
- * flagged (more may follow) and goes to the relay. */
-static void finish_streams(struct gh_backend *b)
-{
-	struct proc *p = b->priv;
-	int *more[2] = { &b->result.stdout_more_may_follow, &b->result.stderr_more_may_follow };
-	int open = 0, i;
-
-	for (i = 0; i < 2; i++) {
-		if (p->s[i].fd < 0 || !p->s[i].hash.ctx)
-			continue;
-		pass_through(&p->s[i]);
-		*more[i] = p->s[i].fd >= 0;
-		open |= *more[i];
-	}
-	if (open)
-		start_relay(p);
 }
 
 static void proc_cleanup(struct gh_backend *b)
@@ -875,7 +624,8 @@ static void proc_cleanup(struct gh_backend *b)
 	if (p->subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 0);
 	if (p->released)
-		finish_streams(b);
+		gh_stream_finish(p->s, (int *[2]){ &b->result.stdout_more_may_follow,
+						   &b->result.stderr_more_may_follow });
 	for (i = 0; i < 2; i++) {
 		close_fd(&p->s[i].fd);
 		if (p->s[i].hash.ctx) {
