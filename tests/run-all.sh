@@ -120,6 +120,8 @@ for s in "${suites[@]}"; do
 		tally "asan-cli/repl" env "${san_env[@]}" bash tests/cli/repl_test.sh
 		tally "asan-cli/priv" env "${san_env[@]}" bash tests/cli/priv_test.sh
 		tally "asan-cli/evidence" env "${san_env[@]}" bash tests/cli/evidence_test.sh
+		tally "asan-cli/judge" env "${san_env[@]}" bash tests/cli/judge_test.sh
+		tally "asan-cli/help" env "${san_env[@]}" bash tests/cli/help_test.sh
 		tally "asan-cli/reports" sanitizer_reports asan-cli
 		;;
 	asan-bpf)
