@@ -201,12 +201,13 @@ local O_ACCMODE, O_RDWR, O_PATH = 3, 2, 0x200000
 
 --[[
 event_subjects(ev) -> {{kind, subject, field}...}: what the glob rules judge in one event (a
-successful exec, open, unlink, rename, link, mkdir, mknod, symlink, connect, or send that names
-a destination), as the receipt would list it. An enforcer judges these with p:judge.
+successful exec, open, unlink, rename, link, mkdir, mknod, symlink; a connect, or a send that
+names a destination, whatever its result), as the receipt would list it. An enforcer judges these with p:judge.
 ]]
 function M.event_subjects(ev)
-  if ev.error then return {} end
   local k = ev.kind
+  -- a failed connect was an attempt all the same (the receipt lists it): judged too
+  if ev.error and k ~= "connect" and k ~= "send" then return {} end
   if k == "exec" then return { { "exec", ev.exe, "path" } } end
   if k == "open" then
     local f = math.tointeger(ev.flags) or 0

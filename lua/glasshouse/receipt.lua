@@ -210,6 +210,41 @@ local function execution(md)
   }
 end
 
+local function violation(x)
+  return fields {
+    { "rule", x.rule },
+    { "kind", x.kind },
+    { "pid", orNull(x.pid) },
+    { "exe", orNull(x.exe) },
+    { x.dst and "dst" or "path", orNull(x.dst or x.path) },
+    { "message", x.message },
+  }
+end
+
+-- How a policy was enforced: each kind's mode ("kernel" or "user", null without rules of that
+-- kind), whether the tree was stopped and what stopped it.
+local function enforcement(e)
+  local m, t = e.modes or {}, e.trigger
+  return fields {
+    { "exec", orNull(m.exec) },
+    { "read", orNull(m.read) },
+    { "write", orNull(m.write) },
+    { "connect", orNull(m.connect) },
+    { "rules", orNull(m.rules) },
+    { "stopped", e.stopped == true },
+    { "trigger", t and e.stopped and fields {
+      { "by", t.by },
+      { "event", t.kind and fields {
+        { "kind", t.kind },
+        { "pid", orNull(t.pid) },
+        { "exe", orNull(t.exe) },
+        { t.dst and "dst" or "path", orNull(t.dst or t.path) },
+      } or null },
+      { "violation", t.violation and violation(t.violation) or null },
+    } or null },
+  }
+end
+
 --- policy(verdict) -> the receipt's `policy` block, from a policy's p:check (glasshouse.policy).
 function M.policy(v)
   return fields {
@@ -218,17 +253,9 @@ function M.policy(v)
     { "sha256", v.sha256 },
     { "verdict", v.verdict },
     { "enforced", v.enforced or false },
+    { "enforcement", v.enforcement and enforcement(v.enforcement) or null },
     { "error", orNull(v.error) },
-    { "violations", list_of(v.violations, function(x)
-      return fields {
-        { "rule", x.rule },
-        { "kind", x.kind },
-        { "pid", orNull(x.pid) },
-        { "exe", orNull(x.exe) },
-        { x.dst and "dst" or "path", orNull(x.dst or x.path) },
-        { "message", x.message },
-      }
-    end) },
+    { "violations", list_of(v.violations, violation) },
   }
 end
 
@@ -276,6 +303,7 @@ function M.build(info)
       { "signal", orNull(r.signal) },
       { "error", #errors > 0 and table.concat(errors, "; ") or null },
       { "received_signal", orNull(r.received_signal) },
+      { "killed_by_policy", info.killed_by_policy == true },
     } },
     { "timing", fields { { "duration_ms", duration_ms }, { "cpu_time_ms", cpu_ms } } },
     { "process_tree", list_of(procs, process_entry) },
