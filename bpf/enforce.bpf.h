@@ -11,11 +11,12 @@
  * no instruction, and a process whose connect was denied never runs another one (the
  * handshake may still have happened). What the call itself did stays done.
  *
- * Exec: the walked path of the file that really runs (the record's s3) is joined root first
- * into a key and looked up in two LPM tries (allow, deny) whose entries are exact paths (with
- * their NUL) and directory prefixes ending in '/': one lookup finds whether any entry matches,
- * which is all an allow or deny list asks. Paths longer than GH_ENF_PATH - 1 bytes, and walks
- * that were cut, are not decided here (user space judges them).
+ * Exec: the program as the receipt names it (the name given, resolved against the walked cwd;
+ * for a #! script also the interpreter's walked path) is built root first into a key and looked
+ * up in two LPM tries (allow, deny) whose entries are exact paths (with their NUL) and
+ * directory prefixes ending in '/': one lookup finds whether any entry matches, which is all an
+ * allow or deny list asks. Paths longer than GH_ENF_PATH - 1 bytes, names with "..", and
+ * strings that were cut are not decided here (user space judges them).
  * Connect: the destination the caller gave (AF_INET, AF_INET6, AF_UNIX; any other family as
  * one) against a hash of {family, address or any, port or any}: four lookups.
  */
@@ -102,31 +103,134 @@ static long enf_fwd_step(__u32 i, struct enf_fwd *f)
 	return 0;
 }
 
-/* At sched_process_exec, after the record's strings: whether the program that runs (the walked
- * string that starts at offset st of the record's data) violates the exec rules. */
-static __always_inline int enf_exec_violates(struct scratch *s, __u32 st, int truncated)
+/* A record string's length: the u16 before its bytes, at offset st of s->data. */
+static __always_inline __u32 enf_str_len(struct scratch *s, __u32 st)
 {
-	struct gh_enf_path *key = (void *)&s->data[ENF_KEY_OFF];
-	struct enf_fwd f = { .s = s };
-	__u32 len;
+	return s->data[st & (GH_DATA_CAP - 1)] | (s->data[(st + 1) & (GH_DATA_CAP - 1)] << 8);
+}
 
-	if (!(enf_exec & GH_ENF_KERNEL) || truncated)
-		return 0;
-	st &= GH_DATA_CAP - 1;
-	len = s->data[st] | (s->data[(st + 1) & (GH_DATA_CAP - 1)] << 8);
-	if (len == 0 || len >= GH_ENF_PATH)
-		return 0; /* user space decides */
-	f.src = st + 2;
+/* The forward path of the walked string at st into the key: its length, or -1 when the kernel
+ * cannot decide it (too long, or not read whole). */
+static __always_inline int enf_walk_key(struct scratch *s, __u32 st)
+{
+	struct enf_fwd f = { .s = s };
+	__u32 len = enf_str_len(s, st);
+
+	if (len >= GH_ENF_PATH)
+		return -1;
+	f.src = (st + 2) & (GH_DATA_CAP - 1);
 	f.len = len;
 	bpf_loop(GH_WALK_DEPTH, enf_fwd_step, &f, 0);
 	if (f.bad || f.p != len)
-		return 0;
+		return -1;
+	return len;
+}
+
+/* Appending a name to the key as user space resolves it (gh_path_resolve): empty and "."
+ * components dropped; ".." (which would need the folding) leaves it to user space. */
+struct enf_name {
+	struct scratch *s;
+	__u32 src, len;	/* the name's bytes in s->data */
+	__u32 pos;	/* bytes of the key written */
+	__u32 comp;	/* where the current component's '/' is in the key */
+	int in_comp, bad;
+};
+
+static __always_inline void enf_name_end(struct enf_name *n)
+{
+	__u8 *k = &n->s->data[ENF_KEY_OFF + 4];
+	__u32 clen = n->pos - n->comp - 1;
+
+	n->in_comp = 0;
+	if (clen == 1 && k[(n->comp + 1) & (GH_ENF_PATH - 1)] == '.')
+		n->pos = n->comp;
+	else if (clen == 2 && k[(n->comp + 1) & (GH_ENF_PATH - 1)] == '.' &&
+		 k[(n->comp + 2) & (GH_ENF_PATH - 1)] == '.')
+		n->bad = 1;
+}
+
+static long enf_name_step(__u32 i, struct enf_name *n)
+{
+	struct scratch *s = n->s;
+	__u8 c;
+
+	if (!s)
+		return 1;
+	if (i >= n->len) {
+		if (n->in_comp)
+			enf_name_end(n);
+		return 1;
+	}
+	c = s->data[(n->src + i) & (GH_DATA_CAP - 1)];
+	if (c == '/') {
+		if (n->in_comp)
+			enf_name_end(n);
+		return n->bad ? 1 : 0;
+	}
+	if (n->pos >= GH_ENF_PATH - 2) {
+		n->bad = 1;
+		return 1;
+	}
+	if (!n->in_comp) {
+		n->in_comp = 1;
+		n->comp = n->pos;
+		s->data[ENF_KEY_OFF + 4 + (n->pos & (GH_ENF_PATH - 1))] = '/';
+		n->pos++;
+	}
+	s->data[ENF_KEY_OFF + 4 + (n->pos & (GH_ENF_PATH - 1))] = c;
+	n->pos++;
+	return 0;
+}
+
+/* Whether the key (its first len bytes a path) matches the exec rules as a violation. */
+static __always_inline int enf_exec_lookup(struct scratch *s, __u32 len)
+{
+	struct gh_enf_path *key = (void *)&s->data[ENF_KEY_OFF];
+
 	s->data[(ENF_KEY_OFF + 4 + len) & (2 * GH_DATA_CAP - 1)] = 0;
-	key->prefixlen = (len + 1) * 8;
+	key->prefixlen = ((len & (GH_ENF_PATH - 1)) + 1) * 8;
 	if (bpf_map_lookup_elem(&enf_exec_deny, key))
 		return 1;
 	if ((enf_exec & GH_ENF_ALLOW_LIST) && !bpf_map_lookup_elem(&enf_exec_allow, key))
 		return 1;
+	return 0;
+}
+
+/*
+ * At sched_process_exec, once the record holds its strings: whether the exec violates the exec
+ * rules, judged as user space judges it. The program is the name given (s0, at offset 0),
+ * resolved against the cwd (s2, walked, at offset st2) lexically, as the receipt names it; for
+ * a #! script (GH_F_SCRIPT) also the interpreter that really runs (s3, walked, at st3), which
+ * the receipt names as the process's program. A name the kernel cannot resolve as user space
+ * does (with "..", or too long) is not decided here: user space judges it.
+ */
+static __always_inline int enf_exec_violates(struct scratch *s, __u32 st2, __u32 st3)
+{
+	struct enf_name n = { .s = s, .src = 2 };
+	int base;
+
+	if (!(enf_exec & GH_ENF_KERNEL))
+		return 0;
+	n.len = enf_str_len(s, 0);
+	if (s->ev.truncated & 1 || n.len == 0)
+		return 0;
+	if (s->data[2] != '/') {
+		if (s->ev.truncated & (1 << 2))
+			return 0;
+		base = enf_walk_key(s, st2);
+		if (base < 0)
+			return 0;
+		n.pos = base;
+	}
+	bpf_loop(GH_ENF_PATH, enf_name_step, &n, 0);
+	if (!n.bad && n.pos > 0 && n.pos < GH_ENF_PATH && !n.in_comp &&
+	    enf_exec_lookup(s, n.pos))
+		return 1;
+	if ((s->ev.flags2 & GH_F_SCRIPT) && !(s->ev.truncated & (1 << 3))) {
+		base = enf_walk_key(s, st3);
+		if (base > 0 && enf_exec_lookup(s, base))
+			return 1;
+	}
 	return 0;
 }
 

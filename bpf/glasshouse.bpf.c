@@ -203,12 +203,13 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	} else {
 		str_end(s, 0, len != 0);
 	}
-	put_cwd(s, t);
 	{
-		__u32 st = s->off; /* where exec_identity's walk of the file that runs starts */
+		__u32 st2 = s->off, st3; /* where the cwd's walk and the run file's start */
 
+		put_cwd(s, t);
+		st3 = s->off;
 		exec_identity(s, t, bprm);
-		if (enf_exec_violates(s, st, s->ev.truncated & (1 << 3)))
+		if (enf_exec_violates(s, st2, st3))
 			enf_violation(s); /* its first instruction is never run */
 	}
 	ev_submit(s);

@@ -238,10 +238,11 @@ function E:conclude(v, r)
   local t = self.trigger
   if self.stopped and not t then t = { by = "user" } end
   if t and t.by == "kernel" then
-    local subject = t.kind == "exec" and t.exe or t.dst
+    -- its violation: the exec's process's (a script's is judged by its interpreter too), or
+    -- the connect's destination's
     for _, x in ipairs(v.violations) do
-      if x.kind == (t.kind == "exec" and "exec" or "connect") and (x.path == subject
-        or x.dst == subject or (x.dst and subject and x.dst == "unix:" .. subject)) then
+      if (t.kind == "exec" and x.kind == "exec" and x.pid == t.pid) or (t.kind ~= "exec" and
+        x.kind == "connect" and t.dst and (x.dst == t.dst or x.dst == "unix:" .. t.dst)) then
         t.violation = x
         break
       end
