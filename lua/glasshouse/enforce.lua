@@ -205,11 +205,12 @@ function E:event(checker, ev)
   end
   local before = #checker.violations
   checker:event(ev)
-  if #checker.violations > before and not self.stopped then
+  -- the first violation seen here stops the tree, unless the kernel already did (its flagged
+  -- record, the trigger, may come later in the ring)
+  if #checker.violations > before and not self.stopped and not self.col:stopped() then
     self.stopped = true
-    local kernel_first = self.col:stopped()
     self.col:stop()
-    if not kernel_first and not self.trigger then
+    if not self.trigger then
       self.trigger = trigger_of(ev, "user")
       self.trigger.exe = self.trigger.exe or checker.exe_of[ev.pid]
       self.trigger.violation = checker.violations[before + 1]
@@ -224,6 +225,8 @@ whether the tree was stopped.
 ]]
 function E:settle(col)
   if not col:stopped() then return false end
+  -- stopped by the kernel, whose flagged record was never read (a full ring): no event to name
+  if not self.trigger then self.trigger = { by = "kernel" } end
   self.stopped = true
   self.alive = col:settle(self.live, 2000)
   return true
@@ -236,8 +239,11 @@ violation is the first one matching it (a kernel trigger the globs missed is add
 function E:conclude(v, r)
   v.enforced = true
   local t = self.trigger
-  if self.stopped and not t then t = { by = "user" } end
-  if t and t.by == "kernel" then
+  if t and t.by == "kernel" and not t.kind and #v.violations == 0 then
+    v.violations[1] = { rule = "enforcement", kind = "unknown", message = "the kernel stopped "
+      .. "the tree; the event it stopped it at was lost (the ring buffer was full)" }
+  end
+  if t and t.by == "kernel" and t.kind then
     -- its violation: the exec's process's (a script's is judged by its interpreter too), or
     -- the connect's destination's
     for _, x in ipairs(v.violations) do
