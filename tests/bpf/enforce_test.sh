@@ -138,7 +138,7 @@ enf deny-lo.lua -- "$PY" -c "$client" 127.0.0.1 "$port"
 expect_eq "connect to 127.0.0.1 denied: exit 3, the client never says it sent, the server outside the tree receives 0 bytes" \
 	"3||0" "$rc|$out|$(received got4)"
 jq_eq "connect denied: the kernel decided connect; the trigger is the connect, its bytes 0" r.json \
-	"[.policy.enforcement.connect, .policy.enforcement.trigger.by, .policy.enforcement.trigger.event.dst, .policy.enforcement.trigger.violation.rule, [.network.attempts[] | select(.dst | startswith("127.")) | .bytes_sent], .outcome.signal]" \
+	"[.policy.enforcement.connect, .policy.enforcement.trigger.by, .policy.enforcement.trigger.event.dst, .policy.enforcement.trigger.violation.rule, [.network.attempts[] | select(.dst | startswith(\"127.\")) | .bytes_sent], .outcome.signal]" \
 	"[\"kernel\",\"kernel\",\"127.0.0.1:$port\",\"connect.deny\",[0],\"SIGKILL\"]"
 serve got6 6
 enf deny-lo.lua -- "$PY" -c "$client" ::1 "$port"
