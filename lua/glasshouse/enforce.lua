@@ -264,7 +264,11 @@ function E:conclude(v, r)
   end
   if t and not t.violation then t.violation = v.violations[1] end
   if t and v.verdict == "pass" then v.verdict = "fail" end
-  v.enforcement = { modes = self.modes, stopped = self.stopped == true, trigger = t }
+  local m = self.modes
+  v.enforcement = { exec = m.exec, read = m.read, write = m.write, connect = m.connect,
+    rules = m.rules, stopped = self.stopped == true, trigger = t and self.stopped and {
+      by = t.by, violation = t.violation, event = t.kind and { kind = t.kind, pid = t.pid,
+        exe = t.exe, path = not t.dst and t.path or nil, dst = t.dst } or nil } or nil }
   r.outcome.killed_by_policy = self.stopped == true
 end
 

@@ -222,25 +222,33 @@ local function violation(x)
 end
 
 -- How a policy was enforced: each kind's mode ("kernel" or "user", null without rules of that
--- kind), whether the tree was stopped and what stopped it.
+-- kind), whether the tree was stopped and what stopped it: {exec, read, write, connect, rules,
+-- stopped, trigger = {by, event = {kind, pid, exe, path | dst}, violation}} (as glasshouse.enforce
+-- makes it, or as an event log's end line holds it, with nulls).
+local function given(v)
+  if v == nil or v == null then return nil end
+  return v
+end
+
 local function enforcement(e)
-  local m, t = e.modes or {}, e.trigger
+  local t, ev = given(e.trigger), nil
+  ev = t and given(t.event)
   return fields {
-    { "exec", orNull(m.exec) },
-    { "read", orNull(m.read) },
-    { "write", orNull(m.write) },
-    { "connect", orNull(m.connect) },
-    { "rules", orNull(m.rules) },
+    { "exec", orNull(given(e.exec)) },
+    { "read", orNull(given(e.read)) },
+    { "write", orNull(given(e.write)) },
+    { "connect", orNull(given(e.connect)) },
+    { "rules", orNull(given(e.rules)) },
     { "stopped", e.stopped == true },
-    { "trigger", t and e.stopped and fields {
+    { "trigger", t and fields {
       { "by", t.by },
-      { "event", t.kind and fields {
-        { "kind", t.kind },
-        { "pid", orNull(t.pid) },
-        { "exe", orNull(t.exe) },
-        { t.dst and "dst" or "path", orNull(t.dst or t.path) },
+      { "event", ev and fields {
+        { "kind", ev.kind },
+        { "pid", orNull(given(ev.pid)) },
+        { "exe", orNull(given(ev.exe)) },
+        { given(ev.dst) and "dst" or "path", orNull(given(ev.dst) or given(ev.path)) },
       } or null },
-      { "violation", t.violation and violation(t.violation) or null },
+      { "violation", given(t.violation) and violation(t.violation) or null },
     } or null },
   }
 end
@@ -253,7 +261,7 @@ function M.policy(v)
     { "sha256", v.sha256 },
     { "verdict", v.verdict },
     { "enforced", v.enforced or false },
-    { "enforcement", v.enforcement and enforcement(v.enforcement) or null },
+    { "enforcement", given(v.enforcement) and enforcement(v.enforcement) or null },
     { "error", orNull(v.error) },
     { "violations", list_of(v.violations, violation) },
   }

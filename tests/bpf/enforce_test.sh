@@ -202,6 +202,12 @@ expect_eq "a denied write, judged in user space: the tree is stopped (the file t
 	"3|secret.txt|user|user|open|$T/secret.txt|SIGKILL" \
 	"$rc|$(ls secret.txt after.txt 2>/dev/null | paste -sd,)|$(jq -r .policy.enforcement.write r.json)|$(jq -r .policy.enforcement.trigger.by r.json)|$(jq -r .policy.enforcement.trigger.event.kind r.json)|$(jq -r .policy.enforcement.trigger.event.path r.json)|$(jq -r .outcome.signal r.json)"
 
+# a stopped run's event log replays to the same receipt
+enf deny-id.lua --events ev.jsonl -- sh -c 'echo before; id -u; echo after'
+"$GH" replay ev.jsonl -o replayed.json >/dev/null 2>&1
+expect_eq "a stopped run replays to the same receipt (killed_by_policy, the enforcement block)" \
+	"3|$(jq -cS 'del(.collector.events)' r.json)" "$rc|$(jq -cS 'del(.collector.events)' replayed.json)"
+cp replayed.json receipt-replayed.json
 python3 "$ROOT/tests/cli/validate.py" "$ROOT/docs/receipt.schema.json" receipt-*.json >val.txt 2>&1
 expect_eq "every receipt written here ($nrec) validates against docs/receipt.schema.json" "" \
 	"$(cat val.txt)"

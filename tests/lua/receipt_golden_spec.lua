@@ -45,9 +45,9 @@ local function stopped()
   i.killed_by_policy = true
   i.policy.enforced = true
   i.policy.violations = { x }
-  i.policy.enforcement = { modes = { exec = "kernel", write = "user", rules = "user" },
-    stopped = true, trigger = { by = "kernel", kind = "exec", pid = 11, exe = "/bin/x",
-      path = "/bin/x", violation = x } }
+  i.policy.enforcement = { exec = "kernel", write = "user", rules = "user", stopped = true,
+    trigger = { by = "kernel", event = { kind = "exec", pid = 11, exe = "/bin/x",
+      path = "/bin/x" }, violation = x } }
   return i
 end
 
