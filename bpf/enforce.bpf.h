@@ -63,6 +63,17 @@ static __always_inline void enf_violation(struct scratch *s)
 	enf_kill();
 }
 
+/* No record could be built (the ring's scratch areas were busy), so nothing can be judged:
+ * while the kernel decides this kind, the tree is stopped rather than let through (fails
+ * closed); the receipt says the trigger was lost. */
+static __always_inline void enf_unjudged(__u32 bits)
+{
+	if (bits & GH_ENF_KERNEL) {
+		enf_stopped = 1;
+		enf_kill();
+	}
+}
+
 /* The forward path is built in the scratch area's upper half, which records never use. */
 #define ENF_KEY_OFF GH_DATA_CAP
 #define ENF_TMP_OFF (GH_DATA_CAP + 1024)

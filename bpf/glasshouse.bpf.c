@@ -178,8 +178,10 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 		tid_unmark(old_pid);
 	}
 	s = ev_begin(GH_EV_EXEC, 0xffff);
-	if (!s)
+	if (!s) {
+		enf_unjudged(enf_exec);
 		return 0;
+	}
 	s->ev.ppid = tgid_in_ns(BPF_CORE_READ(t, real_parent));
 	{
 		long n = bpf_probe_read_kernel_str(str_begin(s), GH_PATH_MAX + 1,

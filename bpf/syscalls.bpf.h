@@ -258,8 +258,11 @@ __noinline int net_event(struct sc_args *args)
 	if ((r->flags & R_TO) && !addr)
 		return 0;
 	s = ev_begin(r->kind, args->nr);
-	if (!s)
+	if (!s) {
+		if (r->kind != GH_EV_BIND)
+			enf_unjudged(enf_net);
 		return 0;
+	}
 	s->ev.ret = args->v[RETVAL];
 	fd_socket(sc_val(args, r->fd), &ref);
 	sock_note(s, &ref);
