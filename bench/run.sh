@@ -85,6 +85,53 @@ events_bench() {
 	done
 
 }
+# Policies: the build judged by a policy of 50 glob rules (exec, read, write, connect; all of
+# them pass), against the same build traced without a policy, alternated each round (targets:
+# ≤ 1.03); and the same policy enforced (--enforce: the kernel arms its exec and connect rules,
+# every event is judged as it comes; target ≤ 1.05). BENCH_POLICY_ONLY=1 runs just this.
+policy_bench() {
+	{
+		echo 'return {'
+		echo '  name = "bench-50",'
+		printf '  exec = { allow = { "/usr/bin/**", "/usr/lib/**", "/usr/libexec/**", "/bin/**", "/usr/local/bin/**"'
+		for i in $(seq 1 10); do printf ', "/opt/tool%d/bin/**"' "$i"; done
+		echo ' } },'
+		printf '  read = { deny = { "/etc/shadow", "/root/.ssh/**", "~/.ssh/**", "~/.aws/**", "~/.gnupg/**"'
+		for i in $(seq 1 10); do printf ', "/srv/secret%d/*.key"' "$i"; done
+		echo ' } },'
+		printf '  write = { allow = { "%s/**", "/tmp/**", "/dev/null", "/dev/tty"' "$W"
+		for i in $(seq 1 11); do printf ', "/var/tmp/build%d/**"' "$i"; done
+		echo ' } },'
+		printf '  connect = { allow = { "127.0.0.1:*", "[::1]:*", "unix:*", "10.0.0.1:443", "[fe80::1]:443"'
+		echo ' } },'
+		echo '}'
+	} >"$W/policy50.lua"
+	local n
+	n=$(grep -o '"[^"]*"' "$W/policy50.lua" | grep -vc bench-50)
+	for mode in judge enforce; do
+		ratios=()
+		for r in $(seq 1 "$ROUNDS"); do
+			for side in $( ((r % 2)) && echo "u p" || echo "p u"); do
+				eval "${PREP[build]}" >/dev/null 2>&1
+				if [ "$side" = u ]; then
+					u=$(timed "$GH" run -o "$W/nopolicy.json" -- bash -c "${CMD[build]}")
+				else
+					p=$(timed "$GH" run -o "$W/policy.json" --policy "$W/policy50.lua" \
+						$([ $mode = enforce ] && echo --enforce) -- bash -c "${CMD[build]}")
+				fi
+			done
+			ratios+=("$(echo "$p / $u" | bc -l)")
+		done
+		printf 'build with a policy of %d glob rules%s: whole-run ratio against the traced build without one %.3f (median; target ≤ %s), verdict %s, stopped %s\n' \
+			"$n" "$([ $mode = enforce ] && echo ", enforced")" "$(printf '%s\n' "${ratios[@]}" | median)" \
+			"$([ $mode = enforce ] && echo 1.05 || echo 1.03)" "$(jq -r .policy.verdict "$W/policy.json")" \
+			"$(jq -r '.policy.enforcement.stopped // false' "$W/policy.json")"
+	done
+}
+if [ -n "${BENCH_POLICY_ONLY:-}" ]; then
+	policy_bench
+	exit
+fi
 if [ -n "${BENCH_EVENTS_ONLY:-}" ]; then
 	events_bench
 	exit
@@ -265,3 +312,4 @@ printf 'openloop with a Lua filter hook: median command ratio %.2f (target ≤ 1
 	"$(printf '%s\n' "${cratios[@]}" | median)" "$(printf '%s\n' "${ratios[@]}" | median)"
 
 events_bench
+policy_bench

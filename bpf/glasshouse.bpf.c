@@ -16,7 +16,8 @@
  * order (each uses those before it, and the settings and counters below): defs.bpf.h,
  * tracking.bpf.h (the tracked set), record.bpf.h (records and the ring), fds.bpf.h (a
  * descriptor's file), pathwalk.bpf.h (kernel paths), sockets.bpf.h (sockets and their byte
- * counts), opencache.bpf.h (the open collapse), syscalls.bpf.h (what each syscall reports,
+ * counts), opencache.bpf.h (the open collapse), enforce.bpf.h (a policy's kills),
+ * syscalls.bpf.h (what each syscall reports,
  * and how). glasshouse.h is the record's ABI, shared with user space.
  */
 #include "vmlinux.h"
@@ -61,6 +62,7 @@ struct gh_sock_slot sock_slots[GH_SOCK_SLOTS];
 #include "pathwalk.bpf.h"
 #include "sockets.bpf.h"
 #include "opencache.bpf.h"
+#include "enforce.bpf.h"
 #include "syscalls.bpf.h"
 
 /* The one syscall program: counts every syscall of the tree and reports the ones that touch
@@ -81,6 +83,8 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 			register_root(bpf_get_current_task_btf(), regs);
 		return 0;
 	}
+	if (enf_stopped) /* a policy stopped the tree: no task of it returns to user space */
+		enf_kill();
 	nr = regs->orig_ax;
 	/* A new child returns from clone too: the call is counted once, in the caller. */
 	if (ret != 0 || (nr != __NR_clone && nr != __NR_clone3 && nr != __NR_fork && nr != __NR_vfork))
@@ -174,8 +178,10 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 		tid_unmark(old_pid);
 	}
 	s = ev_begin(GH_EV_EXEC, 0xffff);
-	if (!s)
+	if (!s) {
+		enf_unjudged(enf_exec);
 		return 0;
+	}
 	s->ev.ppid = tgid_in_ns(BPF_CORE_READ(t, real_parent));
 	{
 		long n = bpf_probe_read_kernel_str(str_begin(s), GH_PATH_MAX + 1,
@@ -199,8 +205,15 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	} else {
 		str_end(s, 0, len != 0);
 	}
-	put_cwd(s, t);
-	exec_identity(s, t, bprm);
+	{
+		__u32 st2 = s->off, st3; /* where the cwd's walk and the run file's start */
+
+		put_cwd(s, t);
+		st3 = s->off;
+		exec_identity(s, t, bprm);
+		if (enf_exec_violates(s, st2, st3))
+			enf_violation(s); /* its first instruction is never run */
+	}
 	ev_submit(s);
 	return 0;
 }

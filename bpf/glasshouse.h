@@ -35,6 +35,8 @@ enum gh_ev_kind {
 #define GH_F_CREATED	(1u << 1)	/* the open created the file */
 #define GH_F_RMDIR	(1u << 2)	/* rmdir, or unlinkat with AT_REMOVEDIR */
 #define GH_F_SCRIPT	(1u << 4)	/* exec: the file named was not the one run (#!, binfmt_misc) */
+#define GH_F_ENFORCED	(1u << 5)	/* the kernel found this exec or connect violating the
+					   policy it enforces: the task was killed, the tree stopped */
 #define GH_F_WALKED	(1u << 3)	/* s1 (and s3) are kernel path walks: components leaf first,
 					   each ended by NUL */
 
@@ -83,6 +85,36 @@ struct gh_sock_bytes {
 struct gh_sock_slot {
 	unsigned long long ino;
 	struct gh_sock_bytes b;
+};
+
+/* Enforcement rules, written by user space into the kernel's maps (bpf/enforce.bpf.h). */
+#define GH_ENF_RULES	1024	/* entries per rule map */
+#define GH_ENF_PATH	256	/* bytes of a path key with its NUL (an LPM trie's most) */
+/* enf_exec and enf_net bits */
+#define GH_ENF_KERNEL	  (1u << 0)	/* the kernel decides this kind (where it can) */
+#define GH_ENF_ALLOW_LIST (1u << 1)	/* an allow list: what matches no allow entry violates */
+#define GH_ENF_V4	  (1u << 2)	/* connect: the kernel decides this family's destinations */
+#define GH_ENF_V6	  (1u << 3)
+#define GH_ENF_UNIX	  (1u << 4)
+#define GH_ENF_OTHER	  (1u << 5)	/* any other family */
+/* a rule entry's value */
+#define GH_ENF_ALLOW	1
+#define GH_ENF_DENY	2
+
+/* An exec rule: an exact path with its NUL, or a directory prefix ending in '/', as an LPM key
+ * (prefixlen in bits). */
+struct gh_enf_path {
+	unsigned int prefixlen;
+	unsigned char data[GH_ENF_PATH];
+};
+
+/* A connect rule: family (AF_INET, AF_INET6, AF_UNIX, 0 for any other), then the address and
+ * port (host order), each zero and flagged when any matches. */
+struct gh_enf_net {
+	unsigned short family;
+	unsigned short port;
+	unsigned char any_addr, any_port, pad[2];
+	unsigned char addr[16];
 };
 
 #endif

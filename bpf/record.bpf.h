@@ -93,7 +93,9 @@ static __always_inline void ev_submit(struct scratch *s)
 	__u64 size = sizeof(s->ev) + s->off;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	/* a policy's trigger wakes user space now: it kills what makes no syscall */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ||
+	    (s->ev.flags2 & GH_F_ENFORCED))
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (size > sizeof(s->ev) + GH_DATA_CAP)
 		size = sizeof(s->ev) + GH_DATA_CAP;

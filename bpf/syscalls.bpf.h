@@ -258,13 +258,22 @@ __noinline int net_event(struct sc_args *args)
 	if ((r->flags & R_TO) && !addr)
 		return 0;
 	s = ev_begin(r->kind, args->nr);
-	if (!s)
+	if (!s) {
+		if (r->kind != GH_EV_BIND)
+			enf_unjudged(enf_net);
 		return 0;
+	}
 	s->ev.ret = args->v[RETVAL];
 	fd_socket(sc_val(args, r->fd), &ref);
 	sock_note(s, &ref);
-	if (r->addr)
+	if (r->addr) {
+		__u32 st = s->off;
+
 		put_user_bytes(s, (void *)addr, alen);
+		/* a destination a policy denies: the caller never runs another instruction */
+		if (r->kind != GH_EV_BIND && enf_net_violates(s, st))
+			enf_violation(s);
+	}
 	if (r->flags & R_PEER)
 		put_sock_addr(s, ref.sk, 1); /* empty when there is no socket */
 	if (r->flags & R_LOCAL)

@@ -80,17 +80,20 @@ if opts.sign then
   key, msg = gh.load_key(opts.sign, gh.invoking_uid())
   if not key then gh.usage_error("--sign: " .. msg) end
 end
-if opts.enforce or (opts.policy and opts.policy.enforce) then
-  gh.usage_error((opts.enforce and "--enforce" or "enforce = true in " .. opts.policy.source)
-    .. ": enforcement is not implemented yet (the policy can judge, not stop, the command)")
-end
 if opts.enforce and not opts.policy then gh.usage_error("--enforce needs --policy FILE.lua") end
+if (opts.enforce or (opts.policy and opts.policy.enforce)) and (opts.backend_options.guest or
+  (opts.backend and opts.backend ~= "process")) then
+  gh.usage_error("enforcing a policy needs the process backend without --guest")
+end
 
--- A policy judges the events as they come (its rules functions) and the receipt at the end.
+-- A policy judges the events as they come (its rules functions) and the receipt at the end;
+-- enforced (--enforce or enforce = true), it stops the command at the first violation.
 local judge, verdict = {}, function() end
 if opts.policy then
-  judge, verdict = gh.policy_hooks(opts.policy,
-    { cwd = gh.core.getcwd(), home = os.getenv("HOME") })
+  local ctx = { cwd = gh.core.getcwd(), home = os.getenv("HOME") }
+  local enforcer = (opts.enforce or opts.policy.enforce) and
+    require("glasshouse.enforce").new(opts.policy, ctx) or nil
+  judge, verdict = gh.policy_hooks(opts.policy, ctx, enforcer)
 end
 
 -- An event log that cannot be opened stops the run before the command starts: one line, 125.
@@ -111,6 +114,7 @@ local ok, receipt, werr = xpcall(gh.run, keep_traceback, cmd, {
   attestation = opts.attestation,
   on_event = judge.on_event,
   extend = judge.extend,
+  enforce = judge.enforce,
 })
 if not ok and type(receipt) == "string" and receipt:match("^cannot write ") then
   io.stderr:write("glasshouse: ", receipt, "\n")

@@ -106,6 +106,7 @@ for s in "${suites[@]}"; do
 		[ -f tests/bpf/bpf_test.sh ] && tally "bpf" bash tests/bpf/bpf_test.sh
 		tally "bpf/events" bash tests/bpf/events_test.sh
 		tally "bpf/wait" bash tests/bpf/wait_test.sh
+		tally "bpf/enforce" bash tests/bpf/enforce_test.sh
 		;;
 	faults)
 		# Each fault of the reliability issue: planted files, full disks, signals at every
@@ -129,6 +130,7 @@ for s in "${suites[@]}"; do
 		tally "asan-bpf" env "${san_env[@]}" bash tests/bpf/bpf_test.sh
 		tally "asan-bpf/events" env "${san_env[@]}" bash tests/bpf/events_test.sh
 		tally "asan-bpf/wait" env "${san_env[@]}" bash tests/bpf/wait_test.sh
+		tally "asan-bpf/enforce" env "${san_env[@]}" bash tests/bpf/enforce_test.sh
 		tally "asan-bpf/reports" sanitizer_reports asan-bpf
 		;;
 	*)

@@ -253,20 +253,29 @@ function M.diff(a, b, opts)
   return require("glasshouse.diff").diff(a, b, opts)
 end
 
---- policy_hooks(p, ctx) -> hooks, verdict, finish: the on_event and extend hooks by which policy
---- p judges a run or a replayed log (events reach Lua only when p has rules functions; its glob
---- rules and finally judge the receipt), verdict() -> its verdict once the receipt is built,
---- and finish(r) -> the verdict on receipt r (what extend does, without changing r).
-function M.policy_hooks(p, ctx)
+--- policy_hooks(p, ctx [, enforcer]) -> hooks, verdict, finish: the on_event and extend hooks
+--- by which policy p judges a run or a replayed log (events reach Lua only when p has rules
+--- functions; its glob rules and finally judge the receipt), verdict() -> its verdict once the
+--- receipt is built, and finish(r) -> the verdict on receipt r (what extend does, without
+--- changing r). With enforcer (glasshouse.enforce, for a live run), every event is judged as it
+--- comes and the first violation stops the tree; hooks.enforce is then the enforcer, for gh.run.
+function M.policy_hooks(p, ctx, enforcer)
   local checker, v = p:checker(ctx), nil
   local function finish(r)
     checker.live = true
     v = checker:finish(r)
     return v
   end
+  local on_event = p.spec.rules and #p.spec.rules > 0 and function(ev) checker:event(ev) end or nil
+  if enforcer then on_event = function(ev) enforcer:event(checker, ev) end end
   local hooks = {
-    on_event = p.spec.rules and #p.spec.rules > 0 and function(ev) checker:event(ev) end or nil,
-    extend = function(r) r.policy = receipt.policy(finish(r)) end,
+    on_event = on_event,
+    enforce = enforcer,
+    extend = function(r)
+      finish(r)
+      if enforcer then enforcer:conclude(v, r) end
+      r.policy = receipt.policy(v)
+    end,
   }
   return hooks, function() return v end, finish
 end
@@ -307,7 +316,7 @@ function M.policy_status(v, status)
   if v and v.verdict ~= "pass" then
     io.stderr:write("glasshouse: ", table.concat(M.policy_report(v, 10), "\n"), "\n")
     if v.verdict == "error" then return 125 end
-    if status == 0 then return 3 end
+    if status == 0 or (v.enforcement and v.enforcement.stopped) then return 3 end
   end
   return status
 end
@@ -327,6 +336,12 @@ function M.policy_report(v, max)
     lines[#lines + 1] = "  " .. show.printable(M.policy.describe(x))
   end
   if v.error then lines[#lines + 1] = "  error: " .. show.printable(v.error) end
+  local t = v.enforcement and v.enforcement.stopped and v.enforcement.trigger
+  if t then
+    lines[#lines + 1] = "  stopped the command (by " .. (t.by == "kernel" and "the kernel" or
+      "user space") .. ")" .. (t.violation and
+      (" at " .. show.printable(M.policy.describe(t.violation))) or "")
+  end
   return lines
 end
 
@@ -435,6 +450,9 @@ Runs argv through the standard flow. hooks (all optional):
   event_log_limit bytes held for a slow reader of the log before events are dropped from it
                   (and counted; default 64 MiB)
   extend(r)       change the receipt before it is written
+  enforce         an enforcer (glasshouse.enforce, as gh.policy_hooks makes it): its kernel
+                  rules are armed before the command starts, and a tree it stopped is killed
+                  to the last process before the receipt is built
   user            who the command runs as (see command_user): "NAME", "UID[:GID]", a
                   core.user table, or false for glasshouse's own; default: sudo's or doas's
                   invoking user when glasshouse runs as root. The receipt is that user's too.
@@ -482,6 +500,10 @@ function M.run(argv, hooks)
       for k, v in pairs(hooks.collector) do opts[k] = v end
     end
     col, open_err = M.collector.open(opts)
+    if not col and hooks.enforce then
+      -- A policy that stops the command needs the kernel side: without it nothing runs.
+      M.refuse("enforcement needs the eBPF collector: " .. tostring(open_err))
+    end
     if not col and not hooks.quiet then
       io.stderr:write("glasshouse: ", open_err, "; running without it\n")
     end
@@ -508,6 +530,10 @@ function M.run(argv, hooks)
       { filter = hooks.filter, on_event = on_event, keep_events = keep, event_log = evlog }
       or nil)
   end
+  if hooks.enforce then
+    if not col then M.refuse("enforcement needs the eBPF collector: " .. tostring(open_err)) end
+    hooks.enforce:arm(col)
+  end
 
   local ok, err = b:prepare()
   if not ok then errors[#errors + 1] = err end
@@ -530,6 +556,8 @@ function M.run(argv, hooks)
     local res, werr = b:wait(col)
     if not res then errors[#errors + 1] = werr end
     if res and res.poll_error then errors[#errors + 1] = res.poll_error end
+    -- A tree a policy stopped is killed to its last process before the receipt is built.
+    if hooks.enforce and col then hooks.enforce:settle(col) end
   end
   local result = b:cleanup()
   -- A namespace or user that could not be set up: nothing ran, and no receipt claims it did.

@@ -134,15 +134,7 @@ end
 
 --- p:judge(kind, subject, ctx) -> nil | rule, message: one exec, read, write or connect against
 --- the glob rules (deny wins over allow); the piece an enforcer would call per event.
-function Policy:judge(kind, subject, ctx)
-  self.compiled = self.compiled or {}
-  local key = kind .. "\0" .. tostring(ctx.cwd) .. "\0" .. tostring(ctx.home)
-  local m = self.compiled[key]
-  if m == nil then
-    m = matchers(self.spec, kind, ctx) or false
-    self.compiled[key] = m
-  end
-  if not m then return nil end
+local function judge_with(m, kind, subject)
   for _, d in ipairs(m.deny) do
     if glob.test(d, subject) then
       return kind .. ".deny", string.format("%s %s matches deny '%s'", kind, subject, d.glob)
@@ -154,6 +146,42 @@ function Policy:judge(kind, subject, ctx)
     end
     return kind .. ".allow", string.format("%s %s matches no allow entry", kind, subject)
   end
+  return nil
+end
+
+-- Per ctx (its cwd and home): each kind's matchers and the verdict on each subject seen, so a
+-- file a run reads a thousand times is matched against the globs once.
+local function kind_cache(self, kind, ctx)
+  self.compiled = self.compiled or {}
+  local key = kind .. "\0" .. tostring(ctx.cwd) .. "\0" .. tostring(ctx.home)
+  local c = self.compiled[key]
+  if c == nil then
+    c = { m = matchers(self.spec, kind, ctx) or false, seen = {} }
+    self.compiled[key] = c
+  end
+  return c
+end
+
+function Policy:judge(kind, subject, ctx)
+  self.by_ctx = self.by_ctx or setmetatable({}, { __mode = "k" })
+  local per = self.by_ctx[ctx]
+  if not per then
+    per = {}
+    self.by_ctx[ctx] = per
+  end
+  local c = per[kind]
+  if not c then
+    c = kind_cache(self, kind, ctx)
+    per[kind] = c
+  end
+  if not c.m then return nil end
+  local v = c.seen[subject]
+  if v == nil then
+    local rule, msg = judge_with(c.m, kind, subject)
+    v = rule and { rule, msg } or false
+    c.seen[subject] = v
+  end
+  if v then return v[1], v[2] end
   return nil
 end
 
@@ -201,12 +229,13 @@ local O_ACCMODE, O_RDWR, O_PATH = 3, 2, 0x200000
 
 --[[
 event_subjects(ev) -> {{kind, subject, field}...}: what the glob rules judge in one event (a
-successful exec, open, unlink, rename, link, mkdir, mknod, symlink, connect, or send that names
-a destination), as the receipt would list it. An enforcer judges these with p:judge.
+successful exec, open, unlink, rename, link, mkdir, mknod, symlink; a connect, or a send that
+names a destination, whatever its result), as the receipt would list it. An enforcer judges these with p:judge.
 ]]
 function M.event_subjects(ev)
-  if ev.error then return {} end
   local k = ev.kind
+  -- a failed connect was an attempt all the same (the receipt lists it): judged too
+  if ev.error and k ~= "connect" and k ~= "send" then return {} end
   if k == "exec" then return { { "exec", ev.exe, "path" } } end
   if k == "open" then
     local f = math.tointeger(ev.flags) or 0

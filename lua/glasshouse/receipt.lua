@@ -212,6 +212,49 @@ local function execution(md)
   }
 end
 
+local function violation(x)
+  return fields {
+    { "rule", x.rule },
+    { "kind", x.kind },
+    { "pid", orNull(x.pid) },
+    { "exe", orNull(x.exe) },
+    { x.dst and "dst" or "path", orNull(x.dst or x.path) },
+    { "message", x.message },
+  }
+end
+
+-- How a policy was enforced: each kind's mode ("kernel" or "user", null without rules of that
+-- kind), whether the tree was stopped and what stopped it: {exec, read, write, connect, rules,
+-- stopped, trigger = {by, event = {kind, pid, exe, path | dst}, violation}} (as glasshouse.enforce
+-- makes it, or as an event log's end line holds it, with nulls).
+local function given(v)
+  if v == nil or v == null then return nil end
+  return v
+end
+
+local function enforcement(e)
+  local t, ev = given(e.trigger), nil
+  ev = t and given(t.event)
+  return fields {
+    { "exec", orNull(given(e.exec)) },
+    { "read", orNull(given(e.read)) },
+    { "write", orNull(given(e.write)) },
+    { "connect", orNull(given(e.connect)) },
+    { "rules", orNull(given(e.rules)) },
+    { "stopped", e.stopped == true },
+    { "trigger", t and fields {
+      { "by", t.by },
+      { "event", ev and fields {
+        { "kind", ev.kind },
+        { "pid", orNull(given(ev.pid)) },
+        { "exe", orNull(given(ev.exe)) },
+        { given(ev.dst) and "dst" or "path", orNull(given(ev.dst) or given(ev.path)) },
+      } or null },
+      { "violation", given(t.violation) and violation(t.violation) or null },
+    } or null },
+  }
+end
+
 --- policy(verdict) -> the receipt's `policy` block, from a policy's p:check (glasshouse.policy).
 function M.policy(v)
   return fields {
@@ -220,17 +263,9 @@ function M.policy(v)
     { "sha256", v.sha256 },
     { "verdict", v.verdict },
     { "enforced", v.enforced or false },
+    { "enforcement", given(v.enforcement) and enforcement(v.enforcement) or null },
     { "error", orNull(v.error) },
-    { "violations", list_of(v.violations, function(x)
-      return fields {
-        { "rule", x.rule },
-        { "kind", x.kind },
-        { "pid", orNull(x.pid) },
-        { "exe", orNull(x.exe) },
-        { x.dst and "dst" or "path", orNull(x.dst or x.path) },
-        { "message", x.message },
-      }
-    end) },
+    { "violations", list_of(v.violations, violation) },
   }
 end
 
@@ -278,6 +313,7 @@ function M.build(info)
       { "signal", orNull(r.signal) },
       { "error", #errors > 0 and table.concat(errors, "; ") or null },
       { "received_signal", orNull(r.received_signal) },
+      { "killed_by_policy", info.killed_by_policy == true },
     } },
     { "timing", fields { { "duration_ms", duration_ms }, { "cpu_time_ms", cpu_ms } } },
     { "process_tree", list_of(procs, process_entry) },

@@ -159,6 +159,9 @@ function M.run(file, hooks)
     network = h.network,
     policy = e and e.policy,
   }
+  -- a run a policy stopped: its receipt said so, and the replayed one does
+  local enf = e and type(e.policy) == "table" and e.policy.enforcement
+  info.killed_by_policy = type(enf) == "table" and enf.stopped == true
   if not result.exit_code and not result.signal_number then result.exit_code = 1 end
   if st.hook_error then info.errors[#info.errors + 1] = st.hook_error end
   gh.last = { events = col:events(), stats = st, aggregate = observed, started = started }

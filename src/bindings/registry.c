@@ -29,6 +29,7 @@ EMBED(gh_lua_replay, "lua/glasshouse/replay.lua");
 EMBED(gh_lua_attest, "lua/glasshouse/attest.lua");
 EMBED(gh_lua_args, "lua/glasshouse/args.lua");
 EMBED(gh_lua_glob, "lua/glasshouse/glob.lua");
+EMBED(gh_lua_enforce, "lua/glasshouse/enforce.lua");
 EMBED(gh_lua_diff, "lua/glasshouse/diff.lua");
 EMBED(gh_lua_show, "lua/glasshouse/show.lua");
 EMBED(gh_lua_policy, "lua/glasshouse/policy.lua");
@@ -56,6 +57,7 @@ static const struct embedded files[] = {
 	{ "glasshouse.attest", "glasshouse/attest.lua", gh_lua_attest, gh_lua_attest_end },
 	{ "glasshouse.args", "glasshouse/args.lua", gh_lua_args, gh_lua_args_end },
 	{ "glasshouse.glob", "glasshouse/glob.lua", gh_lua_glob, gh_lua_glob_end },
+	{ "glasshouse.enforce", "glasshouse/enforce.lua", gh_lua_enforce, gh_lua_enforce_end },
 	{ "glasshouse.diff", "glasshouse/diff.lua", gh_lua_diff, gh_lua_diff_end },
 	{ "glasshouse.show", "glasshouse/show.lua", gh_lua_show, gh_lua_show_end },
 	{ "glasshouse.policy", "glasshouse/policy.lua", gh_lua_policy, gh_lua_policy_end },

@@ -37,7 +37,7 @@ static const struct gh_cli_option run_options[] = {
 	{ 0, "policy", "FILE.lua", NULL,
 	  "judge the run by the policy FILE.lua; exit 3 when it fails" },
 	{ 0, "enforce", NULL, NULL,
-	  "stop the tree at a policy's first violation (not implemented yet)" },
+	  "stop the tree at the policy's first violation (exit 3; docs/enforcement.md)" },
 	{ 0 },
 };
 

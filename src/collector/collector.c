@@ -2,12 +2,15 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "collector/btf_min.h"
@@ -396,6 +399,112 @@ int gh_collector_drain(struct gh_collector *c)
 {
 	int n = ring_buffer__consume(c->rb);
 
+	/* A stopped tree: what made no syscall since is killed here (each drain, until gone). */
+	if (gh_collector_stopped(c))
+		gh_collector_kill_tree(c);
+	return n;
+}
+
+int gh_collector_enforce_path(struct gh_collector *c, int deny, const char *path, size_t len,
+			      int prefix)
+{
+	struct gh_enf_path k;
+	unsigned char one = 1;
+	struct bpf_map *m = deny ? c->skel->maps.enf_exec_deny : c->skel->maps.enf_exec_allow;
+
+	/* "/dir/" (the prefix) or "/path\0" (the exact path): the NUL ends an exact match */
+	if (len + 1 > sizeof(k.data) || memchr(path, '\0', len))
+		return -ENAMETOOLONG;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.data, path, len);
+	k.data[len] = prefix ? '/' : '\0';
+	k.prefixlen = (unsigned)(len + 1) * 8;
+	if (prefix && len == 0)
+		k.prefixlen = 8; /* "/": every absolute path */
+	if (bpf_map_update_elem(bpf_map__fd(m), &k, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int gh_collector_enforce_net(struct gh_collector *c, int deny, const struct gh_enf_net *key)
+{
+	int fd = bpf_map__fd(c->skel->maps.enf_net_rules);
+	unsigned char v = 0;
+
+	bpf_map_lookup_elem(fd, key, &v); /* allow and deny of one key share an entry */
+	v |= deny ? GH_ENF_DENY : GH_ENF_ALLOW;
+	if (bpf_map_update_elem(fd, key, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int gh_collector_enforce(struct gh_collector *c, unsigned exec_bits, unsigned net_bits)
+{
+	__atomic_store_n(&c->skel->data_enforce->enf_exec, exec_bits, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->skel->data_enforce->enf_net, net_bits, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int gh_collector_stop(struct gh_collector *c)
+{
+	int n;
+
+	__atomic_store_n(&c->skel->data_enforce->enf_stopped, 1, __ATOMIC_SEQ_CST);
+	n = gh_collector_kill_tree(c);
+	return n < 0 && n != -EOPNOTSUPP ? n : 0;
+}
+
+int gh_collector_stopped(struct gh_collector *c)
+{
+	return __atomic_load_n(&c->skel->data_enforce->enf_stopped, __ATOMIC_SEQ_CST) != 0;
+}
+
+static int tid_tracked(struct gh_collector *c, unsigned tid)
+{
+	uint64_t w = __atomic_load_n(&c->skel->bss->tracked[tid / 64], __ATOMIC_SEQ_CST);
+
+	return (w >> (tid % 64)) & 1;
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+int gh_collector_kill_tree(struct gh_collector *c)
+{
+	size_t words = sizeof(c->skel->bss->tracked) / sizeof(c->skel->bss->tracked[0]), i;
+	int n = 0;
+
+	if (__atomic_load_n(&c->skel->bss->ns_level, __ATOMIC_SEQ_CST) != 0)
+		return -EOPNOTSUPP;
+	for (i = 0; i < words; i++) {
+		uint64_t w = __atomic_load_n(&c->skel->bss->tracked[i], __ATOMIC_SEQ_CST);
+
+		while (w) {
+			unsigned tid = (unsigned)(i * 64 + (size_t)__builtin_ctzll(w));
+			int fd;
+
+			w &= w - 1;
+			fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+			if (fd < 0)
+				continue; /* gone already (or a kernel before 6.9) */
+			if (tid_tracked(c, tid) &&
+			    !syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0))
+				n++;
+			close(fd);
+		}
+	}
+	return n;
+}
+
+int gh_collector_tree_alive(struct gh_collector *c)
+{
+	size_t words = sizeof(c->skel->bss->tracked) / sizeof(c->skel->bss->tracked[0]), i;
+	int n = 0;
+
+	for (i = 0; i < words; i++)
+		n += __builtin_popcountll(
+			__atomic_load_n(&c->skel->bss->tracked[i], __ATOMIC_SEQ_CST));
 	return n;
 }
 

@@ -67,4 +67,29 @@ int gh_collector_sock_bytes(struct gh_collector *c,
 			    int (*fn)(void *ctx, uint64_t sock, const struct gh_sock_bytes *b),
 			    void *ctx);
 
+/*
+ * Enforcement (bpf/enforce.bpf.h). Rules first, then gh_collector_enforce turns the kernel's
+ * decisions on, before the command starts. exec_bits and net_bits are GH_ENF_* bits.
+ */
+/* An exec rule: the exact path (prefix 0) or every path under the directory path (prefix 1;
+ * "" is every path). -ENAMETOOLONG when it does not fit a key: the kernel cannot decide it. */
+int gh_collector_enforce_path(struct gh_collector *c, int deny, const char *path, size_t len,
+			      int prefix);
+/* A connect rule (key->any_addr, key->any_port mark wildcards; the others zero). */
+int gh_collector_enforce_net(struct gh_collector *c, int deny, const struct gh_enf_net *key);
+int gh_collector_enforce(struct gh_collector *c, unsigned exec_bits, unsigned net_bits);
+/* Stop the tree: every task of it is killed at its next syscall exit, and those user space can
+ * name now (gh_collector_kill_tree) at once. */
+int gh_collector_stop(struct gh_collector *c);
+/* Whether the tree was stopped (by the kernel's own decision or gh_collector_stop). */
+int gh_collector_stopped(struct gh_collector *c);
+/* SIGKILL every thread of the tree the kernel still tracks, where glasshouse's pid namespace
+ * is the initial one (the kernel's tids are then glasshouse's): their count, or -errno
+ * (-EOPNOTSUPP in another pid namespace: the caller kills the pids it knows). Each thread is
+ * signalled through a pidfd taken before its tracked bit is checked again, so an id reused by
+ * a process outside the tree is never signalled. */
+int gh_collector_kill_tree(struct gh_collector *c);
+/* Threads of the tree still alive (tracked by the kernel). */
+int gh_collector_tree_alive(struct gh_collector *c);
+
 #endif

@@ -20,6 +20,7 @@ static void meaning(struct gh_event_view *v)
 		v->err = h->ret >= -INT_MAX ? (int)-h->ret : INT_MAX;
 	v->has_syscall = h->syscall != GH_NO_SYSCALL;
 	v->walked = (h->flags2 & GH_F_WALKED) != 0;
+	v->enforced = (h->flags2 & GH_F_ENFORCED) != 0;
 	if (h->kind == GH_EV_EXEC) {
 		v->argv_truncated = (h->truncated & (1u << 1)) != 0; /* s1 is argv */
 		v->script = (h->flags2 & GH_F_SCRIPT) != 0;

@@ -87,6 +87,8 @@ void gh_event_fields(const struct gh_event_view *v, const struct gh_resolved *r,
 		str(o, ctx, "error", gh_errno_name(v->err));
 	if (v->truncated)
 		o->boolean(ctx, "truncated", 1);
+	if (v->enforced)
+		o->boolean(ctx, "enforced", 1);
 	switch (h->kind) {
 	case GH_EV_FORK:
 		o->integer(ctx, "parent", h->ret);

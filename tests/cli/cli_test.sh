@@ -20,7 +20,7 @@ run_gh() {
 
 run_gh run -- true
 expect_eq "true exits 0" 0 "$rc"
-jq_eq "true: outcome" receipt.json .outcome '{"exit_code":0,"signal":null,"error":null,"received_signal":null}'
+jq_eq "true: outcome" receipt.json .outcome '{"exit_code":0,"signal":null,"error":null,"received_signal":null,"killed_by_policy":false}'
 jq_eq "true: empty output hashes" receipt.json '[.artifacts.stdout_hash,.artifacts.stderr_hash]' "[\"$EMPTY\",\"$EMPTY\"]"
 cp receipt.json true.json
 

@@ -297,13 +297,36 @@ expect_eq "a broken policy: exit 2 with file:line, and the command does not run"
 	"$(cat broken.txt)"
 printf 'return { enforce = true }\n' >enforce.lua
 pol_run --policy enforce.lua -- sh -c ': >ran'
-expect_eq "enforce = true: a usage error naming it as not implemented; nothing runs" \
-	"2|glasshouse: enforce = true in enforce.lua: enforcement is not implemented yet (the policy can judge, not stop, the command)|no" \
-	"$rc|$(head -1 err.txt)|$([ -e ran ] && echo ran || echo no)"
-pol_run --policy build.lua --enforce -- true
-expect_eq "--enforce: the same usage error" \
-	"2|glasshouse: --enforce: enforcement is not implemented yet (the policy can judge, not stop, the command)" \
+expect_eq "enforce = true with nothing to deny: the command runs and passes, exit 0" \
+	"0||ran" "$rc|$err|$([ -e ran ] && echo ran || echo no)"
+jq_eq "enforce = true: policy.enforced, no kind enforced, not stopped, not killed" r.json \
+	'[.policy.enforced, .policy.enforcement, .outcome.killed_by_policy]' \
+	'[true,{"exec":null,"read":null,"write":null,"connect":null,"rules":null,"stopped":false,"trigger":null},false]'
+pol_run --policy build.lua -- true
+jq_eq "without enforcement: policy.enforcement is null, outcome.killed_by_policy false" r.json \
+	'[.policy.enforced, .policy.enforcement, .outcome.killed_by_policy]' '[false,null,false]'
+rm -f ran
+pol_run --policy build.lua --enforce -- sh -c 'echo x >"$1"; sleep 10; : >ran' sh "$T.out"
+expect_eq "--enforce: a write the policy denies stops the command as soon as user space sees it (writes are judged there): exit 3, what the command would do next never happens" \
+	"3|glasshouse: policy ci-build: fail, 1 violation|  write.allow: write $T.out matches no allow entry (pid N /usr/bin/sh)|  stopped the command (by user space) at write.allow: write $T.out matches no allow entry (pid N /usr/bin/sh)|no" \
+	"$rc|$(sed 's/pid [0-9]*/pid N/g' err.txt | paste -sd'|')|$([ -e ran ] && echo ran || echo no)"
+jq_eq "--enforce: the modes of build.lua's kinds, the trigger, killed_by_policy" r.json \
+	'[.policy.enforcement | .exec, .read, .write, .connect, .rules, .stopped, .trigger.by, .trigger.event.kind, .trigger.violation.rule], .outcome.killed_by_policy, .outcome.signal' \
+	'["kernel","user","user",null,"user",true,"user","open","write.allow"]
+true
+"SIGKILL"'
+rm -f "$T.out"
+pol_run --policy build.lua --enforce -- sh -c 'cat /etc/shadow >/dev/null; exit 5'
+expect_eq "--enforce: when glasshouse stopped the tree, 3 wins over the command's own status" "3|fail|true" \
+	"$rc|$(jq -r .policy.verdict r.json)|$(jq -r .outcome.killed_by_policy r.json)"
+pol_run --enforce -- true
+expect_eq "--enforce without --policy: a usage error" "2|glasshouse: --enforce needs --policy FILE.lua" \
 	"$rc|$(head -1 err.txt)"
+rm -f ran
+GLASSHOUSE_BPF_DIR=/nonexistent pol_run --policy enforce.lua -- sh -c ': >ran'
+expect_eq "enforcement without the collector: refused with one line, exit 2, nothing runs" \
+	"2|glasshouse: enforcement needs the eBPF collector: collector: |no" \
+	"$rc|$(head -1 err.txt | cut -d'(' -f1 | sed 's/cannot read.*//;s/no kernel BTF.*//;s/loading.*//')|$([ -e ran ] && echo ran || echo no)"
 
 GLASSHOUSE_BPF_DIR=/nonexistent pol_run --policy build.lua -- true
 expect_eq "run --policy without the collector: the pass says it covers only what was seen" \

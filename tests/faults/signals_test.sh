@@ -31,7 +31,7 @@ moments() {
 		expect_eq "$name at ${ms} ms: exit $status at once (${secs}s)" "$status yes" \
 			"$rc $(awk -v s="$secs" 'BEGIN { print (s < 4) ? "yes" : "no" }')"
 		jq_eq "$name at ${ms} ms: receipt" r.json .outcome \
-			"{\"exit_code\":$status,\"signal\":\"$sig\",\"error\":null,\"received_signal\":\"$sig\"}"
+			"{\"exit_code\":$status,\"signal\":\"$sig\",\"error\":null,\"received_signal\":\"$sig\",\"killed_by_policy\":false}"
 	done
 }
 

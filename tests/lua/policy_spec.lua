@@ -160,7 +160,7 @@ describe("receipt.policy", function()
     local p = assert(load('return { name = "n", exec = { deny = { "/opt/**" } } }'))
     local v = p:check(sample())
     assert.are.equal('{"name":"n","source":"' .. dir .. '/p.lua","sha256":"' .. p.sha256
-      .. '","verdict":"fail","enforced":false,"error":null,"violations":[{"rule":"exec.deny",'
+      .. '","verdict":"fail","enforced":false,"enforcement":null,"error":null,"violations":[{"rule":"exec.deny",'
       .. '"kind":"exec","pid":11,"exe":"/opt/evil/bin/x","path":"/opt/evil/bin/x","message":'
       .. '"exec /opt/evil/bin/x matches deny \'/opt/**\'"}]}',
       json.encode(receipt.policy(v), { compact = true }))

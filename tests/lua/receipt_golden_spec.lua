@@ -40,10 +40,24 @@ local function judged()
   return i
 end
 
+-- A run a policy stopped: the kernel killed an exec it denied.
+local function stopped()
+  local i = judged()
+  local x = i.policy.violations[1]
+  i.killed_by_policy = true
+  i.policy.enforced = true
+  i.policy.violations = { x }
+  i.policy.enforcement = { exec = "kernel", write = "user", rules = "user", stopped = true,
+    trigger = { by = "kernel", event = { kind = "exec", pid = 11, exe = "/bin/x",
+      path = "/bin/x" }, violation = x } }
+  return i
+end
+
 local function all()
   return json.encode(receipt.build(info(false))) .. "\n" .. json.encode(receipt.build(info(true)))
     .. "\n" .. json.encode(receipt.build({ argv = { "x" }, started = false, fallback_start_ns = 1 }))
     .. "\n" .. json.encode(receipt.build(judged())) .. "\n"
+    .. json.encode(receipt.build(stopped())) .. "\n"
 end
 
 describe("receipt.build", function()

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Enforcement (a policy with enforce = true): the exec and connect rules user space compiled
+ * into maps are decided here, and a violating task is killed before it runs another
+ * instruction; from then on every task of the tree is killed at its next syscall exit.
+ *
+ * There are no kprobes, fentry or BPF LSM here, so nothing can refuse the call itself: the
+ * tools are the tracepoints glasshouse already has and bpf_send_signal. A SIGKILL sent from
+ * sched_process_exec or from sys_exit is pending when the task returns to user space, which it
+ * never does: the kernel acts on a fatal signal first. So the new program of a denied exec runs
+ * no instruction, and a process whose connect was denied never runs another one (the
+ * handshake may still have happened). What the call itself did stays done.
+ *
+ * Exec: the program as the receipt names it (the name given, resolved against the walked cwd;
+ * for a #! script also the interpreter's walked path) is built root first into a key and looked
+ * up in two LPM tries (allow, deny) whose entries are exact paths (with their NUL) and
+ * directory prefixes ending in '/': one lookup finds whether any entry matches, which is all an
+ * allow or deny list asks. Paths longer than GH_ENF_PATH - 1 bytes, names with "..", and
+ * strings that were cut are not decided here (user space judges them).
+ * Connect: the destination the caller gave (AF_INET, AF_INET6, AF_UNIX; any other family as
+ * one) against a hash of {family, address or any, port or any}: four lookups.
+ */
+#ifndef __GH_ENFORCE_BPF_H
+#define __GH_ENFORCE_BPF_H
+
+#define GH_SIGKILL 9
+
+/* Written by user space before the command starts (enf_stopped also during the run); a section
+ * of its own, so its layout does not move with the .bss's build settings. */
+__u32 enf_stopped SEC(".data.enforce");	/* the tree is stopped: kill at every syscall exit */
+__u32 enf_exec SEC(".data.enforce");	/* GH_ENF_* bits for exec */
+__u32 enf_net SEC(".data.enforce");	/* GH_ENF_* bits for connect */
+__u64 enf_killed SEC(".data.enforce");	/* tasks signalled after the stop (read by user space) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, GH_ENF_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct gh_enf_path);
+	__type(value, __u8);
+} enf_exec_allow SEC(".maps"), enf_exec_deny SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GH_ENF_RULES);
+	__type(key, struct gh_enf_net);
+	__type(value, __u8); /* GH_ENF_ALLOW | GH_ENF_DENY */
+} enf_net_rules SEC(".maps");
+
+/* The tree is stopped: this task (its whole process) is killed before it returns to user space. */
+static __always_inline void enf_kill(void)
+{
+	bpf_send_signal(GH_SIGKILL);
+	__sync_fetch_and_add(&enf_killed, 1);
+}
+
+/* A violation the kernel decided: the record is the trigger, the tree is stopped, the task is
+ * killed, and user space is woken now (not at its next poll) to kill what makes no syscall. */
+static __always_inline void enf_violation(struct scratch *s)
+{
+	s->ev.flags2 |= GH_F_ENFORCED;
+	enf_stopped = 1;
+	enf_kill();
+}
+
+/* No record could be built (the ring's scratch areas were busy), so nothing can be judged:
+ * while the kernel decides this kind, the tree is stopped rather than let through (fails
+ * closed); the receipt says the trigger was lost. */
+static __always_inline void enf_unjudged(__u32 bits)
+{
+	if (bits & GH_ENF_KERNEL) {
+		enf_stopped = 1;
+		enf_kill();
+	}
+}
+
+/* The forward path is built in the scratch area's upper half, which records never use. */
+#define ENF_KEY_OFF GH_DATA_CAP
+#define ENF_TMP_OFF (GH_DATA_CAP + 1024)
+
+struct enf_fwd {
+	struct scratch *s;
+	__u32 src;	/* where the walked string's bytes start in s->data */
+	__u32 len;	/* its length: components leaf first, each ended by NUL */
+	__u32 p;	/* the next component's offset in it */
+	int bad;
+};
+
+/* One component: leaf-first offset p becomes "/name" ending at len - p in the forward path. */
+static long enf_fwd_step(__u32 i, struct enf_fwd *f)
+{
+	struct scratch *s = f->s;
+	__u32 c, dst;
+	long n;
+
+	if (!s || f->p >= f->len)
+		return 1;
+	n = bpf_probe_read_kernel_str(&s->data[ENF_TMP_OFF], GH_NAME_MAX,
+				      &s->data[(f->src + f->p) & (GH_DATA_CAP - 1)]);
+	if (n <= 1) {
+		f->bad = 1;
+		return 1;
+	}
+	c = n - 1;
+	if (f->p + c + 1 > f->len) {
+		f->bad = 1;
+		return 1;
+	}
+	dst = f->len - f->p - c; /* >= 1: the '/' before it */
+	s->data[(ENF_KEY_OFF + 4 + dst - 1) & (2 * GH_DATA_CAP - 1)] = '/';
+	bpf_probe_read_kernel(&s->data[(ENF_KEY_OFF + 4 + (dst & (GH_ENF_PATH - 1)))],
+			      c & (GH_ENF_PATH - 1), &s->data[ENF_TMP_OFF]);
+	f->p += n;
+	return 0;
+}
+
+/* A record string's length: the u16 before its bytes, at offset st of s->data. */
+static __always_inline __u32 enf_str_len(struct scratch *s, __u32 st)
+{
+	return s->data[st & (GH_DATA_CAP - 1)] | (s->data[(st + 1) & (GH_DATA_CAP - 1)] << 8);
+}
+
+/* The forward path of the walked string at st into the key: its length, or -1 when the kernel
+ * cannot decide it (too long, or not read whole). */
+static __always_inline int enf_walk_key(struct scratch *s, __u32 st)
+{
+	struct enf_fwd f = { .s = s };
+	__u32 len = enf_str_len(s, st);
+
+	if (len >= GH_ENF_PATH)
+		return -1;
+	f.src = (st + 2) & (GH_DATA_CAP - 1);
+	f.len = len;
+	bpf_loop(GH_WALK_DEPTH, enf_fwd_step, &f, 0);
+	if (f.bad || f.p != len)
+		return -1;
+	return len;
+}
+
+/* Appending a name to the key as user space resolves it (gh_path_resolve): empty and "."
+ * components dropped; ".." (which would need the folding) leaves it to user space. */
+struct enf_name {
+	struct scratch *s;
+	__u32 src, len;	/* the name's bytes in s->data */
+	__u32 pos;	/* bytes of the key written */
+	__u32 comp;	/* where the current component's '/' is in the key */
+	int in_comp, bad;
+};
+
+static __always_inline void enf_name_end(struct enf_name *n)
+{
+	__u8 *k = &n->s->data[ENF_KEY_OFF + 4];
+	__u32 clen = n->pos - n->comp - 1;
+
+	n->in_comp = 0;
+	if (clen == 1 && k[(n->comp + 1) & (GH_ENF_PATH - 1)] == '.')
+		n->pos = n->comp;
+	else if (clen == 2 && k[(n->comp + 1) & (GH_ENF_PATH - 1)] == '.' &&
+		 k[(n->comp + 2) & (GH_ENF_PATH - 1)] == '.')
+		n->bad = 1;
+}
+
+static long enf_name_step(__u32 i, struct enf_name *n)
+{
+	struct scratch *s = n->s;
+	__u8 c;
+
+	if (!s)
+		return 1;
+	if (i >= n->len) {
+		if (n->in_comp)
+			enf_name_end(n);
+		return 1;
+	}
+	c = s->data[(n->src + i) & (GH_DATA_CAP - 1)];
+	if (c == '/') {
+		if (n->in_comp)
+			enf_name_end(n);
+		return n->bad ? 1 : 0;
+	}
+	if (n->pos >= GH_ENF_PATH - 2) {
+		n->bad = 1;
+		return 1;
+	}
+	if (!n->in_comp) {
+		n->in_comp = 1;
+		n->comp = n->pos;
+		s->data[ENF_KEY_OFF + 4 + (n->pos & (GH_ENF_PATH - 1))] = '/';
+		n->pos++;
+	}
+	s->data[ENF_KEY_OFF + 4 + (n->pos & (GH_ENF_PATH - 1))] = c;
+	n->pos++;
+	return 0;
+}
+
+/* Whether the key (its first len bytes a path) matches the exec rules as a violation. */
+static __always_inline int enf_exec_lookup(struct scratch *s, __u32 len)
+{
+	struct gh_enf_path *key = (void *)&s->data[ENF_KEY_OFF];
+
+	s->data[(ENF_KEY_OFF + 4 + len) & (2 * GH_DATA_CAP - 1)] = 0;
+	key->prefixlen = ((len & (GH_ENF_PATH - 1)) + 1) * 8;
+	if (bpf_map_lookup_elem(&enf_exec_deny, key))
+		return 1;
+	if ((enf_exec & GH_ENF_ALLOW_LIST) && !bpf_map_lookup_elem(&enf_exec_allow, key))
+		return 1;
+	return 0;
+}
+
+/*
+ * At sched_process_exec, once the record holds its strings: whether the exec violates the exec
+ * rules, judged as user space judges it. The program is the name given (s0, at offset 0),
+ * resolved against the cwd (s2, walked, at offset st2) lexically, as the receipt names it; for
+ * a #! script (GH_F_SCRIPT) also the interpreter that really runs (s3, walked, at st3), which
+ * the receipt names as the process's program. A name the kernel cannot resolve as user space
+ * does (with "..", or too long) is not decided here: user space judges it.
+ */
+static __always_inline int enf_exec_violates(struct scratch *s, __u32 st2, __u32 st3)
+{
+	struct enf_name n = { .s = s, .src = 2 };
+	int base;
+
+	if (!(enf_exec & GH_ENF_KERNEL))
+		return 0;
+	n.len = enf_str_len(s, 0);
+	if (s->ev.truncated & 1 || n.len == 0)
+		return 0;
+	if (s->data[2] != '/') {
+		if (s->ev.truncated & (1 << 2))
+			return 0;
+		base = enf_walk_key(s, st2);
+		if (base < 0)
+			return 0;
+		n.pos = base;
+	}
+	bpf_loop(GH_ENF_PATH, enf_name_step, &n, 0);
+	if (!n.bad && n.pos > 0 && n.pos < GH_ENF_PATH && !n.in_comp &&
+	    enf_exec_lookup(s, n.pos))
+		return 1;
+	if ((s->ev.flags2 & GH_F_SCRIPT) && !(s->ev.truncated & (1 << 3))) {
+		base = enf_walk_key(s, st3);
+		if (base > 0 && enf_exec_lookup(s, base))
+			return 1;
+	}
+	return 0;
+}
+
+/* The rules for one key shape (an address or any, a port or any): GH_ENF_ALLOW | GH_ENF_DENY. */
+static __always_inline __u32 enf_net_lookup(struct gh_enf_net *k, const __u8 *addr, __u16 port,
+					    int any_addr, int any_port)
+{
+	__u8 *v;
+
+	k->any_addr = any_addr;
+	k->any_port = any_port;
+	k->port = any_port ? 0 : port;
+	if (any_addr)
+		__builtin_memset(k->addr, 0, sizeof(k->addr));
+	else
+		__builtin_memcpy(k->addr, addr, sizeof(k->addr));
+	v = bpf_map_lookup_elem(&enf_net_rules, k);
+	return v ? *v : 0;
+}
+
+/* At the exit of connect, sendto or sendmsg: whether the destination the caller gave (the
+ * record's string at offset st, as it was copied) violates the connect rules. */
+static __always_inline int enf_net_violates(struct scratch *s, __u32 st)
+{
+	struct gh_enf_net *k = (void *)&s->data[ENF_KEY_OFF];
+	__u8 addr[16] = {};
+	__u32 len, fam, bit, m;
+	__u16 port = 0;
+	__u8 *a;
+
+	if (!(enf_net & GH_ENF_KERNEL))
+		return 0;
+	st &= GH_DATA_CAP - 1;
+	len = s->data[st] | (s->data[(st + 1) & (GH_DATA_CAP - 1)] << 8);
+	a = &s->data[(st + 2) & (GH_DATA_CAP - 1)];
+	__builtin_memset(k, 0, sizeof(*k));
+	fam = len >= 2 ? a[0] | (a[1] << 8) : 0;
+	if (fam == AF_INET && len >= 16) {
+		bit = GH_ENF_V4;
+		port = a[2] << 8 | a[3];
+		__builtin_memcpy(addr, a + 4, 4);
+	} else if (fam == AF_INET6 && len >= 28) {
+		if (a[24] | a[25] | a[26] | a[27])
+			return 0; /* a scope id: shown as %N, user space judges it */
+		bit = GH_ENF_V6;
+		port = a[2] << 8 | a[3];
+		__builtin_memcpy(addr, a + 8, 16);
+	} else if (fam == AF_UNIX) {
+		bit = GH_ENF_UNIX;
+	} else {
+		bit = GH_ENF_OTHER;
+		fam = 0;
+	}
+	if (!(enf_net & bit))
+		return 0; /* this family's rules are user space's to judge */
+	k->family = fam;
+	m = enf_net_lookup(k, addr, port, 1, 1);
+	if (bit == GH_ENF_V4 || bit == GH_ENF_V6)
+		m |= enf_net_lookup(k, addr, port, 0, 0) | enf_net_lookup(k, addr, port, 0, 1) |
+		     enf_net_lookup(k, addr, port, 1, 0);
+	if (m & GH_ENF_DENY)
+		return 1;
+	return (enf_net & GH_ENF_ALLOW_LIST) && !(m & GH_ENF_ALLOW);
+}
+
+#endif /* __GH_ENFORCE_BPF_H */
