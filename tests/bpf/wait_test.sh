@@ -139,7 +139,7 @@ for how in TERM pty; do
 	expect_eq "$name during --wait-all: the wait ends, exit 0 (the command's status)" 0 "${out% *}"
 	jq_eq "$name during --wait-all: the receipt names the signal; the daemon is running" r.json \
 		'[.outcome, [.process_tree[]|.state], .collector.complete, .execution.wait_all]' \
-		"[{\"exit_code\":0,\"signal\":null,\"error\":null,\"received_signal\":\"$sig\"},[\"exited\",\"exited\",\"running\"],false,true]"
+		"[{\"exit_code\":0,\"signal\":null,\"error\":null,\"received_signal\":\"$sig\",\"killed_by_policy\":false},[\"exited\",\"exited\",\"running\"],false,true]"
 	touch go
 	until_ daemon-done
 	expect_eq "$name during --wait-all: the daemon was not touched by it and finished" ok \
