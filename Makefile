@@ -30,7 +30,7 @@ CORE_SRCS := $(addprefix core/,names.c buf.c sockaddr.c outfile.c signals.c json
 	aggregator.c pipeline.c evlog.c) \
 	$(addprefix collector/,btf_min.c event.c collector.c) \
 	$(addprefix backend/,backend.c process.c command.c stream.c firecracker.c guest.c)
-LUA_SRCS := $(addprefix bindings/,lcore.c lpriv.c ljson.c lbackend.c registry.c lcollector.c \
+LUA_SRCS := $(addprefix bindings/,lcore.c lpriv.c ljson.c lbackend.c registry.c lcollector.c lenforce.c levlog.c \
 	laggregator.c levidence.c)
 CORE_OBJS := $(addprefix $(OBJ)/,$(CORE_SRCS:.c=.o))
 LUA_OBJS := $(addprefix $(OBJ)/,$(LUA_SRCS:.c=.o))
