@@ -105,6 +105,7 @@ for s in "${suites[@]}"; do
 	bpf)
 		[ -f tests/bpf/bpf_test.sh ] && tally "bpf" bash tests/bpf/bpf_test.sh
 		tally "bpf/events" bash tests/bpf/events_test.sh
+		tally "bpf/accuracy" bash tests/bpf/accuracy_test.sh
 		;;
 	faults)
 		# Each fault of the reliability issue: planted files, full disks, signals at every
@@ -125,6 +126,7 @@ for s in "${suites[@]}"; do
 		make -s asan || broken+=("asan: build failed")
 		tally "asan-bpf" env "${san_env[@]}" bash tests/bpf/bpf_test.sh
 		tally "asan-bpf/events" env "${san_env[@]}" bash tests/bpf/events_test.sh
+		tally "asan-bpf/accuracy" env "${san_env[@]}" bash tests/bpf/accuracy_test.sh
 		tally "asan-bpf/reports" sanitizer_reports asan-bpf
 		;;
 	*)

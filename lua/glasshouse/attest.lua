@@ -20,6 +20,16 @@ local arr, fields, null = json.array, json.fields, json.null
 -- directory, FIFO, device) is no product; anything else is listed with its error.
 local NOT_A_FILE = { ENOENT = true, ENOTDIR = true, EINVAL = true }
 
+-- evidence.sha256_file, but never for a cut path ("(cut)/a/b", longer than PATH_MAX: its
+-- leading directories are not known), which would name a file relative to glasshouse's cwd.
+local function sha256_file(path, id)
+  if path:sub(1, 1) ~= "/" then
+    return nil, path .. ": not hashed: the path was cut (longer than PATH_MAX), its leading "
+        .. "directories are not known", "ENAMETOOLONG"
+  end
+  return evidence.sha256_file(path, id)
+end
+
 -- Hash each path (sorted) into {path, sha256, size} entries; failures other than "not a
 -- regular file any more" stay listed, with sha256 and size null and error saying why.
 local function hash_all(set)
@@ -28,7 +38,7 @@ local function hash_all(set)
   table.sort(paths)
   local out = {}
   for _, p in ipairs(paths) do
-    local hex, size, code = evidence.sha256_file(p)
+    local hex, size, code = sha256_file(p)
     if hex then
       out[#out + 1] = { path = p, sha256 = hex, size = size }
     elseif not NOT_A_FILE[code] then
@@ -93,7 +103,7 @@ function M.exe_hashes(procs)
       local path = p.exe_real or p.exe
       local k = string.format("%d:%d:%d.%d:%s", id.dev, id.ino, id.ctime_sec, id.ctime_nsec, path)
       if not seen[k] then
-        local hex, msg = evidence.sha256_file(path, id)
+        local hex, msg = sha256_file(path, id)
         seen[k] = { hex = hex, err = not hex and msg or nil }
         hashed = hashed + 1
       end
@@ -102,7 +112,7 @@ function M.exe_hashes(procs)
     if p.script then
       local k = "script:" .. p.script
       if not seen[k] then
-        local hex, msg = evidence.sha256_file(p.script)
+        local hex, msg = sha256_file(p.script)
         seen[k] = { hex = hex, err = not hex and msg or nil }
         hashed = hashed + 1
       end
