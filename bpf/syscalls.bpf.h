@@ -260,6 +260,14 @@ __noinline int net_event(struct sc_args *args)
 	}
 	if ((r->flags & R_TO) && !addr)
 		return 0;
+	/* A unix socket named relative to a cwd a rename may have moved: the cwd first. */
+	if (addr && alen > 2) {
+		__u16 family = 0;
+
+		bpf_probe_read_user(&family, sizeof(family), (void *)addr);
+		if (family == AF_UNIX)
+			cwd_check(AT_FDCWD, addr + 2, 0, 0, 0);
+	}
 	s = ev_begin(r->kind, args->nr);
 	if (!s)
 		return 0;

@@ -60,6 +60,26 @@ jq_eq "cwd and dirfd renamed outside the tree: the same opens again name the new
 	"[(.filesystem.reads|$(under "$T/mvout")), (.filesystem.writes|$(under "$T/mvout"))]" \
 	"[[\"$T/mvout/d/f1\",\"$T/mvout/d/sub/g\",\"$T/mvout/e/f1\",\"$T/mvout/e/sub/g\",\"$T/mvout/go\"],[\"$T/mvout/e/f3\",\"$T/mvout/ready\"]]"
 
+# A unix socket named relative to the cwd, connected to after the cwd was renamed from outside.
+mkdir -p "$T/mvux/d"
+mkfifo "$T/mvux/ready" "$T/mvux/go"
+(cd "$T/mvux/d" && "$GH" run -o "$T/mvux.json" -- /usr/bin/python3 -I -c '
+import socket
+s = socket.socket(socket.AF_UNIX)
+s.bind("ux.sock")
+s.listen(1)
+open("../ready", "w").close()
+open("../go").read()
+socket.socket(socket.AF_UNIX).connect("ux.sock")') &
+gpid=$!
+cat "$T/mvux/ready" >/dev/null
+mv "$T/mvux/d" "$T/mvux/e"
+: >"$T/mvux/go"
+wait $gpid
+jq_eq "a unix socket's relative name after its directory was renamed: the new path" "$T/mvux.json" \
+	'[.network.servers[0].address, (.network.attempts[]|[.dst,.result])]' \
+	"[\"$T/mvux/d/ux.sock\",[\"$T/mvux/e/ux.sock\",\"connected\"]]"
+
 # --- a path longer than PATH_MAX: 20 nested directories of 250 bytes under $T/long
 N=$(printf 'n%.0s' $(seq 250))
 mkdir -p "$T/long"
