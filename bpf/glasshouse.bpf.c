@@ -54,6 +54,10 @@ __u32 root_tgid;
  * again before its next name relative to it (opencache.bpf.h, cwd_check). */
 __u32 rename_gen;
 
+/* Entries of pending_connects (sockets.bpf.h): while there are none, a socket's state change
+ * costs a compare. */
+__u32 connects_pending;
+
 /* Socket byte counts, first level (sockets.bpf.h). Declared before anything whose size a build
  * setting changes (the regs-slot table, GH_RSLOTS): user space reads it at the skeleton's
  * offset, also from an object built with one slot (GLASSHOUSE_BPF_DIR in the suite). */
@@ -272,7 +276,7 @@ int BPF_PROG(gh_sock_state, const struct sock *sk, const int oldstate, const int
 {
 	long skp = 0;
 
-	if (oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV)
+	if (!connects_pending || (oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV))
 		return 0;
 	/* sk as a number (a global function takes no trusted pointer): read, not loaded */
 	bpf_probe_read_kernel(&skp, sizeof(skp), &ctx[0]);

@@ -254,8 +254,11 @@ __noinline int connect_settle(long skp, int state) /* global: checked once */
 	if (!e)
 		return 0;
 	pc = *e;
-	if (bpf_map_delete_elem(&pending_connects, &key) || how != 1)
-		return 0; /* the other side sent it, or there is nothing to send */
+	if (bpf_map_delete_elem(&pending_connects, &key))
+		return 0; /* the other side sent it */
+	__sync_fetch_and_add(&connects_pending, -1);
+	if (how != 1)
+		return 0; /* nothing to send */
 	s = ev_begin(GH_EV_CONNECT_RESULT, GH_NO_SYSCALL);
 	if (!s)
 		return 0;
@@ -280,8 +283,10 @@ static __always_inline void connect_pending(const struct sock_ref *r)
 
 	pc.pid = cur_tgid(t);
 	pc.tid = cur_tid(t);
-	if (bpf_map_update_elem(&pending_connects, &key, &pc, BPF_ANY))
-		return;
+	if (!bpf_map_update_elem(&pending_connects, &key, &pc, BPF_NOEXIST))
+		__sync_fetch_and_add(&connects_pending, 1);
+	else if (bpf_map_update_elem(&pending_connects, &key, &pc, BPF_EXIST))
+		return; /* full */
 	bpf_probe_read_kernel(&state, 1,
 			      (char *)r->sk + bpf_core_field_offset(struct sock_common, skc_state));
 	connect_settle(r->sk, state);
