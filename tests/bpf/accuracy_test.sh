@@ -61,6 +61,7 @@ jq_eq "cwd and dirfd renamed outside the tree: the same opens again name the new
 	"[[\"$T/mvout/d/f1\",\"$T/mvout/d/sub/g\",\"$T/mvout/e/f1\",\"$T/mvout/e/sub/g\",\"$T/mvout/go\"],[\"$T/mvout/e/f3\",\"$T/mvout/ready\"]]"
 
 # A unix socket named relative to the cwd, connected to after the cwd was renamed from outside.
+# (In a minimal environment glibc also tries /var/run/nscd/socket: only the test's own count.)
 mkdir -p "$T/mvux/d"
 mkfifo "$T/mvux/ready" "$T/mvux/go"
 (cd "$T/mvux/d" && "$GH" run -o "$T/mvux.json" -- /usr/bin/python3 -I -c '
@@ -77,7 +78,7 @@ mv "$T/mvux/d" "$T/mvux/e"
 : >"$T/mvux/go"
 wait $gpid
 jq_eq "a unix socket's relative name after its directory was renamed: the new path" "$T/mvux.json" \
-	'[.network.servers[0].address, (.network.attempts[]|[.dst,.result])]' \
+	"[.network.servers[0].address, (.network.attempts[]|select(.dst|startswith(\"$T\"))|[.dst,.result])]" \
 	"[\"$T/mvux/d/ux.sock\",[\"$T/mvux/e/ux.sock\",\"connected\"]]"
 
 # --- a path longer than PATH_MAX: 20 nested directories of 250 bytes under $T/long
@@ -106,7 +107,8 @@ out=$(python3 "$ROOT/tests/cli/validate.py" "$ROOT/docs/receipt.schema.json" "$T
 expect_eq "a receipt with a cut path matches docs/receipt.schema.json" "" "$out"
 
 # --- non-blocking connects, to a listening loopback port and to a closed one: the outcome,
-# not in_progress, whether or not the program asks (it never asks about the first)
+# not in_progress, whether or not the program asks (it never asks about the first); TCP only
+# (in a minimal environment glibc also tries /var/run/nscd/socket)
 cat >"$T/nb.py" <<'PY'
 import errno, select, socket
 def nb(port, ask):
@@ -132,7 +134,7 @@ PY
 read -r up up_err closed closed_err <<<"$(tr '\n' ' ' <"$T/nb.out")"
 expect_eq "the workload saw its connects end connected, then refused" "0 111" "$up_err $closed_err"
 jq_eq "non-blocking connects: connected and refused, as the kernel decided them" "$T/nb.json" \
-	'[.network.attempts[]|[.dst,.protocol,.result,.op,.count]]' \
+	'[.network.attempts[]|select(.protocol == "tcp")|[.dst,.protocol,.result,.op,.count]]' \
 	"[[\"127.0.0.1:$up\",\"tcp\",\"connected\",\"connect\",1],[\"127.0.0.1:$closed\",\"tcp\",\"refused\",\"connect\",1]]"
 jq_eq "inet_sock_set_state is attached, and the receipt complete" "$T/nb.json" \
 	'[(.collector.probes.attached|index("tp_btf/inet_sock_set_state") != null), .collector.complete]' '[true,true]'
