@@ -50,5 +50,6 @@ struct gh_sockaddr_in6 {
 #define SIGNAL_GROUP_EXIT 0x00000004
 #define MSG_PEEK 2
 #define EEXIST 17
+#define EINPROGRESS 115
 
 #endif /* __GH_DEFS_BPF_H */

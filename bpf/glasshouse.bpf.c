@@ -50,6 +50,15 @@ __u64 lost_events;	/* ring full (or scratch busy): the record was dropped and co
 __u64 sockets_full;	/* a socket's bytes could not be counted: sock_bytes was full */
 __u32 root_tgid;
 
+/* Moved by every successful rename, renameat and renameat2 of the machine (any task): a
+ * directory on a tracked process's cwd path may have moved, so that process's cwd is walked
+ * again before its next name relative to it (opencache.bpf.h, cwd_check). */
+__u32 rename_gen;
+
+/* Entries of pending_connects (sockets.bpf.h): while there are none, a socket's state change
+ * costs a compare. */
+__u32 connects_pending;
+
 /* Socket byte counts, first level (sockets.bpf.h). Declared before anything whose size a build
  * setting changes (the regs-slot table, GH_RSLOTS): user space reads it at the skeleton's
  * offset, also from an object built with one slot (GLASSHOUSE_BPF_DIR in the suite). */
@@ -75,6 +84,10 @@ int BPF_PROG(gh_sys_exit, struct pt_regs *regs, long ret)
 	struct sc_args args;
 	long nr;
 
+	/* Renames of any task (a rename outside the tree can move a tracked cwd too). */
+	if (ret == 0 && (regs->orig_ax == __NR_rename || regs->orig_ax == __NR_renameat ||
+			 regs->orig_ax == __NR_renameat2))
+		__sync_fetch_and_add(&rename_gen, 1);
 	if (!regs_tracked(regs_key(regs)) &&
 	    (!regs_full || !tid_tracked(bpf_get_current_task_btf()->pid))) {
 		/* The command's first read is its gate's: it registers there, so nothing glasshouse's
@@ -127,6 +140,7 @@ int BPF_PROG(gh_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	/* Threads are tracked too; only processes are reported. */
 	track(child, (void *)bpf_task_pt_regs(child));
+	cwd_inherit(parent, child);
 	if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
 		return 0;
 	nstgid = tid_in_ns(child); /* the child leads its group */
@@ -169,6 +183,7 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 {
 	unsigned long start, end, len;
 	struct scratch *s;
+	__u32 gen;
 	__u8 *p;
 
 	if (!tid_tracked(old_pid))
@@ -205,6 +220,7 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	} else {
 		str_end(s, 0, len != 0);
 	}
+	gen = GH_ONCE(rename_gen);
 	{
 		__u32 st2 = s->off, st3; /* where the cwd's walk and the run file's start */
 
@@ -215,6 +231,7 @@ int BPF_PROG(gh_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 			enf_violation(s); /* its first instruction is never run */
 	}
 	ev_submit(s);
+	cwd_walked(t, gen, cwd_sig(t));
 	return 0;
 }
 
@@ -262,5 +279,20 @@ int BPF_PROG(gh_sock_recv, struct sock *sk, int ret, int flags)
 {
 	if (!(flags & MSG_PEEK)) /* peeked bytes are received again by the next read */
 		sock_add_bytes(sk, ret, 1);
+	return 0;
+}
+
+/* A socket's state changes (any socket of the machine; in softirq for most): the outcome of
+ * a tracked non-blocking connect (sockets.bpf.h). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(gh_sock_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	long skp = 0;
+
+	if (!connects_pending || (oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV))
+		return 0;
+	/* sk as a number (a global function takes no trusted pointer): read, not loaded */
+	bpf_probe_read_kernel(&skp, sizeof(skp), &ctx[0]);
+	connect_settle(skp, newstate);
 	return 0;
 }

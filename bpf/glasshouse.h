@@ -14,7 +14,9 @@ enum gh_ev_kind {
 				   its change time; uid/gid/euid the credentials it runs with */
 	GH_EV_EXEC_FAIL = 3,	/* execve/execveat failed: s0 filename, s1 dirfd path, ret -errno */
 	GH_EV_EXIT = 4,		/* the last thread of a process exited: ret = wait status */
-	GH_EV_CWD = 5,		/* chdir/fchdir succeeded: s0 = the new cwd */
+	GH_EV_CWD = 5,		/* chdir/fchdir succeeded: s0 = the new cwd, walked; with
+				   GH_F_CWD_MOVED (no syscall): the same cwd walked again, a
+				   rename having maybe moved a directory on its path */
 	GH_EV_OPEN = 6,		/* open/openat/openat2/creat: s0 path, s1 dirfd path */
 	GH_EV_UNLINK = 7,	/* unlink/unlinkat/rmdir: s0 path, s1 dirfd path */
 	GH_EV_RENAME = 8,	/* rename*: s0 from, s1 from's dir, s2 to, s3 to's dir */
@@ -27,7 +29,10 @@ enum gh_ev_kind {
 	GH_EV_BIND = 15,	/* bind: s0 local sockaddr */
 	GH_EV_LISTEN = 16,	/* listen: s0 the socket's local sockaddr as the kernel knows it */
 	GH_EV_ACCEPT = 17,	/* accept/accept4: s0 peer sockaddr, s1 local sockaddr */
-	GH_EV_KIND_MAX = 18,
+	GH_EV_CONNECT_RESULT = 18, /* a non-blocking connect's outcome, once known (no syscall):
+				   pid the process that connected, ret 0 connected or -errno, sock
+				   its inode, s0 the peer sockaddr */
+	GH_EV_KIND_MAX = 19,
 };
 
 /* gh_event.flags2 */
@@ -39,6 +44,7 @@ enum gh_ev_kind {
 					   policy it enforces: the task was killed, the tree stopped */
 #define GH_F_WALKED	(1u << 3)	/* s1 (and s3) are kernel path walks: components leaf first,
 					   each ended by NUL */
+#define GH_F_CWD_MOVED	(1u << 6)	/* cwd: walked again after a rename, not a chdir */
 
 #define GH_MAX_STRS	4
 #define GH_PATH_MAX	4096	/* PATH_MAX, with its NUL */
@@ -46,7 +52,7 @@ enum gh_ev_kind {
 #define GH_ARGV_MAX	16384	/* bytes of argv captured per exec */
 #define GH_ADDR_MAX	128	/* bytes of a sockaddr captured */
 #define GH_DATA_CAP	32768	/* room for strings; the scratch area is twice this (verifier) */
-#define GH_WALK_DEPTH	48	/* components a kernel-side path walk follows */
+#define GH_WALK_DEPTH	(GH_PATH_MAX / 2) /* steps of a walk: a component takes 2 bytes or more */
 #define GH_SYSCALL_MAX	512	/* syscall numbers counted */
 #define GH_NO_SYSCALL	0xffff	/* gh_event.syscall of the sched events */
 

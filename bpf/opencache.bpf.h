@@ -13,7 +13,7 @@ struct open_key {
 	__u32 pid;
 	__u32 fs_seq;	/* moved by every chdir, fchdir and chroot of the processes sharing fs */
 	__u32 len;
-	__u32 pad;
+	__u32 gen;	/* a relative name: rename_gen when it was read (0: absolute) */
 };
 
 /*
@@ -43,14 +43,22 @@ struct {
 	__type(value, struct open_hits);
 } open_hits SEC(".maps");
 
-/* The open being handled by each thread, when it missed open_hits: the key open_record looks
- * up in seen_opens (len 0: the open has none), in task-local storage made at the thread's
- * first such open. */
+/* Each thread's state, in task-local storage made at its first open that missed open_hits (or
+ * its exec, or its fork): the key open_record looks up in seen_opens (len 0: the open has
+ * none), and the cwd its process's records were last resolved against (cwd_check): the
+ * rename_gen when it was walked, and its signature (path_sig). */
+struct thread_state {
+	struct open_key k;
+	__u64 cwd_sig;
+	__u32 cwd_gen;
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct open_key);
+	__type(value, struct thread_state);
 } thread_opens SEC(".maps");
 
 /*
@@ -79,7 +87,7 @@ static __always_inline int open_key_eq(const struct open_key *k, __u32 nw, const
 
 	if (e->len != k->len || e->result != k->result || e->pid != k->pid ||
 	    e->cwd_dentry != k->cwd_dentry || e->fs_seq != k->fs_seq || e->fs != k->fs ||
-	    e->start != k->start || e->cwd_mnt != k->cwd_mnt)
+	    e->start != k->start || e->cwd_mnt != k->cwd_mnt || e->gen != k->gen)
 		return 0;
 	for (i = 0; i < sizeof(e->name) / 8 && i < nw; i++)
 		if (e->name[i] != k->name[i])
@@ -166,6 +174,9 @@ static __always_inline int open_where(struct open_key *k, struct task_struct *t,
 	k->fs_seq = fs_seq(fs);
 	k->cwd_dentry = relative ? (__u64)fs->pwd.dentry : 0;
 	k->cwd_mnt = relative ? (__u64)fs->pwd.mnt : 0;
+	/* A rename anywhere may have moved the cwd's path: the key holds when the name was read,
+	 * so no open collapses into one made before a rename (cwd_check sends the cwd again). */
+	k->gen = relative ? GH_ONCE(rename_gen) : 0;
 	return 0;
 }
 
@@ -176,7 +187,8 @@ static __always_inline int open_where(struct open_key *k, struct task_struct *t,
 __noinline int open_cached(long ret, long flags, long dfd, long name)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct open_key k, *c;
+	struct thread_state *c;
+	struct open_key k;
 	__u32 nw;
 	long n;
 	int i;
@@ -197,7 +209,6 @@ __noinline int open_cached(long ret, long flags, long dfd, long name)
 		goto nokey;
 	k.pid = cur_tgid(t);
 	k.result = ret < 0 ? ret : (flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_PATH));
-	k.pad = 0;
 	k.len = n - 1;
 	if (open_hit(&k, nw))
 		return 1;
@@ -208,12 +219,12 @@ __noinline int open_cached(long ret, long flags, long dfd, long name)
 	for (i = 0; i < sizeof(k.name) / 8; i++)
 		if (i >= nw)
 			k.name[i] = 0;
-	__builtin_memcpy(c, &k, sizeof(k));
+	__builtin_memcpy(&c->k, &k, sizeof(k));
 	return 0;
 nokey:
 	c = bpf_task_storage_get(&thread_opens, t, 0, 0);
 	if (c)
-		c->len = 0;
+		c->k.len = 0;
 	return 0;
 }
 
@@ -242,7 +253,8 @@ static __always_inline void open_result(struct scratch *s, long ret)
 static __always_inline int open_record(struct scratch *s, long ret, const void *name)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct open_key *c = bpf_task_storage_get(&thread_opens, t, 0, 0);
+	struct thread_state *ts = bpf_task_storage_get(&thread_opens, t, 0, 0);
+	struct open_key *c = ts ? &ts->k : NULL;
 	__u32 len = c ? c->len : 0;
 	int seen = 0;
 	__u8 one = 1;
@@ -262,6 +274,86 @@ static __always_inline int open_record(struct scratch *s, long ret, const void *
 		return 1;
 send:
 	open_result(s, ret);
+	return 0;
+}
+
+/*
+ * A process's cwd, as user space knows it, is the one walked at its exec or its last chdir
+ * (or its parent's at fork); a rename since, by any task, may have moved a directory on its
+ * path. So each thread keeps the rename_gen at which its process's cwd was last walked, with
+ * the walk's signature, and before a record whose name is relative to the cwd, a thread
+ * behind the current rename_gen takes the cwd's signature again: when it changed (a rename
+ * moved a directory on the cwd's path), the cwd is walked and sent first (GH_EV_CWD with
+ * GH_F_CWD_MOVED, no syscall). Renames elsewhere cost a signature walk and send nothing. A
+ * name relative to a dirfd needs none of this: the dirfd's directory is walked with each
+ * record. Threads of a process share its cwd (and user space keeps one per process): a
+ * thread that is behind sends it again, which changes nothing.
+ */
+
+/* 1 if name (in user memory, relative to dfd) resolves against the cwd. */
+static __always_inline int cwd_relative(long dfd, long name)
+{
+	char c = 0;
+
+	if (!name || (int)dfd != AT_FDCWD)
+		return 0;
+	bpf_probe_read_user(&c, 1, (const void *)name);
+	return c != '/' && c != 0;
+}
+
+/* The cwd of t's process, of signature sig, was walked (and sent) when rename_gen was gen. */
+static __always_inline void cwd_walked(struct task_struct *t, __u32 gen, __u64 sig)
+{
+	struct thread_state *ts =
+		bpf_task_storage_get(&thread_opens, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (ts) {
+		ts->cwd_gen = gen;
+		ts->cwd_sig = sig;
+	}
+}
+
+/* A child knows its cwd as its parent does (user space gives it the parent's). */
+static __always_inline void cwd_inherit(struct task_struct *parent, struct task_struct *child)
+{
+	struct thread_state *ts = bpf_task_storage_get(&thread_opens, parent, 0, 0);
+
+	if (ts) /* else the child's own state starts empty too */
+		cwd_walked(child, ts->cwd_gen, ts->cwd_sig);
+}
+
+/* Before a file record of the current thread with names n0 (relative to dirfd d0) and n1 (d1):
+ * the cwd sent again when a rename may have moved it since it was last walked; chdir: the
+ * record itself walks the new cwd. Global: verified once. */
+__noinline int cwd_check(long d0, long n0, long d1, long n1, long chdir)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 gen = GH_ONCE(rename_gen);
+	struct thread_state *ts;
+	struct scratch *s;
+	__u64 sig;
+
+	if (chdir) { /* the record walks the new cwd */
+		cwd_walked(t, gen, cwd_sig(t));
+		return 0;
+	}
+	ts = bpf_task_storage_get(&thread_opens, t, 0, 0);
+	if (ts ? ts->cwd_gen == gen : gen == 0)
+		return 0;
+	if (!cwd_relative(d0, n0) && !cwd_relative(d1, n1))
+		return 0;
+	sig = cwd_sig(t);
+	if (ts && ts->cwd_sig == sig) { /* the renames did not touch the cwd's path */
+		ts->cwd_gen = gen;
+		return 0;
+	}
+	s = ev_begin(GH_EV_CWD, GH_NO_SYSCALL);
+	if (!s)
+		return 0; /* lost (and counted): the next relative name tries again */
+	s->ev.flags2 = GH_F_CWD_MOVED;
+	put_cwd(s, t);
+	ev_submit(s);
+	cwd_walked(t, gen, sig);
 	return 0;
 }
 

@@ -6,14 +6,23 @@
 
 /* A kernel path walked from its dentry up to the root, crossing mounts: components leaf first,
  * each NUL-terminated. (bpf_d_path is not allowed in tracepoints.) One step per bpf_loop
- * callback, so the verifier checks a step once instead of every path through 48 of them. */
+ * callback, so the verifier checks a step once instead of every path through all of them. A
+ * path longer than GH_PATH_MAX bytes keeps its last whole components and is marked truncated
+ * (user space writes it cut: "(cut)/c/d"). */
 struct walk {
-	struct scratch *s;
+	struct scratch *s; /* NULL: the signature alone (path_sig) */
 	struct dentry *d;
 	struct mount *m;
 	__u32 start, len;
 	int truncated;
+	__u64 sig;
 };
+
+/* One more object (a dentry, a mount) or name hash in a walk's signature (FNV-1a's prime). */
+static __always_inline __u64 sig_mix(__u64 sig, __u64 v)
+{
+	return (sig ^ v) * 0x100000001b3ULL;
+}
 
 static long walk_step(__u32 i, struct walk *w)
 {
@@ -23,8 +32,6 @@ static long walk_step(__u32 i, struct walk *w)
 	struct scratch *s = w->s;
 	long n;
 
-	if (!s)
-		return 1;
 	if (d == BPF_CORE_READ(m, mnt.mnt_root)) {
 		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
 
@@ -34,22 +41,27 @@ static long walk_step(__u32 i, struct walk *w)
 		}
 		w->d = BPF_CORE_READ(m, mnt_mountpoint);
 		w->m = mp;
+		w->sig = sig_mix(w->sig, (__u64)m);
 		return 0;
 	}
 	if (d == parent) {
 		w->truncated = 0;
 		return 1;
 	}
+	/* the dentry and its name (hash and length): a rename changes one or the other */
+	w->sig = sig_mix(sig_mix(w->sig, (__u64)d), BPF_CORE_READ(d, d_name.hash_len));
+	if (!s) {
+		w->d = parent;
+		return 0;
+	}
 	name = BPF_CORE_READ(d, d_name.name);
 	n = bpf_probe_read_kernel_str(&s->data[(w->start + 2 + w->len) & (GH_DATA_CAP - 1)],
 				      GH_NAME_MAX, name);
 	if (n <= 0)
 		return 1;
-	w->len += n;
-	if (w->len > GH_PATH_MAX) {
-		w->len = GH_PATH_MAX;
+	if (w->len + n > GH_PATH_MAX) /* whole components only: the walk is cut before this one */
 		return 1;
-	}
+	w->len += n;
 	w->d = parent;
 	return 0;
 }
@@ -70,6 +82,30 @@ static __always_inline void put_path(struct scratch *s, struct path *path)
 	s->ev.flags2 |= GH_F_WALKED;
 	str_end(s, w.len, w.truncated);
 }
+/* The signature of a path: its dentries and mounts up to the root, and their names' hashes.
+ * The same path keeps it; a rename of any directory on it changes it (but for a collision of
+ * 64-bit hashes). Names are not read. */
+static __always_inline __u64 path_sig(struct path *path)
+{
+	struct vfsmount *vm = BPF_CORE_READ(path, mnt);
+	struct walk w = {
+		.d = BPF_CORE_READ(path, dentry),
+		.m = (void *)vm - bpf_core_field_offset(struct mount, mnt),
+		.sig = 0xcbf29ce484222325ULL,
+	};
+
+	bpf_loop(GH_WALK_DEPTH, walk_step, &w, 0);
+	return w.sig;
+}
+
+/* The signature of task t's cwd. */
+static __always_inline __u64 cwd_sig(struct task_struct *t)
+{
+	struct fs_struct *fs = BPF_CORE_READ(t, fs);
+
+	return path_sig(&fs->pwd);
+}
+
 /* The cwd of task t (read through a plain kernel pointer, which the walk takes). */
 static __always_inline void put_cwd(struct scratch *s, struct task_struct *t)
 {

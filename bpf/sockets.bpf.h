@@ -198,4 +198,98 @@ add:
 		__sync_fetch_and_add(&b->sent, ret);
 }
 
+/*
+ * The outcome of a non-blocking TCP connect (connect returned EINPROGRESS): the socket is
+ * remembered here by its struct sock's address, and its first state change out of SYN_SENT
+ * (inet_sock_set_state, run in softirq in whatever task is current) says how it ended:
+ * ESTABLISHED is connected, CLOSE with the socket's error refused, timed out, unreachable. The
+ * connect may have ended before its own syscall program ran (on loopback the handshake runs
+ * inside the call): connect_pending reads the state after it registers the socket. Whoever
+ * deletes the entry (the connect or the state change) sends the GH_EV_CONNECT_RESULT record.
+ */
+struct pending_connect {
+	__u64 ino;
+	__u32 pid, tid;
+	__u32 sock_type;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* the struct sock's address */
+	__type(value, struct pending_connect);
+} pending_connects SEC(".maps");
+
+/* What a socket's state says of its connect: 0 undecided, 1 decided (*ret: 0 connected, or
+ * -errno), 2 over without an outcome (closed before it was known). */
+static __always_inline int connect_state(long skp, int state, long *ret)
+{
+	int err = 0;
+
+	if (state == TCP_SYN_SENT || state == TCP_SYN_RECV)
+		return 0;
+	if (state != TCP_CLOSE) { /* established, and maybe already closing */
+		*ret = 0;
+		return 1;
+	}
+	bpf_probe_read_kernel(&err, sizeof(err), (char *)skp + bpf_core_field_offset(struct sock, sk_err));
+	*ret = -err;
+	return err > 0 ? 1 : 2;
+}
+
+/* Socket skp is in state: when that decides its pending connect, send the outcome (once). */
+__noinline int connect_settle(long skp, int state) /* global: checked once */
+{
+	struct pending_connect pc, *e;
+	__u64 key = skp;
+	struct scratch *s;
+	long ret = 0;
+	int how = connect_state(skp, state, &ret);
+
+	if (!how)
+		return 0;
+	e = bpf_map_lookup_elem(&pending_connects, &key);
+	if (!e)
+		return 0;
+	pc = *e;
+	if (bpf_map_delete_elem(&pending_connects, &key))
+		return 0; /* the other side sent it */
+	__sync_fetch_and_add(&connects_pending, -1);
+	if (how != 1)
+		return 0; /* nothing to send */
+	s = ev_begin(GH_EV_CONNECT_RESULT, GH_NO_SYSCALL);
+	if (!s)
+		return 0;
+	s->ev.pid = pc.pid; /* not the current task's: this may run in softirq */
+	s->ev.tid = pc.tid;
+	s->ev.ret = ret;
+	s->ev.sock = pc.ino;
+	s->ev.sock_type = pc.sock_type;
+	put_sock_addr(s, skp, 1);
+	ev_submit(s);
+	return 0;
+}
+
+/* A connect of the current task returned EINPROGRESS on socket r: remember it, then settle
+ * it at once if it has already ended. */
+static __always_inline void connect_pending(const struct sock_ref *r)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pending_connect pc = { .ino = r->ino, .sock_type = r->type };
+	__u64 key = r->sk;
+	__u8 state = 0;
+
+	pc.pid = cur_tgid(t);
+	pc.tid = cur_tid(t);
+	if (!bpf_map_update_elem(&pending_connects, &key, &pc, BPF_NOEXIST))
+		__sync_fetch_and_add(&connects_pending, 1);
+	else if (bpf_map_update_elem(&pending_connects, &key, &pc, BPF_EXIST))
+		return; /* full */
+	bpf_probe_read_kernel(&state, 1,
+			      (char *)r->sk + bpf_core_field_offset(struct sock_common, skc_state));
+	connect_settle(r->sk, state);
+}
+
 #endif /* __GH_SOCKETS_BPF_H */

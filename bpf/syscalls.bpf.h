@@ -214,6 +214,9 @@ __noinline int file_event(struct sc_args *args)
 	if ((r->flags & R_OPEN) && !open_early(args->nr) &&
 	    open_cached(ret, flags, names.d0, names.n0))
 		return 0;
+	/* A name relative to a cwd a rename may have moved: the cwd is walked and sent first. */
+	cwd_check(names.d0, (r->flags & R_TARGET) ? 0 : names.n0, names.d1, names.n1,
+		  r->flags & R_CWD);
 	s = ev_begin(r->kind, args->nr);
 	if (!s)
 		return 0;
@@ -257,6 +260,14 @@ __noinline int net_event(struct sc_args *args)
 	}
 	if ((r->flags & R_TO) && !addr)
 		return 0;
+	/* A unix socket named relative to a cwd a rename may have moved: the cwd first. */
+	if (addr && alen > 2) {
+		__u16 family = 0;
+
+		bpf_probe_read_user(&family, sizeof(family), (void *)addr);
+		if (family == AF_UNIX)
+			cwd_check(AT_FDCWD, addr + 2, 0, 0, 0);
+	}
 	s = ev_begin(r->kind, args->nr);
 	if (!s) {
 		if (r->kind != GH_EV_BIND)
@@ -279,6 +290,9 @@ __noinline int net_event(struct sc_args *args)
 	if (r->flags & R_LOCAL)
 		put_sock_addr(s, ref.sk, 0);
 	ev_submit(s);
+	/* A non-blocking connect: its outcome comes later (sockets.bpf.h). */
+	if (args->nr == __NR_connect && args->v[RETVAL] == -EINPROGRESS && ref.sk)
+		connect_pending(&ref);
 	return 0;
 }
 

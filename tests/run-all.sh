@@ -107,6 +107,7 @@ for s in "${suites[@]}"; do
 		tally "bpf/events" bash tests/bpf/events_test.sh
 		tally "bpf/wait" bash tests/bpf/wait_test.sh
 		tally "bpf/enforce" bash tests/bpf/enforce_test.sh
+		tally "bpf/accuracy" bash tests/bpf/accuracy_test.sh
 		;;
 	faults)
 		# Each fault of the reliability issue: planted files, full disks, signals at every
@@ -131,6 +132,7 @@ for s in "${suites[@]}"; do
 		tally "asan-bpf/events" env "${san_env[@]}" bash tests/bpf/events_test.sh
 		tally "asan-bpf/wait" env "${san_env[@]}" bash tests/bpf/wait_test.sh
 		tally "asan-bpf/enforce" env "${san_env[@]}" bash tests/bpf/enforce_test.sh
+		tally "asan-bpf/accuracy" env "${san_env[@]}" bash tests/bpf/accuracy_test.sh
 		tally "asan-bpf/reports" sanitizer_reports asan-bpf
 		;;
 	*)

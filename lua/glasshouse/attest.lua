@@ -21,6 +21,16 @@ local arr, fields, null = json.array, json.fields, json.null
 -- only created, never written, that is a symbolic link is the link itself: no product either.
 local NOT_A_FILE = { ENOENT = true, ENOTDIR = true, EINVAL = true }
 
+-- evidence.sha256_file, but never for a cut path ("(cut)/a/b", longer than PATH_MAX: its
+-- leading directories are not known), which would name a file relative to glasshouse's cwd.
+local function sha256_file(path, id, opts)
+  if path:sub(1, 1) ~= "/" then
+    return nil, path .. ": not hashed: the path was cut (longer than PATH_MAX), its leading "
+        .. "directories are not known", "ENAMETOOLONG"
+  end
+  return evidence.sha256_file(path, id, opts)
+end
+
 -- Hash each path of set (path -> true to follow a link at its end; with skip_links, a link
 -- not followed is no entry) into {path, sha256, size}
 -- entries sorted by path, opened with user's rights (the command's: false for glasshouse's
@@ -34,7 +44,7 @@ local function hash_all(set, user, skip_links)
   local byp, opts = {}, { user = user or nil }
   for _, p in ipairs(paths) do
     opts.follow = set[p]
-    local hex, size, real = evidence.sha256_file(p, nil, opts)
+    local hex, size, real = sha256_file(p, nil, opts)
     if hex then
       byp[real] = { path = real, sha256 = hex, size = size }
     elseif not (NOT_A_FILE[real] or (skip_links and real == "ELOOP")) then
@@ -106,7 +116,7 @@ function M.exe_hashes(procs, user)
       local path = p.exe_real or p.exe
       local k = string.format("%d:%d:%d.%d:%s", id.dev, id.ino, id.ctime_sec, id.ctime_nsec, path)
       if not seen[k] then
-        local hex, msg = evidence.sha256_file(path, id, opts)
+        local hex, msg = sha256_file(path, id, opts)
         seen[k] = { hex = hex, err = not hex and msg or nil }
         hashed = hashed + 1
       end
@@ -115,7 +125,7 @@ function M.exe_hashes(procs, user)
     if p.script then
       local k = "script:" .. p.script
       if not seen[k] then
-        local hex, msg = evidence.sha256_file(p.script, nil, opts)
+        local hex, msg = sha256_file(p.script, nil, opts)
         seen[k] = { hex = hex, err = not hex and msg or nil }
         hashed = hashed + 1
       end

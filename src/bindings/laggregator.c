@@ -231,7 +231,7 @@ static void push_network(lua_State *L, const struct gh_agg *a)
 	const struct gh_server *sv;
 	const struct gh_accepted *ac;
 	uint64_t sent, received;
-	size_t i, n;
+	size_t i, n, shown = 0;
 
 	lua_createtable(L, 0, 5);
 	at = gh_agg_attempts(a, &n);
@@ -239,6 +239,8 @@ static void push_network(lua_State *L, const struct gh_agg *a)
 	for (i = 0; i < n; i++) {
 		const struct gh_attempt *e = &at[i];
 
+		if (!e->count)
+			continue; /* an in_progress connect whose outcome came: counted there */
 		lua_createtable(L, 0, 8);
 		gh_l_setistr(L, "dst", e->dst);
 		gh_l_setstr(L, "protocol", e->protocol);
@@ -248,7 +250,7 @@ static void push_network(lua_State *L, const struct gh_agg *a)
 		gh_l_setint(L, "count", (lua_Integer)e->count);
 		gh_l_setint(L, "bytes_sent", (lua_Integer)e->sent);
 		gh_l_setint(L, "bytes_received", (lua_Integer)e->received);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+		lua_rawseti(L, -2, (lua_Integer)++shown);
 	}
 	lua_setfield(L, -2, "attempts");
 	sv = gh_agg_servers(a, &n);

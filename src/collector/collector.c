@@ -30,10 +30,16 @@ struct gh_collector {
 };
 
 /* The probes, by section name. sys_exit is the one glasshouse cannot do without: it registers
- * the command. The others are attached when the kernel has them (sock_*_length: 6.4+). */
+ * the command. The others are attached when the kernel has them (sock_*_length: 6.4+;
+ * inet_sock_set_state: the outcome of non-blocking connects). */
 static const char *const probe_names[GH_PROBES] = {
-	"tp_btf/sys_exit",	     "tp_btf/sched_process_fork", "tp_btf/sched_process_exec",
-	"tp_btf/sched_process_exit", "tp_btf/sock_send_length",	  "tp_btf/sock_recv_length",
+	"tp_btf/sys_exit",
+	"tp_btf/sched_process_fork",
+	"tp_btf/sched_process_exec",
+	"tp_btf/sched_process_exit",
+	"tp_btf/sock_send_length",
+	"tp_btf/sock_recv_length",
+	"tp_btf/inet_sock_set_state",
 };
 
 /* libbpf's own messages: kept (the last one names what failed), never printed by the core. */
@@ -128,6 +134,7 @@ static const char *const probe_typedefs[GH_PROBES + 1] = {
 	"btf_trace_sched_process_exit",
 	"btf_trace_sock_send_length",
 	"btf_trace_sock_recv_length",
+	"btf_trace_inet_sock_set_state",
 	NULL,
 };
 static int probe_ids[GH_PROBES];

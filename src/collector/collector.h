@@ -27,7 +27,7 @@ struct gh_collector_opts {
 	void *ctx;
 };
 
-#define GH_PROBES 6
+#define GH_PROBES 7
 
 struct gh_collector_stats {
 	uint64_t events;       /* records delivered to the sink */

@@ -40,6 +40,8 @@ static void meaning(struct gh_event_view *v)
 	}
 	if (h->kind == GH_EV_UNLINK)
 		v->rmdir = (h->flags2 & GH_F_RMDIR) != 0;
+	if (h->kind == GH_EV_CWD)
+		v->cwd_moved = (h->flags2 & GH_F_CWD_MOVED) != 0;
 	if (h->kind != GH_EV_OPEN)
 		return;
 	v->created = (h->flags2 & GH_F_CREATED) != 0;
@@ -85,12 +87,24 @@ int gh_event_decode(const void *data, size_t len, struct gh_event_view *v)
 }
 
 static const char *const kind_names[GH_EV_KIND_MAX] = {
-	[GH_EV_FORK] = "fork",	     [GH_EV_EXEC] = "exec",	[GH_EV_EXEC_FAIL] = "exec_failed",
-	[GH_EV_EXIT] = "exit",	     [GH_EV_CWD] = "chdir",	[GH_EV_OPEN] = "open",
-	[GH_EV_UNLINK] = "unlink",   [GH_EV_RENAME] = "rename", [GH_EV_MKDIR] = "mkdir",
-	[GH_EV_SYMLINK] = "symlink", [GH_EV_LINK] = "link",	[GH_EV_MKNOD] = "mknod",
-	[GH_EV_CONNECT] = "connect", [GH_EV_SENDTO] = "send",	[GH_EV_BIND] = "bind",
-	[GH_EV_LISTEN] = "listen",   [GH_EV_ACCEPT] = "accept",
+	[GH_EV_FORK] = "fork",
+	[GH_EV_EXEC] = "exec",
+	[GH_EV_EXEC_FAIL] = "exec_failed",
+	[GH_EV_EXIT] = "exit",
+	[GH_EV_CWD] = "chdir",
+	[GH_EV_OPEN] = "open",
+	[GH_EV_UNLINK] = "unlink",
+	[GH_EV_RENAME] = "rename",
+	[GH_EV_MKDIR] = "mkdir",
+	[GH_EV_SYMLINK] = "symlink",
+	[GH_EV_LINK] = "link",
+	[GH_EV_MKNOD] = "mknod",
+	[GH_EV_CONNECT] = "connect",
+	[GH_EV_SENDTO] = "send",
+	[GH_EV_BIND] = "bind",
+	[GH_EV_LISTEN] = "listen",
+	[GH_EV_ACCEPT] = "accept",
+	[GH_EV_CONNECT_RESULT] = "connect_result",
 };
 
 const char *gh_event_kind_name(unsigned kind)

@@ -197,6 +197,13 @@ static const struct gh_istr *intern_buf(struct gh_agg *a, const struct gh_buf *b
 	return gh_intern(&a->strs, b->data, b->len);
 }
 
+/* 1 if string i of v was cut at its capture limit (a walk: its leading components are
+ * missing). */
+static int cut_str(const struct gh_event_view *v, int i)
+{
+	return (v->h.truncated >> i) & 1;
+}
+
 /* name (string i of v) made absolute: against the walked dir in string i+1 when there is
  * one, else against the process's cwd. */
 static const struct gh_istr *resolve_name(struct gh_agg *a, const struct gh_event_view *v,
@@ -207,7 +214,7 @@ static const struct gh_istr *resolve_name(struct gh_agg *a, const struct gh_even
 	size_t blen = 1;
 
 	if (dir->len && v->walked) {
-		if (gh_path_from_walk(&a->tmp2, dir->p, dir->len))
+		if (gh_path_from_walk(&a->tmp2, dir->p, dir->len, cut_str(v, i + 1)))
 			return NULL;
 		base = a->tmp2.data;
 		blen = a->tmp2.len;
@@ -220,9 +227,10 @@ static const struct gh_istr *resolve_name(struct gh_agg *a, const struct gh_even
 	return intern_buf(a, &a->tmp);
 }
 
-static const struct gh_istr *walk_path(struct gh_agg *a, const struct gh_str *s)
+/* String i of v, a kernel path walk. */
+static const struct gh_istr *walk_path(struct gh_agg *a, const struct gh_event_view *v, int i)
 {
-	if (gh_path_from_walk(&a->tmp, s->p, s->len))
+	if (gh_path_from_walk(&a->tmp, v->s[i].p, v->s[i].len, cut_str(v, i)))
 		return NULL;
 	return intern_buf(a, &a->tmp);
 }
@@ -276,16 +284,16 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 	switch (v->h.kind) {
 	case GH_EV_EXEC:
 		/* The filename is relative to the cwd at the exec, which the record carries. */
-		if (!(r->path2 = walk_path(a, &v->s[2])))
+		if (!(r->path2 = walk_path(a, v, 2)))
 			return nomem(a);
 		if (gh_path_resolve(&a->tmp, r->path2->s, r->path2->len, v->s[0].p, v->s[0].len) ||
 		    !(r->path = intern_buf(a, &a->tmp)))
 			return nomem(a);
-		if (v->s[3].len && !(r->real = walk_path(a, &v->s[3])))
+		if (v->s[3].len && !(r->real = walk_path(a, v, 3)))
 			return nomem(a);
 		return 0;
 	case GH_EV_CWD:
-		if (!(r->path = walk_path(a, &v->s[0])))
+		if (!(r->path = walk_path(a, v, 0)))
 			return nomem(a);
 		return 0;
 	case GH_EV_EXEC_FAIL:
@@ -311,6 +319,7 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 			return nomem(a);
 		return 0;
 	case GH_EV_CONNECT:
+	case GH_EV_CONNECT_RESULT:
 	case GH_EV_SENDTO:
 	case GH_EV_BIND:
 	case GH_EV_LISTEN:
@@ -319,7 +328,7 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 			return nomem(a);
 		if (unix_absolute(a, p, &v->s[0], &r->addr))
 			return nomem(a);
-		if (v->h.kind == GH_EV_CONNECT)
+		if (v->h.kind == GH_EV_CONNECT || v->h.kind == GH_EV_CONNECT_RESULT)
 			r->result = connect_result(v);
 		else if (v->h.kind == GH_EV_SENDTO)
 			r->result = v->h.ret >= 0 ? "sent" : gh_errno_name(v->err);
@@ -431,6 +440,34 @@ static int net_attempt(struct gh_agg *a, const struct gh_event_view *v, const st
 		e->sent += (uint64_t)v->h.ret;
 	if (v->h.sock && !gh_map_get(&a->socks, v->h.sock) &&
 	    gh_map_put(&a->socks, v->h.sock, (void *)(intptr_t)idx))
+		return nomem(a);
+	return 0;
+}
+
+/* A non-blocking connect's outcome: one count of its socket's in_progress attempt moves to an
+ * attempt with the same destination and the real result, which the socket's bytes then join.
+ * An attempt left with no count is not shown. */
+static int net_outcome(struct gh_agg *a, const struct gh_event_view *v, const struct gh_resolved *r)
+{
+	intptr_t idx = (intptr_t)gh_map_get(&a->socks, v->h.sock);
+	struct gh_attempt *e, at;
+	const void *k[5];
+	size_t to;
+
+	if (idx <= 0)
+		return 0; /* its connect was not seen */
+	e = &GH_VEC_AT(a->attempts, struct gh_attempt, idx - 1);
+	if (strcmp(e->result, "in_progress") || !e->count)
+		return 0;
+	at = (struct gh_attempt){ e->op, e->dst, e->protocol, r->result, e->pid, 0, 0, 0 };
+	k[0] = at.op, k[1] = at.dst, k[2] = at.protocol, k[3] = at.result;
+	k[4] = (void *)(uintptr_t)at.pid;
+	to = find_or_add(a, &a->attempts, &at, sizeof(at), k, sizeof(k));
+	if (!to)
+		return -ENOMEM;
+	GH_VEC_AT(a->attempts, struct gh_attempt, idx - 1).count--; /* the vector may have moved */
+	GH_VEC_AT(a->attempts, struct gh_attempt, to - 1).count++;
+	if (gh_map_put(&a->socks, v->h.sock, (void *)(intptr_t)to))
 		return nomem(a);
 	return 0;
 }
@@ -557,6 +594,8 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 		if (addr_family(&v->s[0]) == AF_UNSPEC)
 			return 0; /* dissolves a UDP association: not an attempt */
 		return net_attempt(a, v, r, "connect");
+	case GH_EV_CONNECT_RESULT:
+		return net_outcome(a, v, r);
 	case GH_EV_SENDTO:
 		return net_attempt(a, v, r, "sendto");
 	case GH_EV_BIND:

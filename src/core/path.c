@@ -6,11 +6,13 @@
 
 #include "core/path.h"
 
-int gh_path_from_walk(struct gh_buf *out, const char *walk, size_t len)
+int gh_path_from_walk(struct gh_buf *out, const char *walk, size_t len, int cut)
 {
 	size_t end = len;
 
 	gh_buf_reset(out);
+	if (cut && gh_buf_append(out, GH_PATH_CUT, sizeof(GH_PATH_CUT) - 1))
+		return -ENOMEM;
 	/* Components are leaf first: emit them from the last one back. */
 	while (end > 0) {
 		size_t stop = end - 1, start; /* walk[stop] is the NUL ending a component */
@@ -31,25 +33,26 @@ int gh_path_from_walk(struct gh_buf *out, const char *walk, size_t len)
 	return 0;
 }
 
-/* Append component c (not "." or "..") or fold it into out, which holds an absolute path. */
-static int push(struct gh_buf *out, const char *c, size_t n)
+/* Append component c or fold it ("." and "..") into out, which holds an absolute path or a cut
+ * one: its first root bytes ("/" or GH_PATH_CUT) are never folded away. */
+static int push(struct gh_buf *out, size_t root, const char *c, size_t n)
 {
 	if (n == 0 || (n == 1 && c[0] == '.'))
 		return 0;
 	if (n == 2 && c[0] == '.' && c[1] == '.') {
-		while (out->len > 1 && out->data[out->len - 1] != '/')
+		while (out->len > root && out->data[out->len - 1] != '/')
 			out->len--;
-		if (out->len > 1)
+		if (out->len > root)
 			out->len--; /* the slash before the dropped component */
 		out->data[out->len] = '\0';
 		return 0;
 	}
-	if (out->len > 1 && gh_buf_putc(out, '/'))
+	if (out->data[out->len - 1] != '/' && gh_buf_putc(out, '/'))
 		return -ENOMEM;
 	return gh_buf_append(out, c, n);
 }
 
-static int push_all(struct gh_buf *out, const char *p, size_t n)
+static int push_all(struct gh_buf *out, size_t root, const char *p, size_t n)
 {
 	size_t i = 0;
 
@@ -58,7 +61,7 @@ static int push_all(struct gh_buf *out, const char *p, size_t n)
 
 		while (j < n && p[j] != '/')
 			j++;
-		if (push(out, p + i, j - i))
+		if (push(out, root, p + i, j - i))
 			return -ENOMEM;
 		i = j + 1;
 	}
@@ -68,10 +71,16 @@ static int push_all(struct gh_buf *out, const char *p, size_t n)
 int gh_path_resolve(struct gh_buf *out, const char *base, size_t blen, const char *name,
 		    size_t nlen)
 {
+	size_t cut = sizeof(GH_PATH_CUT) - 1, root = 1;
+
 	gh_buf_reset(out);
-	if (gh_buf_putc(out, '/'))
+	if (nlen > 0 && name[0] == '/')
+		blen = 0;
+	else if (blen >= cut && !memcmp(base, GH_PATH_CUT, cut)) /* a cut base stays cut */
+		root = cut;
+	if (gh_buf_append(out, root == 1 ? "/" : GH_PATH_CUT, root))
 		return -ENOMEM;
-	if (!(nlen > 0 && name[0] == '/') && push_all(out, base, blen))
+	if (push_all(out, root, base + (root == 1 ? 0 : root), blen - (root == 1 ? 0 : root)))
 		return -ENOMEM;
-	return push_all(out, name, nlen);
+	return push_all(out, root, name, nlen);
 }

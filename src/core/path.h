@@ -8,15 +8,24 @@
 #include "core/buf.h"
 
 /*
- * Turn a kernel path walk (components leaf first, each ended by NUL) into "/a/b/c" in out
- * (replacing its contents). An empty walk is "/". 0 or -ENOMEM.
+ * A path whose leading components are not known (its kernel walk was cut at its capture limit,
+ * PATH_MAX bytes) starts with this instead of "/": "(cut)/c/d" is a path ending in c/d. It
+ * cannot be an absolute path, and `..` never folds past it (what lies above is not known).
  */
-int gh_path_from_walk(struct gh_buf *out, const char *walk, size_t len);
+#define GH_PATH_CUT "(cut)"
 
 /*
- * out = name made absolute against base (an absolute path), then . and .. folded lexically
- * and repeated slashes squeezed. An absolute name ignores base. An empty name is base itself.
- * Bytes are kept as they are (names need not be UTF-8). 0 or -ENOMEM.
+ * Turn a kernel path walk (components leaf first, each ended by NUL) into "/a/b/c" in out
+ * (replacing its contents); cut: the walk stopped before the root (the path starts with
+ * GH_PATH_CUT). An empty walk is "/". 0 or -ENOMEM.
+ */
+int gh_path_from_walk(struct gh_buf *out, const char *walk, size_t len, int cut);
+
+/*
+ * out = name made absolute against base (an absolute path, or one starting with GH_PATH_CUT),
+ * then . and .. folded lexically and repeated slashes squeezed. An absolute name ignores base.
+ * An empty name is base itself. Bytes are kept as they are (names need not be UTF-8). 0 or
+ * -ENOMEM.
  */
 int gh_path_resolve(struct gh_buf *out, const char *base, size_t blen, const char *name,
 		    size_t nlen);

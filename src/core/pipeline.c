@@ -115,6 +115,8 @@ void gh_event_fields(const struct gh_event_view *v, const struct gh_resolved *r,
 		istr(o, ctx, "path", r->path);
 		if (v->rmdir)
 			o->boolean(ctx, "rmdir", 1);
+		if (v->cwd_moved)
+			o->boolean(ctx, "moved", 1);
 		break;
 	case GH_EV_OPEN:
 		istr(o, ctx, "path", r->path);
@@ -135,6 +137,7 @@ void gh_event_fields(const struct gh_event_view *v, const struct gh_resolved *r,
 		istr(o, ctx, "path", r->path2);
 		break;
 	case GH_EV_CONNECT:
+	case GH_EV_CONNECT_RESULT:
 	case GH_EV_SENDTO:
 		istr(o, ctx, "dst", r->addr);
 		str(o, ctx, "protocol", r->protocol);

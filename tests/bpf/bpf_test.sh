@@ -14,19 +14,7 @@ trap 'rm -rf "$T"' EXIT
 cd "$T"
 
 # The collector must work here; in CI its absence is a failure, elsewhere a skip.
-"$GH" run -o probe.json -- true >/dev/null 2>probe.err
-status=$(jq -r .collector.status probe.json 2>/dev/null)
-if [ "$status" != ok ]; then
-	why=$(jq -r .collector.error probe.json 2>/dev/null)
-	if [ "${CI:-}" = true ]; then
-		not_ok "the eBPF collector loads (CI=true: it must)" "status: $status" "error: $why"
-		finish
-		exit 1
-	fi
-	echo "ok 1 # SKIP the eBPF collector is not available here: $why"
-	echo "1..1"
-	exit 0
-fi
+need_collector
 
 # wl NAME ARGS...: run the workload in a fresh directory $T/NAME; receipt in $T/NAME.json, event
 # log in $T/events/NAME.jsonl (replayed at the end).

@@ -3,9 +3,12 @@
 """Compare what `strace -f -y` saw with what a glasshouse receipt says, for the same workload.
 
 usage: oracle.py STRACE_LOG RECEIPT START_DIR
-Sets compared: executed binaries, files opened (and those opened for writing), deleted,
-renamed, and connect destinations (ephemeral ports masked). Exit 0 when all agree; otherwise
-each difference is printed.
+Sets compared: executed programs (the paths execve named, the receipt's `script` or `exe` for
+each of a process's `execs`), each process's exec chain in order, files opened (and those
+opened for writing), deleted, renamed, and connect destinations (ephemeral ports masked).
+The cwd follows chdir, fchdir and renames of a directory on its path (by any process traced).
+And each #! script's `exe` must be its interpreter, resolved (read from the script's first
+line). Exit 0 when all agree; otherwise each difference is printed.
 """
 import json
 import os
@@ -126,8 +129,15 @@ def parents(path):
     return parent
 
 
+def moved(cwd, old, new):
+    """A directory renamed from old to new: every cwd at or under it moves with it."""
+    for pid, c in cwd.items():
+        if c == old or c.startswith(old + "/"):
+            cwd[pid] = new + c[len(old):]
+
+
 def from_strace(path, start):
-    cwd, parent = {}, parents(path)
+    cwd, parent, chains = {}, parents(path), {}
     execs, opened, written, deleted, renamed, dsts = set(), set(), set(), set(), set(), set()
     with open(path, encoding="latin-1") as f:
         for pid, rest in merged(f):
@@ -147,9 +157,11 @@ def from_strace(path, start):
                 cwd[pid] = base_of(args[0], here)
             elif name in ("execve", "execveat") and ret == "0":
                 if name == "execve":
-                    execs.add(join(here, first_str(args[0])))
+                    e = join(here, first_str(args[0]))
                 else:
-                    execs.add(join(base_of(args[0], here), first_str(args[1])))
+                    e = join(base_of(args[0], here), first_str(args[1]))
+                execs.add(e)
+                chains.setdefault(pid, []).append(e)
             elif name in ("open", "openat", "openat2", "creat") and ok:
                 if name in ("open", "creat"):
                     p, flags = join(here, first_str(args[0])), (args[1] if name == "open" else "O_CREAT|O_WRONLY")
@@ -165,43 +177,69 @@ def from_strace(path, start):
             elif name == "unlinkat" and ok:
                 deleted.add(join(base_of(args[0], here), first_str(args[1])))
             elif name == "rename" and ok:
-                renamed.add((join(here, first_str(args[0])), join(here, first_str(args[1]))))
+                rn = (join(here, first_str(args[0])), join(here, first_str(args[1])))
+                renamed.add(rn)
+                moved(cwd, *rn)
             elif name in ("renameat", "renameat2") and ok:
-                renamed.add((join(base_of(args[0], here), first_str(args[1])),
-                             join(base_of(args[2], here), first_str(args[3]))))
+                rn = (join(base_of(args[0], here), first_str(args[1])),
+                      join(base_of(args[2], here), first_str(args[3])))
+                renamed.add(rn)
+                moved(cwd, *rn)
             elif name == "connect":
                 d = sockaddr(args[1])
                 if d:
                     dsts.add(d)
-    return dict(execs=execs, opened=opened, written=written, deleted=deleted,
-                renamed=renamed, connects=dsts)
+    return dict(execs=execs, chains=sorted(map(tuple, chains.values())), opened=opened,
+                written=written, deleted=deleted, renamed=renamed, connects=dsts)
+
+
+def interpreter(script):
+    """The program a #! script names, resolved as /proc/PID/exe shows it (None: no #! line)."""
+    try:
+        with open(script, "rb") as f:
+            line = f.readline()
+    except OSError:
+        return None
+    if not line.startswith(b"#!"):
+        return None
+    return os.path.realpath(line[2:].split()[0].decode())
 
 
 def from_receipt(path):
     r = json.load(open(path))
     fs, net = r["filesystem"], r["network"]
-    execs = {p["exe"] for p in r["process_tree"] if p["exe"]}
-    # the root's exe is the first exec; a fork-only child repeats its parent's image
+    # every program each process executed, by the path it was executed under (a script's
+    # path, not its interpreter's); a fork-only child has none
+    chains = [tuple(x["script"] or x["exe"] for x in p["execs"]) for p in r["process_tree"]]
+    execs = {e for c in chains for e in c}
+    wrong = {(x["script"], x["exe"]) for p in r["process_tree"] for x in p["execs"]
+             if x["script"] and interpreter(x["script"]) not in (None, x["exe"])}
     opened = set(fs["reads"]) | set(fs["writes"]) | set(fs["directories"])
     dsts = {mask_port(a["dst"]) for a in net["attempts"] if a["op"] == "connect"}
-    return dict(execs=execs, opened=opened, written=set(fs["writes"]), deleted=set(fs["deletes"]),
-                renamed={(x["from"], x["to"]) for x in fs["renames"]}, connects=dsts)
+    return dict(execs=execs, chains=sorted(c for c in chains if c), opened=opened,
+                written=set(fs["writes"]), deleted=set(fs["deletes"]),
+                renamed={(x["from"], x["to"]) for x in fs["renames"]}, connects=dsts,
+                interpreters_wrong=wrong)
 
 
 def main():
     st = from_strace(sys.argv[1], sys.argv[3])
     gh = from_receipt(sys.argv[2])
-    # (every process of the demo execs at most once, so the last program is every program)
     bad = 0
-    for k in ("execs", "opened", "written", "deleted", "renamed", "connects"):
+    for k in ("execs", "chains", "opened", "written", "deleted", "renamed", "connects"):
         a, b = st[k], gh[k]
         if a != b:
             bad = 1
             print("%s differ:" % k)
+            if k == "chains":  # lists of exec chains, one per process that executed
+                a, b = set(a), set(b)
             for x in sorted(map(str, a - b)):
                 print("  only strace:     %s" % x)
             for x in sorted(map(str, b - a)):
                 print("  only glasshouse: %s" % x)
+    for script, exe in sorted(gh["interpreters_wrong"]):
+        bad = 1
+        print("#! script %s: exe %s is not its interpreter %s" % (script, exe, interpreter(script)))
     if not bad:
         print(", ".join("%d %s" % (len(st[k]), k) for k in st))
     return bad

@@ -97,21 +97,24 @@ static void walk_paths(void **state)
 	static const struct {
 		const char *walk;
 		size_t len;
+		int cut;
 		const char *want;
 	} t[] = {
-		{ "c\0b\0a\0", 6, "/a/b/c" },
-		{ "", 0, "/" },
-		{ "tmp\0", 4, "/tmp" },
-		{ "cut", 3, "/cut" }, /* a last component without its NUL */
-		{ "\xff\xfe\0d\0", 5, "/d/\xff\xfe" },
-		{ "b\0\0a\0", 5, "/a/b" }, /* empty components add nothing */
+		{ "c\0b\0a\0", 6, 0, "/a/b/c" },
+		{ "c\0b\0", 4, 1, "(cut)/b/c" }, /* the walk stopped before the root */
+		{ "", 0, 1, "(cut)" },
+		{ "", 0, 0, "/" },
+		{ "tmp\0", 4, 0, "/tmp" },
+		{ "cut", 3, 0, "/cut" }, /* a last component without its NUL */
+		{ "\xff\xfe\0d\0", 5, 0, "/d/\xff\xfe" },
+		{ "b\0\0a\0", 5, 0, "/a/b" }, /* empty components add nothing */
 	};
 	struct gh_buf b = { 0 };
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		assert_int_equal(gh_path_from_walk(&b, t[i].walk, t[i].len), 0);
+		assert_int_equal(gh_path_from_walk(&b, t[i].walk, t[i].len, t[i].cut), 0);
 		assert_string_equal(b.data, t[i].want);
 	}
 	gh_buf_free(&b);
@@ -136,6 +139,12 @@ static void resolve_paths(void **state)
 		{ "/a", "..b", "/a/..b" },
 		{ "/a", ".hidden/./x", "/a/.hidden/x" },
 		{ "/d", "bad-\xff\xfe-name", "/d/bad-\xff\xfe-name" },
+		/* a cut base stays cut, and .. never folds past the cut */
+		{ "(cut)/a/b", "c", "(cut)/a/b/c" },
+		{ "(cut)/a/b", "../../../c", "(cut)/c" },
+		{ "(cut)", "x/..", "(cut)" },
+		{ "(cut)/a", "/abs", "/abs" },
+		{ "/(cut)", "x", "/(cut)/x" },
 	};
 	struct gh_buf b = { 0 };
 	char base[4200], name[300];

@@ -46,6 +46,24 @@ wait_fifo_reader() {
 	done
 }
 
+# need_collector: in the current directory, run `true` under glasshouse; when the eBPF collector
+# is not ok there, end the suite: a failure under CI=true (it must work there), else a skip.
+need_collector() {
+	local status why
+	"$GH" run -o probe.json -- true >/dev/null 2>probe.err
+	status=$(jq -r .collector.status probe.json 2>/dev/null)
+	[ "$status" = ok ] && return
+	why=$(jq -r .collector.error probe.json 2>/dev/null)
+	if [ "${CI:-}" = true ]; then
+		not_ok "the eBPF collector loads (CI=true: it must)" "status: $status" "error: $why"
+		finish
+		exit 1
+	fi
+	echo "ok 1 # SKIP the eBPF collector is not available here: $why"
+	echo "1..1"
+	exit 0
+}
+
 finish() {
 	echo "1..$n"
 	[ "$fails" -eq 0 ]
