@@ -14,19 +14,7 @@ srv_pid=
 trap '[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T"
 
-"$GH" run -o probe.json -- true >/dev/null 2>probe.err
-status=$(jq -r .collector.status probe.json 2>/dev/null)
-if [ "$status" != ok ]; then
-	why=$(jq -r .collector.error probe.json 2>/dev/null)
-	if [ "${CI:-}" = true ]; then
-		not_ok "the eBPF collector loads (CI=true: it must)" "status: $status" "error: $why"
-		finish
-		exit 1
-	fi
-	echo "ok 1 # SKIP the eBPF collector is not available here: $why"
-	echo "1..1"
-	exit 0
-fi
+need_collector
 
 # enf POLICY ARGS...: glasshouse run --policy POLICY ARGS; sets rc, out (stdout), err.
 enf() {
