@@ -32,18 +32,15 @@ local function sha256_file(path, id, opts)
 end
 
 -- Hash each path of set (path -> true to follow a link at its end; with skip_links, a link
--- not followed is no entry) into {path, sha256, size}
--- entries sorted by path, opened with user's rights (the command's: false for glasshouse's
--- own), so a path the command controls gets nothing hashed that it could not read itself.
--- Failures other than "not a regular file any more" stay listed, with sha256 and size null
--- and error saying why. A followed link is listed under the path of the file it led to.
+-- not followed is no entry) into {path, sha256, size} entries sorted by path, opened with
+-- user's rights (the command's: false for glasshouse's own), so a path the command controls
+-- gets nothing hashed that it could not read itself. Failures other than "not a regular file
+-- any more" stay listed, with sha256 and size null and error saying why. A followed link is
+-- listed under the path of the file it led to (once, whichever names led there).
 local function hash_all(set, user, skip_links)
-  local paths = {}
-  for p in pairs(set) do paths[#paths + 1] = p end
-  table.sort(paths)
   local byp, opts = {}, { user = user or nil }
-  for _, p in ipairs(paths) do
-    opts.follow = set[p]
+  for p, follow in pairs(set) do
+    opts.follow = follow
     local hex, size, real = sha256_file(p, nil, opts)
     if hex then
       byp[real] = { path = real, sha256 = hex, size = size }
