@@ -1,22 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * Enforcement (a policy with enforce = true): the exec and connect rules user space compiled
- * into maps are decided here, and a violating task is killed before it runs another
- * instruction; from then on every task of the tree is killed at its next syscall exit.
+ * Enforcement (a policy with enforce = true): the exec, read, write and connect rules user
+ * space compiled into maps are decided here, and a violating task is killed before it runs
+ * another instruction; from then on every task of the tree is killed at its next syscall exit.
  *
  * There are no kprobes, fentry or BPF LSM here, so nothing can refuse the call itself: the
  * tools are the tracepoints glasshouse already has and bpf_send_signal. A SIGKILL sent from
  * sched_process_exec or from sys_exit is pending when the task returns to user space, which it
  * never does: the kernel acts on a fatal signal first. So the new program of a denied exec runs
- * no instruction, and a process whose connect was denied never runs another one (the
- * handshake may still have happened). What the call itself did stays done.
+ * no instruction, and a process whose connect, open, rename... was denied never runs another
+ * one (the handshake may still have happened, the file been created). What the call itself did stays done.
  *
- * Exec: the program as the receipt names it (the name given, resolved against the walked cwd;
- * for a #! script also the interpreter's walked path) is built root first into a key and looked
- * up in two LPM tries (allow, deny) whose entries are exact paths (with their NUL) and
- * directory prefixes ending in '/': one lookup finds whether any entry matches, which is all an
- * allow or deny list asks. Paths longer than GH_ENF_PATH - 1 bytes, names with "..", and
- * strings that were cut are not decided here (user space judges them).
+ * Exec, read and write: the path as the receipt names it (the name given, resolved lexically
+ * against the walked cwd or dirfd as user space resolves it, ".." folded; for a #! script also
+ * the interpreter's walked path) is built root first into a key and looked up in one LPM trie
+ * whose entries are exact paths (with their NUL) and directory prefixes ending in '/'. An
+ * entry's value holds the allow and deny bits of every rule matching its whole key (user space
+ * folds a shorter prefix's bits into the longer entries it covers), so the longest match alone
+ * says whether any allow or deny rule of each kind matches: one lookup per path. Paths longer
+ * than GH_ENF_PATH - 1 bytes and strings that were cut are not decided here (user space judges
+ * them). A file event is judged at its syscall's exit, by the kinds policy.event_subjects
+ * gives it: an open reads and/or writes its path, the others write theirs (both of a rename's
+ * or link's).
  * Connect: the destination the caller gave (AF_INET, AF_INET6, AF_UNIX; any other family as
  * one) against a hash of {family, address or any, port or any}: four lookups.
  */
@@ -30,6 +35,8 @@
 __u32 enf_stopped SEC(".data.enforce");	/* the tree is stopped: kill at every syscall exit */
 __u32 enf_exec SEC(".data.enforce");	/* GH_ENF_* bits for exec */
 __u32 enf_net SEC(".data.enforce");	/* GH_ENF_* bits for connect */
+__u32 enf_read SEC(".data.enforce");	/* GH_ENF_* bits for files read */
+__u32 enf_write SEC(".data.enforce");	/* GH_ENF_* bits for files written */
 __u64 enf_killed SEC(".data.enforce");	/* tasks signalled after the stop (read by user space) */
 
 struct {
@@ -37,8 +44,8 @@ struct {
 	__uint(max_entries, GH_ENF_RULES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct gh_enf_path);
-	__type(value, __u8);
-} enf_exec_allow SEC(".maps"), enf_exec_deny SEC(".maps");
+	__type(value, __u8); /* GH_ENF_PATH_BITS of each kind */
+} enf_paths SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -122,11 +129,14 @@ static __always_inline __u32 enf_str_len(struct scratch *s, __u32 st)
 
 /* The forward path of the walked string at st into the key: its length, or -1 when the kernel
  * cannot decide it (too long, or not read whole). */
-static __always_inline int enf_walk_key(struct scratch *s, __u32 st)
+__noinline int enf_walk_key(struct scratch *s, __u32 st)
 {
 	struct enf_fwd f = { .s = s };
-	__u32 len = enf_str_len(s, st);
+	__u32 len;
 
+	if (!s)
+		return -1;
+	len = enf_str_len(s, st);
 	if (len >= GH_ENF_PATH)
 		return -1;
 	f.src = (st + 2) & (GH_DATA_CAP - 1);
@@ -138,14 +148,23 @@ static __always_inline int enf_walk_key(struct scratch *s, __u32 st)
 }
 
 /* Appending a name to the key as user space resolves it (gh_path_resolve): empty and "."
- * components dropped; ".." (which would need the folding) leaves it to user space. */
+ * components dropped, ".." dropping the component before it (never the root). */
 struct enf_name {
 	struct scratch *s;
 	__u32 src, len;	/* the name's bytes in s->data */
 	__u32 pos;	/* bytes of the key written */
 	__u32 comp;	/* where the current component's '/' is in the key */
-	int in_comp, bad;
+	int in_comp, bad, done;
 };
+
+/* One step back from n->pos to the '/' of the component before it (the key starts with one). */
+static long enf_back_step(__u32 i, struct enf_name *n)
+{
+	if (!n->s || n->pos == 0)
+		return 1;
+	n->pos--;
+	return n->s->data[ENF_KEY_OFF + 4 + (n->pos & (GH_ENF_PATH - 1))] == '/';
+}
 
 static __always_inline void enf_name_end(struct enf_name *n)
 {
@@ -153,11 +172,14 @@ static __always_inline void enf_name_end(struct enf_name *n)
 	__u32 clen = n->pos - n->comp - 1;
 
 	n->in_comp = 0;
-	if (clen == 1 && k[(n->comp + 1) & (GH_ENF_PATH - 1)] == '.')
+	if (clen == 1 && k[(n->comp + 1) & (GH_ENF_PATH - 1)] == '.') {
 		n->pos = n->comp;
-	else if (clen == 2 && k[(n->comp + 1) & (GH_ENF_PATH - 1)] == '.' &&
-		 k[(n->comp + 2) & (GH_ENF_PATH - 1)] == '.')
-		n->bad = 1;
+	} else if (clen == 2 && k[(n->comp + 1) & (GH_ENF_PATH - 1)] == '.' &&
+		   k[(n->comp + 2) & (GH_ENF_PATH - 1)] == '.') {
+		/* ".." and the component before it dropped */
+		n->pos = n->comp;
+		bpf_loop(GH_ENF_PATH, enf_back_step, n, 0);
+	}
 }
 
 static long enf_name_step(__u32 i, struct enf_name *n)
@@ -170,6 +192,7 @@ static long enf_name_step(__u32 i, struct enf_name *n)
 	if (i >= n->len) {
 		if (n->in_comp)
 			enf_name_end(n);
+		n->done = 1;
 		return 1;
 	}
 	c = s->data[(n->src + i) & (GH_DATA_CAP - 1)];
@@ -193,18 +216,38 @@ static long enf_name_step(__u32 i, struct enf_name *n)
 	return 0;
 }
 
-/* Whether the key (its first len bytes a path) matches the exec rules as a violation. */
-static __always_inline int enf_exec_lookup(struct scratch *s, __u32 len)
+/* The name (the record's string at offset st) appended to the key's first pos bytes: the
+ * key's length, or -1 when the kernel does not decide it (too long, or the name not read). */
+__noinline int enf_name_key(struct scratch *s, __u32 st, __u32 pos)
+{
+	struct enf_name n = { .s = s, .src = (st + 2) & (GH_DATA_CAP - 1), .pos = pos };
+
+	if (!s)
+		return -1;
+	n.len = enf_str_len(s, st);
+	if (n.len > GH_PATH_MAX)
+		return -1;
+	bpf_loop(n.len + 1, enf_name_step, &n, 0);
+	if (!n.done || n.bad || n.pos == 0 || n.pos >= GH_ENF_PATH)
+		return -1;
+	return n.pos;
+}
+
+/* The path rules of kind (GH_ENF_EXEC, _READ, _WRITE; mode its enf_* bits) on the key, its
+ * first len bytes a path: 1 if they make it a violation. */
+static __always_inline int enf_path_violates(struct scratch *s, __u32 len, __u32 kind, __u32 mode)
 {
 	struct gh_enf_path *key = (void *)&s->data[ENF_KEY_OFF];
+	__u8 *v;
+	__u32 m;
 
 	s->data[(ENF_KEY_OFF + 4 + len) & (2 * GH_DATA_CAP - 1)] = 0;
 	key->prefixlen = ((len & (GH_ENF_PATH - 1)) + 1) * 8;
-	if (bpf_map_lookup_elem(&enf_exec_deny, key))
+	v = bpf_map_lookup_elem(&enf_paths, key);
+	m = v ? (*v >> (2 * kind)) & 3 : 0;
+	if (m & GH_ENF_DENY)
 		return 1;
-	if ((enf_exec & GH_ENF_ALLOW_LIST) && !bpf_map_lookup_elem(&enf_exec_allow, key))
-		return 1;
-	return 0;
+	return (mode & GH_ENF_ALLOW_LIST) && !(m & GH_ENF_ALLOW);
 }
 
 /*
@@ -217,31 +260,137 @@ static __always_inline int enf_exec_lookup(struct scratch *s, __u32 len)
  */
 static __always_inline int enf_exec_violates(struct scratch *s, __u32 st2, __u32 st3)
 {
-	struct enf_name n = { .s = s, .src = 2 };
-	int base;
+	int base = 0, len;
 
 	if (!(enf_exec & GH_ENF_KERNEL))
 		return 0;
-	n.len = enf_str_len(s, 0);
-	if (s->ev.truncated & 1 || n.len == 0)
-		return 0;
-	if (s->data[2] != '/') {
-		if (s->ev.truncated & (1 << 2))
-			return 0;
-		base = enf_walk_key(s, st2);
-		if (base < 0)
-			return 0;
-		n.pos = base;
-	}
-	bpf_loop(GH_ENF_PATH, enf_name_step, &n, 0);
-	if (!n.bad && n.pos > 0 && n.pos < GH_ENF_PATH && !n.in_comp &&
-	    enf_exec_lookup(s, n.pos))
-		return 1;
-	if ((s->ev.flags2 & GH_F_SCRIPT) && !(s->ev.truncated & (1 << 3))) {
-		base = enf_walk_key(s, st3);
-		if (base > 0 && enf_exec_lookup(s, base))
+	if (!(s->ev.truncated & 1) && enf_str_len(s, 0) > 0) {
+		if (s->data[2] != '/')
+			base = s->ev.truncated & (1 << 2) ? -1 : enf_walk_key(s, st2);
+		len = base < 0 ? -1 : enf_name_key(s, 0, base);
+		if (len > 0 && enf_path_violates(s, len, GH_ENF_EXEC, enf_exec))
 			return 1;
 	}
+	if ((s->ev.flags2 & GH_F_SCRIPT) && !(s->ev.truncated & (1 << 3))) {
+		base = enf_walk_key(s, st3);
+		if (base > 0 && enf_path_violates(s, base, GH_ENF_EXEC, enf_exec))
+			return 1;
+	}
+	return 0;
+}
+
+/* The cwd walked into the key: its length, or -1. The walk is made where the record's next
+ * string would go and then taken back (the record is unchanged). */
+__noinline int enf_cwd_key(struct scratch *s)
+{
+	__u32 st, nstr, cut, f2;
+	int base;
+
+	if (!s)
+		return -1;
+	st = s->off, nstr = s->ev.nstr, cut = s->ev.truncated, f2 = s->ev.flags2;
+
+	put_cwd(s, bpf_get_current_task_btf());
+	base = s->ev.truncated != cut ? -1 : enf_walk_key(s, st);
+	s->off = st;
+	s->ev.nstr = nstr;
+	s->ev.truncated = cut;
+	s->ev.flags2 = f2;
+	return base;
+}
+
+/* Where a file record's strings start in s->data (file_names notes them). */
+struct enf_strs {
+	__u32 off[4];
+};
+
+/* One name of a file record (string i at offset st, relative to the walked directory that is
+ * string i + 1 at std, or to the cwd when that is empty), judged for the kinds in which
+ * (1 << GH_ENF_READ, 1 << GH_ENF_WRITE): 1 if a kernel-decided kind violates. Global:
+ * verified once for the up to two names of a record. */
+__noinline int enf_file_name(struct scratch *s, __u32 i, __u32 st, __u32 std, __u32 which)
+{
+	int base = 0, len;
+
+	if (!s || (s->ev.truncated >> i) & 1 || enf_str_len(s, st) == 0)
+		return 0;
+	if (s->data[(st + 2) & (GH_DATA_CAP - 1)] != '/') {
+		if (enf_str_len(s, std))
+			base = (s->ev.truncated >> (i + 1)) & 1 ? -1 : enf_walk_key(s, std);
+		else
+			base = enf_cwd_key(s);
+		if (base < 0)
+			return 0;
+	}
+	len = enf_name_key(s, st, base);
+	if (len < 0)
+		return 0;
+	if ((which & (1 << GH_ENF_READ)) && (enf_read & GH_ENF_KERNEL) &&
+	    enf_path_violates(s, len, GH_ENF_READ, enf_read))
+		return 1;
+	return (which & (1 << GH_ENF_WRITE)) && (enf_write & GH_ENF_KERNEL) &&
+	       enf_path_violates(s, len, GH_ENF_WRITE, enf_write);
+}
+
+/* What an open judges (policy.event_subjects): nothing for O_PATH or a directory; a read
+ * unless it writes (or also when O_RDWR); a write when it writes or created the file. */
+static __always_inline __u32 enf_open_kinds(__u32 flags, __u32 flags2)
+{
+	__u32 acc = flags & O_ACCMODE, w, which = 0;
+
+	if ((flags & O_PATH) || (flags2 & GH_F_IS_DIR))
+		return 0;
+	w = acc == O_WRONLY || acc == O_RDWR || (flags & (O_CREAT | O_TRUNC | O_APPEND)) ||
+	    (flags2 & GH_F_CREATED);
+	if (!w || acc == O_RDWR)
+		which |= 1 << GH_ENF_READ;
+	if (w)
+		which |= 1 << GH_ENF_WRITE;
+	return which;
+}
+
+/* The kinds a successful file record of kind k may be judged by, before its record is built
+ * (for enf_unjudged): an open's from its flags, the others write. */
+static __always_inline __u32 enf_file_mode(__u32 k, __u32 flags)
+{
+	__u32 which;
+
+	if (k == GH_EV_OPEN)
+		which = enf_open_kinds(flags, 0);
+	else if (k == GH_EV_UNLINK || k == GH_EV_RENAME || k == GH_EV_MKDIR ||
+		 k == GH_EV_SYMLINK || k == GH_EV_LINK || k == GH_EV_MKNOD)
+		which = 1 << GH_ENF_WRITE;
+	else
+		return 0;
+	return ((which & (1 << GH_ENF_READ)) ? enf_read : 0) |
+	       ((which & (1 << GH_ENF_WRITE)) ? enf_write : 0);
+}
+
+/*
+ * At the exit of a successful file call, once its record holds its names (st: where its
+ * strings start): 1 if it violates the read or write rules the kernel decides. Its names are
+ * those the receipt lists: an open's, unlink's, mkdir's and mknod's (string 0), a symlink's
+ * link (string 2), both of a rename's and a link's. Global: verified once.
+ */
+__noinline int enf_file(struct scratch *s, struct enf_strs *st)
+{
+	__u32 k, which;
+
+	if (!s || !st || !((enf_read | enf_write) & GH_ENF_KERNEL) || s->ev.ret < 0)
+		return 0;
+	k = s->ev.kind;
+	if (k == GH_EV_OPEN) {
+		which = enf_open_kinds(s->ev.flags, s->ev.flags2);
+		return which && enf_file_name(s, 0, st->off[0], st->off[1], which);
+	}
+	which = 1 << GH_ENF_WRITE;
+	if (k == GH_EV_UNLINK || k == GH_EV_MKDIR || k == GH_EV_MKNOD)
+		return enf_file_name(s, 0, st->off[0], st->off[1], which);
+	if (k == GH_EV_RENAME || k == GH_EV_LINK)
+		return enf_file_name(s, 0, st->off[0], st->off[1], which) ||
+		       enf_file_name(s, 2, st->off[2], st->off[3], which);
+	if (k == GH_EV_SYMLINK)
+		return enf_file_name(s, 2, st->off[2], st->off[3], which);
 	return 0;
 }
 

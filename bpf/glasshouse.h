@@ -40,8 +40,9 @@ enum gh_ev_kind {
 #define GH_F_CREATED	(1u << 1)	/* the open created the file */
 #define GH_F_RMDIR	(1u << 2)	/* rmdir, or unlinkat with AT_REMOVEDIR */
 #define GH_F_SCRIPT	(1u << 4)	/* exec: the file named was not the one run (#!, binfmt_misc) */
-#define GH_F_ENFORCED	(1u << 5)	/* the kernel found this exec or connect violating the
-					   policy it enforces: the task was killed, the tree stopped */
+#define GH_F_ENFORCED	(1u << 5)	/* the kernel found this exec, connect or file record
+					   violating the policy it enforces: the task was killed,
+					   the tree stopped */
 #define GH_F_WALKED	(1u << 3)	/* s1 (and s3) are kernel path walks: components leaf first,
 					   each ended by NUL */
 #define GH_F_CWD_MOVED	(1u << 6)	/* cwd: walked again after a rename, not a chdir */
@@ -96,19 +97,25 @@ struct gh_sock_slot {
 /* Enforcement rules, written by user space into the kernel's maps (bpf/enforce.bpf.h). */
 #define GH_ENF_RULES	1024	/* entries per rule map */
 #define GH_ENF_PATH	256	/* bytes of a path key with its NUL (an LPM trie's most) */
-/* enf_exec and enf_net bits */
+/* enf_exec, enf_read, enf_write and enf_net bits */
 #define GH_ENF_KERNEL	  (1u << 0)	/* the kernel decides this kind (where it can) */
 #define GH_ENF_ALLOW_LIST (1u << 1)	/* an allow list: what matches no allow entry violates */
 #define GH_ENF_V4	  (1u << 2)	/* connect: the kernel decides this family's destinations */
 #define GH_ENF_V6	  (1u << 3)
 #define GH_ENF_UNIX	  (1u << 4)
 #define GH_ENF_OTHER	  (1u << 5)	/* any other family */
-/* a rule entry's value */
+/* a rule entry's value: a connect rule's, or one kind's two bits in a path rule's */
 #define GH_ENF_ALLOW	1
 #define GH_ENF_DENY	2
+/* The kinds of path rules; a path entry's value holds GH_ENF_PATH_BITS(kind, ALLOW | DENY) of
+ * every rule that matches the entry's whole key (user space folds shorter prefixes in). */
+#define GH_ENF_EXEC	0
+#define GH_ENF_READ	1
+#define GH_ENF_WRITE	2
+#define GH_ENF_PATH_BITS(kind, v) ((v) << (2 * (kind)))
 
-/* An exec rule: an exact path with its NUL, or a directory prefix ending in '/', as an LPM key
- * (prefixlen in bits). */
+/* A path rule (exec, read, write): an exact path with its NUL, or a directory prefix ending in
+ * '/', as an LPM key (prefixlen in bits). */
 struct gh_enf_path {
 	unsigned int prefixlen;
 	unsigned char data[GH_ENF_PATH];

@@ -66,22 +66,34 @@ static long walk_step(__u32 i, struct walk *w)
 	return 0;
 }
 
-static __always_inline void put_path(struct scratch *s, struct path *path)
+/* Global (verified once, for every caller): path is a struct path's kernel address, read
+ * through probes as the walk reads everything. */
+__noinline int put_walk(struct scratch *s, long kpath)
 {
+	struct path *path = (struct path *)kpath;
 	struct vfsmount *vm = BPF_CORE_READ(path, mnt);
 	struct walk w = {
 		.s = s,
 		.d = BPF_CORE_READ(path, dentry),
 		.m = (void *)vm - bpf_core_field_offset(struct mount, mnt),
-		.start = s->off & (GH_DATA_CAP - 1),
 		.truncated = 1,
 	};
 
+	if (!s)
+		return 0;
+	w.start = s->off & (GH_DATA_CAP - 1);
 	bpf_loop(GH_WALK_DEPTH, walk_step, &w, 0);
 	s->off = w.start;
 	s->ev.flags2 |= GH_F_WALKED;
 	str_end(s, w.len, w.truncated);
+	return 0;
 }
+
+static __always_inline void put_path(struct scratch *s, struct path *path)
+{
+	put_walk(s, (long)path);
+}
+
 /* The signature of a path: its dentries and mounts up to the root, and their names' hashes.
  * The same path keeps it; a rename of any directory on it changes it (but for a collision of
  * 64-bit hashes). Names are not read. */

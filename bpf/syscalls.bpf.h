@@ -148,9 +148,10 @@ static __always_inline int route_wants(const struct route *r, long ret)
 }
 
 /* Where a file record's names are: n0 (relative to d0) and, for two-name calls, n1 (relative
- * to d1); flags is the row's. */
+ * to d1); flags is the row's. st: where each string was put (for enf_file). */
 struct names {
 	long flags, ret, n0, n1, d0, d1;
+	struct enf_strs st;
 };
 
 /* The names of a file record (global: verified once, whichever syscall led here). Returns 1
@@ -163,18 +164,22 @@ __noinline int file_names(struct scratch *s, struct names *nm)
 		put_cwd(s, bpf_get_current_task_btf());
 		return 0;
 	}
+	nm->st.off[0] = s->off;
 	if (nm->flags & R_OPEN) {
 		if (open_record(s, nm->ret, (const void *)nm->n0))
 			return 1;
 	} else {
 		put_user_str(s, (const void *)nm->n0, GH_PATH_MAX + 1);
 	}
+	nm->st.off[1] = s->off;
 	if (nm->flags & R_TARGET)
 		put_empty(s);
 	else
 		put_dirfd(s, nm->d0, nm->n0);
 	if (nm->n1) {
+		nm->st.off[2] = s->off;
 		put_user_str(s, (const void *)nm->n1, GH_PATH_MAX + 1);
+		nm->st.off[3] = s->off;
 		put_dirfd(s, nm->d1, nm->n1);
 	}
 	return 0;
@@ -218,18 +223,25 @@ __noinline int file_event(struct sc_args *args)
 	cwd_check(names.d0, (r->flags & R_TARGET) ? 0 : names.n0, names.d1, names.n1,
 		  r->flags & R_CWD);
 	s = ev_begin(r->kind, args->nr);
-	if (!s)
+	if (!s) {
+		if (ret >= 0)
+			enf_unjudged(enf_file_mode(r->kind, flags));
 		return 0;
+	}
 	s->ev.ret = ret;
 	s->ev.flags = flags;
 	s->ev.mode = mode;
 	s->ev.flags2 = flags2;
 	names.flags = r->flags;
 	names.ret = ret;
+	__builtin_memset(&names.st, 0, sizeof(names.st));
 	if (file_names(s, &names)) { /* a repeated open: counted, not sent */
 		scratch_put(s);
 		return 0;
 	}
+	/* a read or write a policy denies: the caller never runs another instruction */
+	if (enf_file(s, &names.st))
+		enf_violation(s);
 	ev_submit(s);
 	return 0;
 }

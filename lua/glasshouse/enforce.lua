@@ -1,9 +1,9 @@
 -- SPDX-License-Identifier: MIT
 -- glasshouse.enforce: a policy with enforce = true stops the command's tree at its first
--- violation. The exec and connect rules the kernel can decide exactly as the globs do are
--- written into its maps (bpf/enforce.bpf.h): a violating task is killed before it runs another
--- instruction, and every task of the tree at its next syscall exit. The rest (read and write
--- rules, rules functions, what the kernel could not decide) is judged here as each event
+-- violation. The exec, read, write and connect rules the kernel can decide exactly as the globs
+-- do are written into its maps (bpf/enforce.bpf.h): a violating task is killed before it runs
+-- another instruction, and every task of the tree at its next syscall exit. The rest (rules
+-- functions, globs and names the kernel could not decide) is judged here as each event
 -- arrives, and the first violation stops the tree (docs/enforcement.md).
 local M = {}
 
@@ -18,11 +18,12 @@ local function split(s)
 end
 
 --[[
-An exec glob as the kernel's entries, or nil when the kernel cannot decide it as glob.lua does:
-{path = "/usr/bin/env"} (exactly that path) or {path = "/usr/bin", prefix = true} (it and
-everything under it: a trailing "/**"). ./ and ~ are expanded as glob.compile does.
+A path glob (exec, read, write) as the kernel's entry, or nil when the kernel cannot decide it
+as glob.lua does: {path = "/usr/bin/env"} (exactly that path) or {path = "/usr/bin", prefix =
+true} (it and everything under it: a trailing "/**"). ./ and ~ are expanded as glob.compile
+does.
 ]]
-local function exec_entry(g, ctx)
+local function path_entry(g, ctx)
   if g == "." or g:sub(1, 2) == "./" then
     if not ctx.cwd then return nil end
     g = ctx.cwd .. g:sub(2)
@@ -43,7 +44,7 @@ local function exec_entry(g, ctx)
   end
   return { path = table.concat(parts, "/"), prefix = prefix }
 end
-M._exec_entry = exec_entry
+M._path_entry = path_entry
 
 local FAMILIES = { "inet", "inet6", "unix", "other" }
 
@@ -103,6 +104,44 @@ local function net_entries(g)
 end
 M._net_entries = net_entries
 
+local PATH_KINDS = { "exec", "read", "write" }
+
+-- An entry's key as the kernel's trie holds it: "/dir/" (a prefix), "/path\0" (exact), "/"
+-- (every absolute path).
+local function key_of(en)
+  if en.prefix then return en.path .. "/" end
+  return en.path .. "\0"
+end
+
+--[[
+entries(rules) -> {{path, prefix, bits}...}: the trie's entries for rules {{kind, which, entry}}.
+The kernel reads only the longest entry matching a path, so each entry holds the bits of every
+rule whose key is a prefix of its own (a rule "/usr/**" denies "/usr/bin/env" too, whatever
+"/usr/bin/env" itself says). bits(kind, which) gives a rule's bit.
+]]
+local function entries(rules, bits)
+  local by_key, keys = {}, {}
+  for _, r in ipairs(rules) do
+    local k = key_of(r[3])
+    if not by_key[k] then
+      by_key[k] = { path = r[3].path, prefix = r[3].prefix, bits = 0 }
+      keys[#keys + 1] = k
+    end
+  end
+  table.sort(keys)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local en = by_key[k]
+    for _, r in ipairs(rules) do
+      local rk = key_of(r[3])
+      if k:sub(1, #rk) == rk then en.bits = en.bits | bits(r[1], r[2]) end
+    end
+    out[#out + 1] = en
+  end
+  return out
+end
+M._entries = entries
+
 --[[
 new(policy, ctx) -> enforcer: what the kernel decides for policy p (ctx: cwd, home as the
 globs expand them). e.modes = {exec =, read =, write =, connect =, rules =}: "kernel" or "user"
@@ -110,18 +149,20 @@ for each kind the policy has rules of.
 ]]
 function M.new(p, ctx)
   local spec = p.spec
-  local e = setmetatable({ policy = p, ctx = ctx, modes = {}, exec = {}, net = {},
-    net_decided = {}, live = {} }, E)
-  if spec.exec then
-    local ok = true
-    for _, which in ipairs({ "allow", "deny" }) do
-      for _, g in ipairs(spec.exec[which] or {}) do
-        local en = exec_entry(g, ctx)
-        if not en then ok = false else e.exec[#e.exec + 1] = { which, en } end
+  local e = setmetatable({ policy = p, ctx = ctx, modes = {}, paths = {}, path_ok = {},
+    path_allow = {}, net = {}, net_decided = {}, live = {} }, E)
+  for _, kind in ipairs(PATH_KINDS) do
+    if spec[kind] then
+      local ok = true
+      for _, which in ipairs({ "allow", "deny" }) do
+        for _, g in ipairs(spec[kind][which] or {}) do
+          local en = path_entry(g, ctx)
+          if not en then ok = false else e.paths[#e.paths + 1] = { kind, which, en } end
+        end
       end
+      e.path_ok[kind], e.path_allow[kind] = ok, spec[kind].allow ~= nil
+      e.modes[kind] = ok and "kernel" or "user"
     end
-    e.exec_ok, e.exec_allow = ok, spec.exec.allow ~= nil
-    e.modes.exec = ok and "kernel" or "user"
   end
   if spec.connect then
     local decided = { inet = true, inet6 = true, unix = true, other = true }
@@ -141,8 +182,6 @@ function M.new(p, ctx)
     local all = decided.inet and decided.inet6 and decided.unix and decided.other
     e.modes.connect = all and "kernel" or "user"
   end
-  if spec.read then e.modes.read = "user" end
-  if spec.write then e.modes.write = "user" end
   if spec.rules and #spec.rules > 0 then e.modes.rules = "user" end
   return e
 end
@@ -151,19 +190,32 @@ end
 function E:arm(col)
   local bits = require("glasshouse.collector").enforcement
   self.col = col
-  local exec_bits, net_bits = 0, 0
-  if self.exec_ok then
-    for _, r in ipairs(self.exec) do
-      local which, en = r[1], r[2]
-      local fits = col:enforce_exec(which, en.path, en.prefix)
-      -- "/a/**" is "/a" itself too
-      if fits and en.prefix and en.path ~= "" then fits = col:enforce_exec(which, en.path, false) end
-      if not fits then self.exec_ok, self.modes.exec = false, "user" end
-    end
-    if self.exec_ok then
-      exec_bits = bits.KERNEL | (self.exec_allow and bits.ALLOW_LIST or 0)
+  local modes = {}
+  -- the kinds the kernel decides, with "/a/**" as "/a" itself too
+  local rules = {}
+  for _, r in ipairs(self.paths) do
+    if self.path_ok[r[1]] then
+      rules[#rules + 1] = r
+      if r[3].prefix and r[3].path ~= "" then
+        rules[#rules + 1] = { r[1], r[2], { path = r[3].path, prefix = false } }
+      end
     end
   end
+  local function bit(kind, which) return bits.path_bits[kind][which] end
+  for _, en in ipairs(entries(rules, bit)) do
+    if not col:enforce_path(en.bits, en.path, en.prefix) then
+      -- too long for a key: whichever kinds it holds a rule of are user space's to judge
+      for _, r in ipairs(rules) do
+        if r[3].path == en.path then self.path_ok[r[1]], self.modes[r[1]] = false, "user" end
+      end
+    end
+  end
+  for _, kind in ipairs(PATH_KINDS) do
+    if self.path_ok[kind] then
+      modes[kind] = bits.KERNEL | (self.path_allow[kind] and bits.ALLOW_LIST or 0)
+    end
+  end
+  local net_bits = 0
   if self.modes.connect then
     local fambit = { inet = bits.V4, inet6 = bits.V6, unix = bits.UNIX, other = bits.OTHER }
     for _, r in ipairs(self.net) do
@@ -182,13 +234,24 @@ function E:arm(col)
       net_bits = net_bits | bits.KERNEL | (self.net_allow and bits.ALLOW_LIST or 0)
     end
   end
-  col:enforce(exec_bits, net_bits)
+  modes.connect = net_bits
+  col:enforce(modes)
 end
 
 local function trigger_of(ev, by)
   return { by = by, kind = ev.kind, pid = ev.pid, exe = ev.exe,
-    path = ev.path or ev.from or (ev.kind == "exec" and ev.exe or nil),
+    path = ev.path or ev.from or (ev.kind == "exec" and ev.exe or nil), to = ev.to,
     dst = ev.dst }
+end
+
+-- Whether violation x is the one the kernel found in trigger t: the exec's process's (a
+-- script's is judged by its interpreter too), the connect's destination's, or a file event's
+-- name's (either of a rename's or link's).
+local function kernel_violation(t, x)
+  if t.kind == "exec" then return x.kind == "exec" and x.pid == t.pid end
+  if t.dst then return x.kind == "connect" and (x.dst == t.dst or x.dst == "unix:" .. t.dst) end
+  return (x.kind == "read" or x.kind == "write") and x.pid == t.pid and x.path ~= nil and
+    (x.path == t.path or x.path == t.to)
 end
 
 --[[
@@ -225,10 +288,11 @@ whether the tree was stopped.
 ]]
 function E:settle(col)
   if not col:stopped() then return false end
+  self.stopped = true
+  -- its drains deliver what the ring still holds, the kernel's flagged record among them
+  self.alive = col:settle(self.live, 2000)
   -- stopped by the kernel, whose flagged record was never read (a full ring): no event to name
   if not self.trigger then self.trigger = { by = "kernel" } end
-  self.stopped = true
-  self.alive = col:settle(self.live, 2000)
   return true
 end
 
@@ -244,19 +308,17 @@ function E:conclude(v, r)
       .. "the tree; the event it stopped it at was lost (the ring buffer was full)" }
   end
   if t and t.by == "kernel" and t.kind then
-    -- its violation: the exec's process's (a script's is judged by its interpreter too), or
-    -- the connect's destination's
     for _, x in ipairs(v.violations) do
-      if (t.kind == "exec" and x.kind == "exec" and x.pid == t.pid) or (t.kind ~= "exec" and
-        x.kind == "connect" and t.dst and (x.dst == t.dst or x.dst == "unix:" .. t.dst)) then
+      if kernel_violation(t, x) then
         t.violation = x
         break
       end
     end
     if not t.violation then
-      local x = { rule = t.kind == "exec" and "exec" or "connect", kind = t.kind, pid = t.pid,
-        exe = t.exe, path = t.kind == "exec" and t.exe or nil,
-        dst = t.kind ~= "exec" and (t.dst or "?") or nil,
+      local rule = t.kind == "exec" and "exec" or t.dst and "connect" or
+        (t.kind == "open" and "read/write" or "write")
+      local x = { rule = rule, kind = t.kind, pid = t.pid, exe = t.exe,
+        path = not t.dst and (t.path or "?") or nil, dst = t.dst,
         message = "the kernel's rules denied it" }
       v.violations[#v.violations + 1] = x
       t.violation = x

@@ -513,6 +513,17 @@ int luaopen_glasshouse_collector(lua_State *L)
 	gh_l_setint(L, "V6", GH_ENF_V6);
 	gh_l_setint(L, "UNIX", GH_ENF_UNIX);
 	gh_l_setint(L, "OTHER", GH_ENF_OTHER);
+	lua_createtable(L, 0, 3); /* path_bits = {kind = {allow =, deny =}} */
+	for (i = 0; i < 3; i++) {
+		static const char *const kinds[] = { "exec", "read", "write" };
+		static const int ks[] = { GH_ENF_EXEC, GH_ENF_READ, GH_ENF_WRITE };
+
+		lua_createtable(L, 0, 2);
+		gh_l_setint(L, "allow", GH_ENF_PATH_BITS(ks[i], GH_ENF_ALLOW));
+		gh_l_setint(L, "deny", GH_ENF_PATH_BITS(ks[i], GH_ENF_DENY));
+		lua_setfield(L, -2, kinds[i]);
+	}
+	lua_setfield(L, -2, "path_bits");
 	lua_setfield(L, -2, "enforcement");
 	return 1;
 }

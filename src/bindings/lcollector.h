@@ -36,7 +36,7 @@ struct lcollector *gh_l_collector_check(lua_State *L, int idx);
 /* Its kernel side, for the methods a replay does not have (raises for a replay). */
 struct gh_collector *gh_l_collector_live(lua_State *L, int idx);
 
-/* c:enforce_exec, c:enforce_net, c:enforce, c:stop, c:stopped, c:kill_tree, c:settle,
+/* c:enforce_path, c:enforce_net, c:enforce, c:stop, c:stopped, c:kill_tree, c:settle,
  * c:tree_alive (lenforce.c). */
 extern const luaL_Reg gh_l_collector_enforce_methods[];
 /* c:next_line (levlog.c), and collector.event_log, collector.replay. */

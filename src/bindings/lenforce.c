@@ -10,22 +10,26 @@
 #include "bindings/bindings.h"
 #include "bindings/lcollector.h"
 
-/* c:enforce_exec("allow" | "deny", path, prefix) -> true | false: an exec rule for the kernel
- * (the exact path, or with prefix every path under it); false when it does not fit a key. */
-static int l_enforce_exec(lua_State *L)
+/* c:enforce_path(bits, path, prefix) -> true | false: a path rule entry for the kernel (the
+ * exact path, or with prefix every path under it), bits the allow and deny bits of each kind
+ * (collector.enforcement.path_bits) of every rule matching the entry's whole key; false when
+ * it does not fit a key. */
+static int l_enforce_path(lua_State *L)
 {
 	struct gh_collector *c = gh_l_collector_live(L, 1);
-	int deny = luaL_checkoption(L, 2, NULL, (const char *const[]){ "allow", "deny", NULL });
+	lua_Integer bits = luaL_checkinteger(L, 2);
 	size_t len;
 	const char *path = luaL_checklstring(L, 3, &len);
-	int e = gh_collector_enforce_path(c, deny, path, len, lua_toboolean(L, 4));
+	int e;
 
+	luaL_argcheck(L, bits >= 0 && bits <= 0xff, 2, "path rule bits out of range");
+	e = gh_collector_enforce_path(c, (unsigned)bits, path, len, lua_toboolean(L, 4));
 	if (e == -ENAMETOOLONG) {
 		lua_pushboolean(L, 0);
 		return 1;
 	}
 	if (e)
-		return gh_l_fail(L, "collector: cannot write an exec rule", e);
+		return gh_l_fail(L, "collector: cannot write a path rule", e);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -76,14 +80,31 @@ static int l_enforce_net(lua_State *L)
 	return 1;
 }
 
-/* c:enforce(exec_bits, net_bits): the kernel decides what the rules written cover (bits from
- * collector.enforcement); before the command starts. */
+/* The field k of the table at index i, an integer or absent: 0. */
+static unsigned mode_field(lua_State *L, int i, const char *k)
+{
+	lua_Integer v;
+
+	lua_getfield(L, i, k);
+	v = luaL_optinteger(L, -1, 0);
+	lua_pop(L, 1);
+	return (unsigned)v;
+}
+
+/* c:enforce{exec =, read =, write =, connect =}: the kernel decides what the rules written
+ * cover, per kind (bits from collector.enforcement; absent: user space alone); before the
+ * command starts. */
 static int l_enforce(lua_State *L)
 {
 	struct gh_collector *c = gh_l_collector_live(L, 1);
+	struct gh_enf_modes m;
 
-	gh_collector_enforce(c, (unsigned)luaL_checkinteger(L, 2),
-			     (unsigned)luaL_checkinteger(L, 3));
+	luaL_checktype(L, 2, LUA_TTABLE);
+	m.exec = mode_field(L, 2, "exec");
+	m.read = mode_field(L, 2, "read");
+	m.write = mode_field(L, 2, "write");
+	m.net = mode_field(L, 2, "connect");
+	gh_collector_enforce(c, &m);
 	return 0;
 }
 
@@ -158,7 +179,7 @@ static int l_tree_alive(lua_State *L)
 }
 
 const luaL_Reg gh_l_collector_enforce_methods[] = {
-	{ "enforce_exec", l_enforce_exec },
+	{ "enforce_path", l_enforce_path },
 	{ "enforce_net", l_enforce_net },
 	{ "enforce", l_enforce },
 	{ "stop", l_stop },

@@ -412,12 +412,11 @@ int gh_collector_drain(struct gh_collector *c)
 	return n;
 }
 
-int gh_collector_enforce_path(struct gh_collector *c, int deny, const char *path, size_t len,
+int gh_collector_enforce_path(struct gh_collector *c, unsigned bits, const char *path, size_t len,
 			      int prefix)
 {
 	struct gh_enf_path k;
-	unsigned char one = 1;
-	struct bpf_map *m = deny ? c->skel->maps.enf_exec_deny : c->skel->maps.enf_exec_allow;
+	unsigned char v = (unsigned char)bits;
 
 	/* "/dir/" (the prefix) or "/path\0" (the exact path): the NUL ends an exact match */
 	if (len + 1 > sizeof(k.data) || memchr(path, '\0', len))
@@ -428,7 +427,9 @@ int gh_collector_enforce_path(struct gh_collector *c, int deny, const char *path
 	k.prefixlen = (unsigned)(len + 1) * 8;
 	if (prefix && len == 0)
 		k.prefixlen = 8; /* "/": every absolute path */
-	if (bpf_map_update_elem(bpf_map__fd(m), &k, &one, BPF_ANY))
+	if (bits > 0xff)
+		return -EINVAL;
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.enf_paths), &k, &v, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -445,10 +446,12 @@ int gh_collector_enforce_net(struct gh_collector *c, int deny, const struct gh_e
 	return 0;
 }
 
-int gh_collector_enforce(struct gh_collector *c, unsigned exec_bits, unsigned net_bits)
+int gh_collector_enforce(struct gh_collector *c, const struct gh_enf_modes *m)
 {
-	__atomic_store_n(&c->skel->data_enforce->enf_exec, exec_bits, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&c->skel->data_enforce->enf_net, net_bits, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->skel->data_enforce->enf_exec, m->exec, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->skel->data_enforce->enf_read, m->read, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->skel->data_enforce->enf_write, m->write, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->skel->data_enforce->enf_net, m->net, __ATOMIC_SEQ_CST);
 	return 0;
 }
 

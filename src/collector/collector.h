@@ -69,15 +69,21 @@ int gh_collector_sock_bytes(struct gh_collector *c,
 
 /*
  * Enforcement (bpf/enforce.bpf.h). Rules first, then gh_collector_enforce turns the kernel's
- * decisions on, before the command starts. exec_bits and net_bits are GH_ENF_* bits.
+ * decisions on, before the command starts.
  */
-/* An exec rule: the exact path (prefix 0) or every path under the directory path (prefix 1;
- * "" is every path). -ENAMETOOLONG when it does not fit a key: the kernel cannot decide it. */
-int gh_collector_enforce_path(struct gh_collector *c, int deny, const char *path, size_t len,
+/* A path rule entry: the exact path (prefix 0) or every path under the directory path (prefix
+ * 1; "" is every path), with bits (GH_ENF_PATH_BITS of each kind) those of every rule matching
+ * the entry's whole key: the kernel reads only the longest matching entry. -ENAMETOOLONG when
+ * it does not fit a key: the kernel cannot decide it. */
+int gh_collector_enforce_path(struct gh_collector *c, unsigned bits, const char *path, size_t len,
 			      int prefix);
 /* A connect rule (key->any_addr, key->any_port mark wildcards; the others zero). */
 int gh_collector_enforce_net(struct gh_collector *c, int deny, const struct gh_enf_net *key);
-int gh_collector_enforce(struct gh_collector *c, unsigned exec_bits, unsigned net_bits);
+/* What the kernel decides, per kind: GH_ENF_* bits (0: user space judges it alone). */
+struct gh_enf_modes {
+	unsigned exec, read, write, net;
+};
+int gh_collector_enforce(struct gh_collector *c, const struct gh_enf_modes *m);
 /* Stop the tree: every task of it is killed at its next syscall exit, and those user space can
  * name now (gh_collector_kill_tree) at once. */
 int gh_collector_stop(struct gh_collector *c);

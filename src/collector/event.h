@@ -42,7 +42,7 @@ struct gh_event_view {
 	bool reads;	     /* open: read access (O_RDONLY or O_RDWR) */
 	bool writes;   /* open: may change the file (write access, O_CREAT, O_TRUNC, O_APPEND) */
 	bool script;   /* exec: the file named (s0) is not the one run (s3): #! or binfmt_misc */
-	bool enforced; /* the kernel killed the task for this exec or connect: a policy's trigger */
+	bool enforced; /* the kernel killed the task for this event: a policy's trigger */
 	bool cwd_moved;		   /* cwd: the same cwd walked again after a rename, not a chdir */
 	struct gh_exec_facts exec; /* exec: what really runs, and as whom */
 };

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Enforcement for real (policy enforce = true / --enforce), as root: a denied exec's program
-# never runs, a denied connect sends nothing, a fork bomb and a process that blocks every signal
-# it can are stopped to the last process, and a write judged in user space stops the tree.
+# never runs, a denied connect sends nothing, a denied read or write (absolute, relative, through
+# a dirfd or '..') is never acted on, a fork bomb and a process that blocks every signal it can
+# are stopped to the last process, and a write judged in user space stops the tree.
 # Needs root and BPF; outside CI it skips when they are missing, in CI (CI=true) it fails.
 set -u
 cd "$(dirname "$0")/../.."
@@ -73,12 +74,12 @@ enf nodash.lua -- /usr/bin/env ./bin/script
 expect_eq "a #! script whose interpreter is denied: stopped by the kernel before the script runs" \
 	"3||kernel|$(readlink -f /bin/sh)" \
 	"$rc|$out|$(jq -r .policy.enforcement.trigger.by r.json)|$(jq -r .policy.enforcement.trigger.violation.path r.json)"
-# a name with "..": the kernel leaves it to user space, which stops the tree when it sees it
+# a name with "..": the kernel folds it as the receipt does
 mkdir -p sub
 enf allow.lua -- sh -c 'cd sub && ../bin/myecho two; sleep 30; echo three'
-expect_eq "an exec named with '..': judged in user space, the tree stopped there" \
-	"3|0|user|$T/bin/myecho" \
-	"$rc|$(grep -c three out.txt)|$(jq -r .policy.enforcement.trigger.by r.json)|$(jq -r .policy.enforcement.trigger.event.path r.json)"
+expect_eq "an exec named with '..': decided by the kernel, the program never runs" \
+	"3|0|0|kernel|$T/bin/myecho" \
+	"$rc|$(grep -c two out.txt)|$(grep -c three out.txt)|$(jq -r .policy.enforcement.trigger.by r.json)|$(jq -r .policy.enforcement.trigger.event.path r.json)"
 
 # --- connect, decided in the kernel: a server outside the tree counts what it receives
 cat >server.py <<'P'
@@ -180,6 +181,79 @@ expect_eq "the busy loop that makes no syscalls is killed too (by user space): n
 jq_eq "signals blocked: every process of the tree was killed" r.json \
 	'[([.process_tree[] | [.exe, .signal]] | sort), .policy.enforcement.trigger.by]' \
 	"[[[\"$bash\",\"SIGKILL\"],[\"$bash\",\"SIGKILL\"],[\"/usr/bin/id\",\"SIGKILL\"]],\"kernel\"]"
+
+# --- read and write rules, decided in the kernel
+# fields JQ...: those values of r.json, joined with '|' (TR, EN: the enforcement block's paths)
+fields() {
+	local IFS=,
+	jq -r "[$*] | map(tostring) | join(\"|\")" r.json
+}
+TR=.policy.enforcement.trigger
+EN=.policy.enforcement
+mkdir -p data out denied
+echo classified >data/secret
+printf 'return { read = { deny = { "%s/data/secret" } }, enforce = true }\n' "$T" >noread.lua
+enf noread.lua -- sh -c 'cat data/secret; echo after'
+expect_eq "read denied (a relative name): exit 3; cat never prints it, the shell's next command never runs" \
+	"3|" "$rc|$out"
+jq_eq "read denied: the kernel decided read, the trigger is cat's open of the absolute path" r.json \
+	"[$EN.read, $TR.by, $TR.event.kind, $TR.event.exe, $TR.event.path, $TR.violation.rule, .outcome.killed_by_policy]" \
+	"[\"kernel\",\"kernel\",\"open\",\"/usr/bin/cat\",\"$T/data/secret\",\"read.deny\",true]"
+# shellcheck disable=SC2016
+enf noread.lua -- "$PY" -c 'import os
+fd = os.open("out", os.O_RDONLY)
+print("opened", flush=True)
+os.open("../data/./secret", os.O_RDONLY, dir_fd=fd)
+print("read it", flush=True)'
+expect_eq "read denied through a dirfd and '..': the process never runs another instruction" \
+	"3|opened|kernel|$T/data/secret" \
+	"$rc|$out|$(fields $TR.by $TR.event.path)"
+enf noread.lua -- sh -c 'cat data/secret >/dev/null 2>&1 </dev/null & wait; echo after' 2>/dev/null
+expect_eq "read denied in a background child: the whole tree is stopped" "3|" "$rc|$out"
+printf 'return { write = { allow = { "./out/**", "/dev/null", "/dev/tty" } }, enforce = true }\n' >onlyout.lua
+enf onlyout.lua -- sh -c 'echo a >out/a; echo b >elsewhere.txt; echo c >out/c'
+expect_eq "write outside an allow list: stopped at the open (the file it created stays), nothing after it" \
+	"3|elsewhere.txt,out/a|kernel|kernel|$T/elsewhere.txt|write.allow" \
+	"$rc|$(ls out/a elsewhere.txt out/c 2>/dev/null | paste -sd,)|$(fields $EN.write $TR.by $TR.event.path $TR.violation.rule)"
+enf onlyout.lua -- sh -c 'mv out/a denied/a; echo after >out/after'
+expect_eq "a rename out of the allowed tree: the rename happened, stopped at it (its new name is the violation)" \
+	"3|denied/a|rename|$T/out/a|$T/denied/a" \
+	"$rc|$(ls out/a out/after denied/a 2>/dev/null | paste -sd,)|$(fields $TR.event.kind $TR.event.path $TR.violation.path)"
+enf onlyout.lua -- sh -c 'ln -s /etc/passwd denied/link; echo after >out/after2'
+expect_eq "a symlink made outside the allowed tree: stopped at it" \
+	"3||symlink|$T/denied/link" \
+	"$rc|$(ls out/after2 2>/dev/null)|$(fields $TR.event.kind $TR.violation.path)"
+enf onlyout.lua -- sh -c 'mkdir -p out/d/e && cd out/d/e && echo x >f && rm f && cd ../.. && rmdir d/e d && echo done'
+expect_eq "writes inside the allow list (relative names, mkdir, unlink, rmdir): run to the end" \
+	"0|done|false|kernel" \
+	"$rc|$out|$(fields .outcome.killed_by_policy $EN.write)"
+printf 'return { read = { deny = { "%s/data/**" } }, enforce = true }\n' "$T" >nodata.lua
+enf nodata.lua -- sh -c 'ls data; test -e data/secret && echo exists'
+expect_eq "listing a denied directory and testing a name in it read no file: not stopped" \
+	"0|secret exists|false" "$rc|$(echo $out)|$(fields .outcome.killed_by_policy)"
+# a name with a space, a newline and a byte that is not UTF-8, denied exactly
+mkdir -p odd
+printf 'return { write = { deny = { "%s/odd/a b\\n\\255" } }, enforce = true }\n' "$T" >odd.lua
+enf odd.lua -- sh -c 'echo x >"odd/a b
+$(printf "\377")"; echo after'
+expect_eq "a denied name with a space, a newline and invalid UTF-8: stopped by the kernel" \
+	"3||kernel|kernel" \
+	"$rc|$out|$(fields $EN.write $TR.by)"
+# a cwd renamed under the process: the kernel judges the name where the cwd now is
+rm -rf w w2
+printf 'return { write = { deny = { "%s/w2/a/**" } }, enforce = true }\n' "$T" >now2.lua
+enf now2.lua -- sh -c 'mkdir -p w/a && cd w/a && mv ../../w ../../w2 && echo x >f; echo after'
+expect_eq "a write relative to a cwd that was renamed: judged by the cwd's new path, stopped" \
+	"3||kernel|$T/w2/a/f" \
+	"$rc|$out|$(fields $TR.by $TR.event.path)"
+# a path longer than the kernel's keys (255 bytes): left to user space, which stops the tree
+deep=deep/$(printf 'd%.0s' $(seq 100))/$(printf 'e%.0s' $(seq 100))/$(printf 'f%.0s' $(seq 100))
+mkdir -p "$deep"
+printf 'return { write = { deny = { "%s/deep/**" } }, enforce = true }\n' "$T" >nodeep.lua
+enf nodeep.lua -- sh -c "echo x >$deep/file; sleep 30; echo y >after-deep"
+expect_eq "a denied write at a path longer than 255 bytes: judged in user space, the tree stopped there" \
+	"3|kernel|user|$T/$deep/file|" \
+	"$rc|$(fields $EN.write $TR.by $TR.event.path)|$(ls after-deep 2>/dev/null)"
 
 # --- a write rule, judged in user space
 cat >nowrite.lua <<'P'

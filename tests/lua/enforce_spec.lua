@@ -6,20 +6,20 @@ local glob = require "glasshouse.glob"
 
 local ctx = { cwd = "/w", home = "/home/u" }
 
-describe("enforce: exec globs for the kernel", function()
+describe("enforce: path globs (exec, read, write) for the kernel", function()
   it("exact paths and trailing /** prefixes, with ./ and ~ expanded", function()
-    assert.are.same({ path = "/usr/bin/env", prefix = false }, enforce._exec_entry("/usr/bin/env", ctx))
-    assert.are.same({ path = "/usr/bin", prefix = true }, enforce._exec_entry("/usr/bin/**", ctx))
-    assert.are.same({ path = "/usr/bin", prefix = true }, enforce._exec_entry("/usr/bin/**/", ctx))
-    assert.are.same({ path = "/w/tools", prefix = true }, enforce._exec_entry("./tools/**", ctx))
-    assert.are.same({ path = "/home/u/bin/x", prefix = false }, enforce._exec_entry("~/bin/x", ctx))
-    assert.are.same({ path = "", prefix = true }, enforce._exec_entry("/**", ctx))
-    assert.are.same({ path = "", prefix = true }, enforce._exec_entry("**", ctx))
-    assert.are.same({ path = "/a b/\n\255", prefix = false }, enforce._exec_entry("/a b/\n\255", ctx))
+    assert.are.same({ path = "/usr/bin/env", prefix = false }, enforce._path_entry("/usr/bin/env", ctx))
+    assert.are.same({ path = "/usr/bin", prefix = true }, enforce._path_entry("/usr/bin/**", ctx))
+    assert.are.same({ path = "/usr/bin", prefix = true }, enforce._path_entry("/usr/bin/**/", ctx))
+    assert.are.same({ path = "/w/tools", prefix = true }, enforce._path_entry("./tools/**", ctx))
+    assert.are.same({ path = "/home/u/bin/x", prefix = false }, enforce._path_entry("~/bin/x", ctx))
+    assert.are.same({ path = "", prefix = true }, enforce._path_entry("/**", ctx))
+    assert.are.same({ path = "", prefix = true }, enforce._path_entry("**", ctx))
+    assert.are.same({ path = "/a b/\n\255", prefix = false }, enforce._path_entry("/a b/\n\255", ctx))
   end)
   it("leaves * within a component and ** elsewhere to user space", function()
     for _, g in ipairs({ "/usr/bin/*", "/usr/*/env", "/usr/**/env", "**/env", "/usr/bin/py*" }) do
-      assert.is_nil(enforce._exec_entry(g, ctx), g)
+      assert.is_nil(enforce._path_entry(g, ctx), g)
     end
   end)
   it("decides as the glob does: a prefix matches the directory itself and everything under it", function()
@@ -61,18 +61,49 @@ end)
 
 describe("enforce: modes", function()
   local function policy(spec) return { spec = spec } end
-  it("kernel for exec and connect rules it can decide, user for the rest", function()
-    local e = enforce.new(policy({ exec = { allow = { "/usr/**" } }, read = { deny = { "/x" } },
-      write = { allow = { "./**" } }, connect = { allow = { "127.0.0.1:*", "unix:*" } },
-      rules = { function() end } }), ctx)
-    assert.are.same({ exec = "kernel", read = "user", write = "user", connect = "kernel",
-      rules = "user" }, e.modes)
-  end)
+  it("kernel for the exec, read, write and connect rules it can decide, user for the rest",
+    function()
+      local e = enforce.new(policy({ exec = { allow = { "/usr/**" } }, read = { deny = { "/x" } },
+        write = { allow = { "./**" } }, connect = { allow = { "127.0.0.1:*", "unix:*" } },
+        rules = { function() end } }), ctx)
+      assert.are.same({ exec = "kernel", read = "kernel", write = "kernel", connect = "kernel",
+        rules = "user" }, e.modes)
+    end)
   it("one glob the kernel cannot decide makes its kind user's", function()
     local e = enforce.new(policy({ exec = { allow = { "/usr/**", "/opt/*/bin/**" } },
+      read = { deny = { "~/.ssh/id_*" } }, write = { allow = { "/tmp/**/x" } },
       connect = { deny = { "unix:/run/*" } } }), ctx)
-    assert.are.same({ exec = "user", connect = "user" }, e.modes)
+    assert.are.same({ exec = "user", read = "user", write = "user", connect = "user" }, e.modes)
   end)
+end)
+
+describe("enforce: the kernel's path entries", function()
+  local B = { exec = { allow = 1, deny = 2 }, read = { allow = 4, deny = 8 },
+    write = { allow = 16, deny = 32 } }
+  local function bits(kind, which) return B[kind][which] end
+  local function e(path, prefix) return { path = path, prefix = prefix } end
+  it("fold every shorter prefix's bits into the entries it covers, one entry per key", function()
+    local got = enforce._entries({
+      { "write", "allow", e("/w", true) },
+      { "write", "deny", e("/w/secret", false) },
+      { "read", "deny", e("/w/secret", false) },
+      { "exec", "deny", e("", true) },
+      { "read", "allow", e("/w", false) },
+      { "write", "allow", e("/wx", true) },
+    }, bits)
+    -- in key order: "/", "/w\0", "/w/", "/w/secret\0", "/wx/"
+    assert.are.same({
+      { path = "", prefix = true, bits = 2 },
+      { path = "/w", prefix = false, bits = 2 | 4 },
+      { path = "/w", prefix = true, bits = 2 | 16 },
+      { path = "/w/secret", prefix = false, bits = 2 | 16 | 32 | 8 },
+      { path = "/wx", prefix = true, bits = 2 | 16 },
+    }, got)
+  end)
+end)
+
+describe("enforce: modes of absent kinds", function()
+  local function policy(spec) return { spec = spec } end
   it("no rules of a kind: no mode", function()
     assert.are.same({}, enforce.new(policy({}), ctx).modes)
   end)
