@@ -193,20 +193,41 @@ local function destination(dst)
   return dst
 end
 
--- Every exec, read, write and connect of the receipt: {kind, subject, field, pid, exe}.
+--[[
+Every exec, read, write and connect of the receipt: {kind, subject, field, pid, exe}. The execs
+are every program each process executed, in order (its `execs`): for a #! script the script,
+then its interpreter (the order an exec event gives them), exe the interpreter; so an exec chain
+is judged by each of its programs, as the events judge it. A process without an `execs` list is
+judged by its exe, and so is one with an empty list whose parent is not in the tree (the
+command's, when no exec was seen); a child that only forked (an empty list, its parent in the
+tree) runs an image its parent's execs gave, and is not judged again, as no event judges it.
+]]
 local function subjects(r)
   local out, seen = {}, {}
-  local exe_of = {}
-  local function add(kind, subject, field, pid)
+  local exe_of, pids = {}, {}
+  local function add(kind, subject, field, pid, exe)
     if type(subject) ~= "string" then return end
     local key = kind .. "\0" .. subject .. "\0" .. tostring(pid)
     if seen[key] then return end
     seen[key] = true
     out[#out + 1] = { kind = kind, subject = subject, field = field, pid = pid,
-      exe = pid and exe_of[pid] }
+      exe = exe or (pid and exe_of[pid]) }
   end
-  for _, p in ipairs(list(r.process_tree)) do exe_of[p.pid] = str(p.exe) end
-  for _, p in ipairs(list(r.process_tree)) do add("exec", str(p.exe), "path", p.pid) end
+  for _, p in ipairs(list(r.process_tree)) do
+    exe_of[p.pid] = str(p.exe)
+    pids[p.pid] = true
+  end
+  for _, p in ipairs(list(r.process_tree)) do
+    local execs = p.execs
+    if type(execs) == "table" and (#execs > 0 or pids[p.ppid]) then
+      for _, e in ipairs(execs) do
+        add("exec", str(e.script), "path", p.pid, str(e.exe))
+        add("exec", str(e.exe), "path", p.pid, str(e.exe))
+      end
+    else
+      add("exec", str(p.exe), "path", p.pid)
+    end
+  end
   local fs = type(r.filesystem) == "table" and r.filesystem or {}
   for _, path in ipairs(list(fs.reads)) do add("read", path, "path") end
   for _, key in ipairs({ "writes", "created", "deletes" }) do
@@ -236,7 +257,12 @@ function M.event_subjects(ev)
   local k = ev.kind
   -- a failed connect was an attempt all the same (the receipt lists it): judged too
   if ev.error and k ~= "connect" and k ~= "send" then return {} end
-  if k == "exec" then return { { "exec", ev.exe, "path" } } end
+  if k == "exec" then
+    -- a #! script (or binfmt_misc program): the script, and the interpreter that really runs
+    local out = { { "exec", ev.exe, "path" } }
+    if ev.interpreter then out[2] = { "exec", ev.interpreter, "path" } end
+    return out
+  end
   if k == "open" then
     local f = math.tointeger(ev.flags) or 0
     if f & O_PATH ~= 0 or ev.directory then return {} end
@@ -291,7 +317,8 @@ end
 function Checker:event(ev)
   self.events = self.events + 1
   if ev.kind == "exec" then
-    self.exe_of[ev.pid] = ev.exe
+    -- the process's program, as the receipt names it: a script's is its interpreter
+    self.exe_of[ev.pid] = ev.interpreter or ev.exe
   elseif ev.kind == "fork" then
     self.exe_of[ev.pid] = self.exe_of[ev.parent]
   end

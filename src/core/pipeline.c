@@ -95,6 +95,9 @@ void gh_event_fields(const struct gh_event_view *v, const struct gh_resolved *r,
 		break;
 	case GH_EV_EXEC:
 		istr(o, ctx, "exe", r->path);
+		/* A #! script (or binfmt_misc program): the interpreter the kernel really ran. */
+		if (v->script)
+			istr(o, ctx, "interpreter", r->real);
 		istr(o, ctx, "cwd", r->path2);
 		o->argv(ctx, "argv", v->s[1].p, v->s[1].len);
 		o->boolean(ctx, "argv_truncated", v->argv_truncated);

@@ -26,18 +26,10 @@ gh_diff() {
 	err=$(cat err.txt)
 }
 
-# The collector is what makes two runs comparable beyond their outcome: CI must have it.
+# The collector is what makes two runs comparable beyond their outcome, and what tells the
+# programs a policy's exec rules judge: CI must have it.
+need_collector
 work a a.json
-if [ "$(jq -r .collector.status a.json)" != ok ]; then
-	if [ -n "${CI:-}" ]; then
-		not_ok "diff needs the eBPF collector" "$(jq -c .collector a.json)"
-	else
-		ok "diff # SKIP no eBPF collector: $(jq -r .collector.error a.json)"
-	fi
-	finish
-	exit
-fi
-
 work b b.json
 gh_diff a.json b.json
 expect_eq "identical work in two directories (and mktemp names): exit 0, nothing printed" "0||" \
@@ -429,6 +421,42 @@ gh_check --policy build.lua --events cut.jsonl r.json
 expect_eq "check --events with a cut log: judged, with a note on what the log lacks" \
 	"r.json: note: cut.jsonl:21: the log ends before its end line; the verdict covers the events it holds" \
 	"$(grep 'cut.jsonl:' out.txt)"
+cd "$T"
+
+# --- exec rules on a #! script run through an exec chain (`env ./s.sh`; the script forks a
+# child that only runs echo, and one that execs cat): run --policy, check on the receipt alone
+# and check --events give the same violations, whether events reach Lua (a rules function) or not.
+mkdir -p ex && cd ex
+printf '#!/bin/sh\necho hi | cat\n' >s.sh
+chmod 755 s.sh
+DASH=$(readlink -f /bin/sh)
+# ex_judge NAME RULES WANT: `env ./s.sh` under exec = RULES; WANT is the violations as run and
+# check print them (`|` between), PID standing for the script's process's pid.
+ex_judge() {
+	local fn pid
+	for fn in "" "rules = { function() end }, "; do
+		printf 'return { %sexec = %s }\n' "$fn" "$2" >ex.lua
+		pol_run --events ev.jsonl --policy ex.lua -- /usr/bin/env ./s.sh
+		pid=$(jq .process_tree[0].pid r.json)
+		local ran="$rc|$out|$(sed -n 's/^  //p' err.txt | paste -sd'|')" checked events
+		"$GH" check --policy ex.lua r.json >out.txt 2>&1
+		checked="$?|$(sed -n 's/^  //p' out.txt | paste -sd'|')"
+		"$GH" check --policy ex.lua --events ev.jsonl r.json >out.txt 2>&1
+		events="$?|$(sed -n 's/^  //p' out.txt | paste -sd'|')"
+		expect_eq "$1 (${fn:+with a rules function: }run --policy, check, check --events)" \
+			"3|hi|${3//PID/$pid}|3|${3//PID/$pid}|3|${3//PID/$pid}" "$ran|$checked|$events"
+	done
+}
+ex_judge "exec: a script whose interpreter is denied, judged at the script's process alone" \
+	"{ deny = { \"$DASH\" } }" \
+	"exec.deny: exec $DASH matches deny '$DASH' (pid PID $DASH)"
+ex_judge "exec: a script whose own path is denied" '{ deny = { "./*.sh" } }' \
+	"exec.deny: exec $T/ex/s.sh matches deny './*.sh' (pid PID $DASH)"
+ex_judge "exec: an exec chain whose first program is denied" '{ deny = { "/usr/bin/env" } }' \
+	"exec.deny: exec /usr/bin/env matches deny '/usr/bin/env' (pid PID /usr/bin/env)"
+ex_judge "exec: every program of the chain, in order, the script and its interpreter" \
+	'{ allow = { "/usr/bin/cat" } }' \
+	"exec.allow: exec /usr/bin/env matches no allow entry (pid PID /usr/bin/env)|exec.allow: exec $T/ex/s.sh matches no allow entry (pid PID $DASH)|exec.allow: exec $DASH matches no allow entry (pid PID $DASH)"
 cd "$T"
 
 finish

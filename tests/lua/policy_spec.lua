@@ -155,6 +155,87 @@ describe("p:check", function()
   end)
 end)
 
+-- `env ./s.sh` in /w, s.sh a #! script for /bin/sh (dash), which forks a child that runs no
+-- program: the receipt (exec chain env, then the script; the child's execs empty) and the events
+-- of the same run.
+local function script_run()
+  local null = json.null
+  local r = {
+    process_tree = {
+      { pid = 20, ppid = 1, exe = "/usr/bin/dash", script = "/w/s.sh",
+        argv = { "/bin/sh", "./s.sh" }, working_dir = "/w", execs = {
+          { exe = "/usr/bin/env", script = null, argv = { "env", "./s.sh" }, working_dir = "/w" },
+          { exe = "/usr/bin/dash", script = "/w/s.sh", argv = { "/bin/sh", "./s.sh" },
+            working_dir = "/w" } } },
+      { pid = 21, ppid = 20, exe = "/usr/bin/dash", script = "/w/s.sh",
+        argv = { "/bin/sh", "./s.sh" }, working_dir = "/w", execs = {} },
+    },
+    outcome = { exit_code = 0 },
+  }
+  local events = {
+    { kind = "exec", pid = 20, exe = "/usr/bin/env", argv = { "env", "./s.sh" }, cwd = "/w" },
+    { kind = "exec", pid = 20, exe = "/w/s.sh", interpreter = "/usr/bin/dash",
+      argv = { "/bin/sh", "./s.sh" }, cwd = "/w" },
+    { kind = "fork", pid = 21, parent = 20 },
+    { kind = "exit", pid = 21 },
+    { kind = "exit", pid = 20 },
+  }
+  return r, events
+end
+
+describe("exec rules on scripts and exec chains", function()
+  -- policy src's violations on script_run() are want, offline (the receipt alone) and live
+  -- (its events)
+  local function judged(src, want)
+    local p = assert(load(src))
+    local r, events = script_run()
+    assert.are.same(want, p:check(r).violations)
+    assert.are.same(want, p:check(r, events).violations)
+  end
+  local function exec_v(rule, pid, exe, path, why)
+    return { rule = rule, kind = "exec", pid = pid, exe = exe, path = path,
+      message = "exec " .. path .. " " .. why }
+  end
+
+  it("a script whose interpreter is denied: the script's process, once", function()
+    judged('return { exec = { deny = { "/usr/bin/dash" } } }', { exec_v("exec.deny", 20,
+      "/usr/bin/dash", "/usr/bin/dash", "matches deny '/usr/bin/dash'") })
+  end)
+
+  it("a script whose own path is denied, or outside an allow list", function()
+    judged('return { exec = { deny = { "./*.sh" } } }', { exec_v("exec.deny", 20,
+      "/usr/bin/dash", "/w/s.sh", "matches deny './*.sh'") })
+    judged('return { exec = { allow = { "/usr/bin/**" } } }', { exec_v("exec.allow", 20,
+      "/usr/bin/dash", "/w/s.sh", "matches no allow entry") })
+  end)
+
+  it("an exec chain whose first program is denied: it, named as the process's then", function()
+    judged('return { exec = { deny = { "/usr/bin/env" } } }', { exec_v("exec.deny", 20,
+      "/usr/bin/env", "/usr/bin/env", "matches deny '/usr/bin/env'") })
+  end)
+
+  it("every program of the chain, in the order it ran", function()
+    local no = "matches no allow entry"
+    judged('return { exec = { allow = { "/opt/**" } } }', {
+      exec_v("exec.allow", 20, "/usr/bin/env", "/usr/bin/env", no),
+      exec_v("exec.allow", 20, "/usr/bin/dash", "/w/s.sh", no),
+      exec_v("exec.allow", 20, "/usr/bin/dash", "/usr/bin/dash", no) })
+  end)
+
+  it("judges a process's exe when the receipt lists no execs for it", function()
+    local p = assert(load('return { exec = { deny = { "/usr/bin/dash" } } }'))
+    local r = script_run()
+    r.process_tree[1].execs = nil
+    r.process_tree[2].execs = nil
+    local v = p:check(r).violations
+    assert.are.same({ 20, 21 }, { v[1].pid, v[2].pid, v[3] })
+    -- the command's own process with no exec seen (no collector): its program
+    r = { process_tree = { { pid = 30, ppid = 1, exe = "/usr/bin/dash", execs = {} } } }
+    assert.are.same({ exec_v("exec.deny", 30, "/usr/bin/dash", "/usr/bin/dash",
+      "matches deny '/usr/bin/dash'") }, p:check(r).violations)
+  end)
+end)
+
 describe("receipt.policy", function()
   it("is the block the receipt carries, in its key order", function()
     local p = assert(load('return { name = "n", exec = { deny = { "/opt/**" } } }'))
@@ -171,6 +252,8 @@ describe("policy.event_subjects", function()
   local es = gh.policy.event_subjects
   it("names what the glob rules judge in each event kind", function()
     assert.are.same({ { "exec", "/bin/x", "path" } }, es({ kind = "exec", exe = "/bin/x" }))
+    assert.are.same({ { "exec", "/w/s.sh", "path" }, { "exec", "/usr/bin/dash", "path" } },
+      es({ kind = "exec", exe = "/w/s.sh", interpreter = "/usr/bin/dash" }))
     assert.are.same({ { "read", "/a", "path" } }, es({ kind = "open", path = "/a", flags = 0 }))
     assert.are.same({ { "write", "/a", "path" } },
       es({ kind = "open", path = "/a", flags = 1, write = true }))
