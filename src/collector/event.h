@@ -40,10 +40,10 @@ struct gh_event_view {
 	bool walked;	     /* s1 (and s3) are kernel path walks, not names */
 	bool path_only;	     /* open: O_PATH, a handle that neither reads nor writes */
 	bool reads;	     /* open: read access (O_RDONLY or O_RDWR) */
-	bool writes;   /* open: may change the file (write access, O_CREAT, O_TRUNC, O_APPEND) */
-	bool script;   /* exec: the file named (s0) is not the one run (s3): #! or binfmt_misc */
-	bool enforced; /* the kernel killed the task for this event: a policy's trigger */
-	bool cwd_moved;		   /* cwd: the same cwd walked again after a rename, not a chdir */
+	bool writes;	/* open: may change the file (write access, O_CREAT, O_TRUNC, O_APPEND) */
+	bool script;	/* exec: the file named (s0) is not the one run (s3): #! or binfmt_misc */
+	bool enforced;	/* the kernel killed the task for this event: a policy's trigger */
+	bool cwd_moved; /* cwd: the same cwd walked again after a rename, not a chdir */
 	struct gh_exec_facts exec; /* exec: what really runs, and as whom */
 };
 

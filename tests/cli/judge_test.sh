@@ -299,12 +299,12 @@ jq_eq "without enforcement: policy.enforcement is null, outcome.killed_by_policy
 	'[.policy.enforced, .policy.enforcement, .outcome.killed_by_policy]' '[false,null,false]'
 rm -f ran
 pol_run --policy build.lua --enforce -- sh -c 'echo x >"$1"; sleep 10; : >ran' sh "$T.out"
-expect_eq "--enforce: a write the policy denies stops the command as soon as user space sees it (writes are judged there): exit 3, what the command would do next never happens" \
-	"3|glasshouse: policy ci-build: fail, 1 violation|  write.allow: write $T.out matches no allow entry (pid N /usr/bin/sh)|  stopped the command (by user space) at write.allow: write $T.out matches no allow entry (pid N /usr/bin/sh)|no" \
+expect_eq "--enforce: a write the policy denies stops the command at the open (the kernel decides build.lua's write rules): exit 3, what the command would do next never happens" \
+	"3|glasshouse: policy ci-build: fail, 1 violation|  write.allow: write $T.out matches no allow entry (pid N /usr/bin/sh)|  stopped the command (by the kernel) at write.allow: write $T.out matches no allow entry (pid N /usr/bin/sh)|no" \
 	"$rc|$(sed 's/pid [0-9]*/pid N/g' err.txt | paste -sd'|')|$([ -e ran ] && echo ran || echo no)"
 jq_eq "--enforce: the modes of build.lua's kinds, the trigger, killed_by_policy" r.json \
 	'[.policy.enforcement | .exec, .read, .write, .connect, .rules, .stopped, .trigger.by, .trigger.event.kind, .trigger.violation.rule], .outcome.killed_by_policy, .outcome.signal' \
-	'["kernel","user","user",null,"user",true,"user","open","write.allow"]
+	'["kernel","kernel","kernel",null,"user",true,"kernel","open","write.allow"]
 true
 "SIGKILL"'
 rm -f "$T.out"
