@@ -47,6 +47,7 @@ struct gh_sockaddr_in6 {
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_NETLINK 16
 #define SIGNAL_GROUP_EXIT 0x00000004
 #define MSG_PEEK 2
 #define EEXIST 17

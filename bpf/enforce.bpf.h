@@ -20,8 +20,8 @@
  * says whether any allow or deny rule of each kind matches: one lookup per path. Paths longer
  * than GH_ENF_PATH - 1 bytes and strings that were cut are not decided here (user space judges
  * them). A file event is judged at its syscall's exit, by the kinds policy.event_subjects
- * gives it: an open reads and/or writes its path, the others write theirs (both of a rename's
- * or link's).
+ * gives it: an open reads and/or writes its path, the others write theirs (both of a rename's;
+ * the name a link or symlink makes).
  * Connect: the destination the caller gave (AF_INET, AF_INET6, AF_UNIX; any other family as
  * one) against a hash of {family, address or any, port or any}: four lookups.
  */
@@ -260,18 +260,23 @@ static __always_inline int enf_path_violates(struct scratch *s, __u32 len, __u32
  */
 static __always_inline int enf_exec_violates(struct scratch *s, __u32 st2, __u32 st3)
 {
-	int base = 0, len;
+	int base = 0, len, fdname;
 
 	if (!(enf_exec & GH_ENF_KERNEL))
 		return 0;
-	if (!(s->ev.truncated & 1) && enf_str_len(s, 0) > 0) {
+	/* fexecve, execveat(fd, "", AT_EMPTY_PATH): "/dev/fd/N", which the receipt replaces by
+	 * the file that ran (s3), judged below */
+	fdname = enf_str_len(s, 0) > 8 && s->data[2] == '/' && s->data[3] == 'd' &&
+		 s->data[4] == 'e' && s->data[5] == 'v' && s->data[6] == '/' && s->data[7] == 'f' &&
+		 s->data[8] == 'd' && s->data[9] == '/';
+	if (!fdname && !(s->ev.truncated & 1) && enf_str_len(s, 0) > 0) {
 		if (s->data[2] != '/')
 			base = s->ev.truncated & (1 << 2) ? -1 : enf_walk_key(s, st2);
 		len = base < 0 ? -1 : enf_name_key(s, 0, base);
 		if (len > 0 && enf_path_violates(s, len, GH_ENF_EXEC, enf_exec))
 			return 1;
 	}
-	if ((s->ev.flags2 & GH_F_SCRIPT) && !(s->ev.truncated & (1 << 3))) {
+	if ((fdname || (s->ev.flags2 & GH_F_SCRIPT)) && !(s->ev.truncated & (1 << 3))) {
 		base = enf_walk_key(s, st3);
 		if (base > 0 && enf_path_violates(s, base, GH_ENF_EXEC, enf_exec))
 			return 1;
@@ -333,7 +338,8 @@ __noinline int enf_file_name(struct scratch *s, __u32 i, __u32 st, __u32 std, __
 }
 
 /* What an open judges (policy.event_subjects): nothing for O_PATH or a directory; a read
- * unless it writes (or also when O_RDWR); a write when it writes or created the file. */
+ * when the descriptor can read (O_RDONLY, O_RDWR: whatever else the flags ask); a write when it
+ * writes or created the file. */
 static __always_inline __u32 enf_open_kinds(__u32 flags, __u32 flags2)
 {
 	__u32 acc = flags & O_ACCMODE, w, which = 0;
@@ -342,7 +348,7 @@ static __always_inline __u32 enf_open_kinds(__u32 flags, __u32 flags2)
 		return 0;
 	w = acc == O_WRONLY || acc == O_RDWR || (flags & (O_CREAT | O_TRUNC | O_APPEND)) ||
 	    (flags2 & GH_F_CREATED);
-	if (!w || acc == O_RDWR)
+	if (acc == 0 /* O_RDONLY */ || acc == O_RDWR)
 		which |= 1 << GH_ENF_READ;
 	if (w)
 		which |= 1 << GH_ENF_WRITE;
@@ -369,8 +375,8 @@ static __always_inline __u32 enf_file_mode(__u32 k, __u32 flags)
 /*
  * At the exit of a successful file call, once its record holds its names (st: where its
  * strings start): 1 if it violates the read or write rules the kernel decides. Its names are
- * those the receipt lists: an open's, unlink's, mkdir's and mknod's (string 0), a symlink's
- * link (string 2), both of a rename's and a link's. Global: verified once.
+ * those the receipt lists: an open's, unlink's, mkdir's and mknod's (string 0), the name a
+ * symlink or link makes (string 2), both of a rename's. Global: verified once.
  */
 __noinline int enf_file(struct scratch *s, struct enf_strs *st)
 {
@@ -386,10 +392,10 @@ __noinline int enf_file(struct scratch *s, struct enf_strs *st)
 	which = 1 << GH_ENF_WRITE;
 	if (k == GH_EV_UNLINK || k == GH_EV_MKDIR || k == GH_EV_MKNOD)
 		return enf_file_name(s, 0, st->off[0], st->off[1], which);
-	if (k == GH_EV_RENAME || k == GH_EV_LINK)
+	if (k == GH_EV_RENAME)
 		return enf_file_name(s, 0, st->off[0], st->off[1], which) ||
 		       enf_file_name(s, 2, st->off[2], st->off[3], which);
-	if (k == GH_EV_SYMLINK)
+	if (k == GH_EV_SYMLINK || k == GH_EV_LINK) /* the name made */
 		return enf_file_name(s, 2, st->off[2], st->off[3], which);
 	return 0;
 }
@@ -440,6 +446,8 @@ static __always_inline int enf_net_violates(struct scratch *s, __u32 st)
 		__builtin_memcpy(addr, a + 8, 16);
 	} else if (fam == AF_UNIX) {
 		bit = GH_ENF_UNIX;
+	} else if (fam == AF_NETLINK) {
+		return 0; /* the kernel's own messages, not a destination (policy.lua) */
 	} else {
 		bit = GH_ENF_OTHER;
 		fam = 0;

@@ -9,12 +9,16 @@ local args = require "glasshouse.args"
 local opts, files = args.parse("check", arg, {
   policy = function(o, v)
     local p, err = gh.policy.load(v)
-    if not p then gh.usage_error(err) end
+    if not p then gh.refuse(err) end
     o.policy = p
   end,
   events = function(o, v) o.events = v end,
 }, { interleaved = true })
 if not opts.policy then gh.usage_error("check needs --policy FILE.lua") end
+do -- ./ is each receipt's working directory; ~ must be known now
+  local cerr = opts.policy:context_error({ cwd = "/", home = os.getenv("HOME") })
+  if cerr then gh.refuse(cerr) end
+end
 if opts.events and #files > 1 then
   gh.usage_error(string.format("check --events takes the receipt of the logged run, or none; "
     .. "got %d", #files))

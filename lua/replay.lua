@@ -47,14 +47,17 @@ local hooks, verdict = { output = opts.output }, function() end
 if opts.policy then
   if opts.script then gh.usage_error("--policy and --script: a script loads its own policy") end
   local p, err = gh.policy.load(opts.policy)
-  if not p then gh.usage_error(err) end
+  if not p then gh.refuse(err) end
   local h, herr, hstatus = replay.header(opts.events)
   if not h then
     io.stderr:write("glasshouse: ", herr, "\n")
     return hstatus
   end
   local judge
-  judge, verdict = gh.policy_hooks(p, { cwd = h.cwd, home = os.getenv("HOME") })
+  local ctx = { cwd = h.cwd, home = os.getenv("HOME") }
+  local cerr = p:context_error(ctx)
+  if cerr then gh.refuse(cerr) end
+  judge, verdict = gh.policy_hooks(p, ctx)
   hooks.on_event, hooks.extend = judge.on_event, judge.extend
 end
 

@@ -24,7 +24,7 @@ local handle = {
   summary = function(opts) opts.summary = true end,
   policy = function(opts, v)
     local p, err = gh.policy.load(v)
-    if not p then gh.usage_error(err) end
+    if not p then gh.refuse(err) end
     opts.policy = p
   end,
   enforce = function(opts) opts.enforce = true end,
@@ -91,6 +91,8 @@ end
 local judge, verdict = {}, function() end
 if opts.policy then
   local ctx = { cwd = gh.core.getcwd(), home = os.getenv("HOME") }
+  local cerr = opts.policy:context_error(ctx)
+  if cerr then gh.refuse(cerr) end
   local enforcer = (opts.enforce or opts.policy.enforce) and
     require("glasshouse.enforce").new(opts.policy, ctx) or nil
   judge, verdict = gh.policy_hooks(opts.policy, ctx, enforcer)

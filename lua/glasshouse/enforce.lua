@@ -5,6 +5,8 @@
 -- another instruction, and every task of the tree at its next syscall exit. The rest (rules
 -- functions, globs and names the kernel could not decide) is judged here as each event
 -- arrives, and the first violation stops the tree (docs/enforcement.md).
+local glob = require "glasshouse.glob"
+
 local M = {}
 
 local E = {}
@@ -24,13 +26,8 @@ true} (it and everything under it: a trailing "/**"). ./ and ~ are expanded as g
 does.
 ]]
 local function path_entry(g, ctx)
-  if g == "." or g:sub(1, 2) == "./" then
-    if not ctx.cwd then return nil end
-    g = ctx.cwd .. g:sub(2)
-  elseif g == "~" or g:sub(1, 2) == "~/" then
-    if not ctx.home then return nil end
-    g = ctx.home .. g:sub(2)
-  end
+  g = glob.expand(g, ctx)
+  if not g then return nil end
   if g == "**" then return { path = "", prefix = true } end
   if g:sub(1, 1) ~= "/" then return nil end
   if #g > 1 then g = g:gsub("/+$", "") end

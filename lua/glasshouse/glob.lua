@@ -19,19 +19,31 @@ compile(glob [, {cwd =, home =}]) -> matcher | nil, why
 A path glob: absolute ("/usr/**"), or starting with "./" (cwd), "~/" (home) or "**". `**` must
 be a whole component and matches zero or more components; `*` matches within one component.
 ]]
-function M.compile(glob, ctx)
-  ctx = ctx or {}
-  if type(glob) ~= "string" or glob == "" then return nil, "a glob must be a non-empty string" end
-  local g = glob
+--[[
+expand(glob, ctx) -> the glob with ./ and ~ replaced by ctx.cwd and ctx.home, | nil, why. A base
+ending in "/" (the root, a $HOME written with a slash) joins without doubling it.
+]]
+function M.expand(glob, ctx)
+  local g, base = glob, nil
   if g == "." or g:sub(1, 2) == "./" then
     if not ctx.cwd then return nil, "'./' needs the command's working directory" end
-    g = ctx.cwd .. g:sub(2)
+    base = ctx.cwd
   elseif g == "~" or g:sub(1, 2) == "~/" then
     if not ctx.home then return nil, "'~' needs a home directory ($HOME is unset)" end
-    g = ctx.home .. g:sub(2)
+    base = ctx.home
   elseif g:sub(1, 1) ~= "/" and g:sub(1, 2) ~= "**" then
     return nil, "'" .. glob .. "' is relative: start it with /, ./, ~/ or **"
   end
+  if not base then return g end
+  g = base:gsub("/+$", "") .. g:sub(2)
+  return g ~= "" and g or "/"
+end
+
+function M.compile(glob, ctx)
+  ctx = ctx or {}
+  if type(glob) ~= "string" or glob == "" then return nil, "a glob must be a non-empty string" end
+  local g, why = M.expand(glob, ctx)
+  if not g then return nil, why end
   if #g > 1 then g = g:gsub("/+$", "") end
   local parts = split(g)
   for i, c in ipairs(parts) do

@@ -105,8 +105,30 @@ function M.load(path)
     return nil, string.format("%s:%d: %s", path, line_of(src, verr[2]), verr[1])
   end
   local p = setmetatable({ spec = t, name = t.name or path:match("([^/]*)$"), source = path,
-    sha256 = core.sha256(src), enforce = t.enforce == true }, Policy)
+    sha256 = core.sha256(src), enforce = t.enforce == true, text = src }, Policy)
   return p
+end
+
+--[[
+p:context_error(ctx) -> nil | "path:line: why": whether every glob can be expanded for ctx (cwd,
+home): a `~` glob with no home ($HOME unset) cannot, and a run or check refuses the policy
+(exit 2) rather than judge with a rule it cannot apply.
+]]
+function Policy:context_error(ctx)
+  for _, kind in ipairs(KINDS) do
+    if kind ~= "connect" then
+      for _, which in ipairs({ "allow", "deny" }) do
+        for _, g in ipairs((self.spec[kind] or {})[which] or {}) do
+          local ok, why = glob.compile(g, ctx)
+          if not ok then
+            return string.format("%s:%d: bad glob in %s.%s: %s", self.source,
+              line_of(self.text or "", g), kind, which, why)
+          end
+        end
+      end
+    end
+  end
+  return nil
 end
 
 -- Compiled matchers of kind for ctx: {allow = {m...} or nil, deny = {m...}}.
@@ -190,6 +212,9 @@ local str, list = json.str, json.list
 -- A destination as connect rules see it: unix sockets as unix:/path (or unix:@name).
 local function destination(dst)
   if dst and (dst:sub(1, 1) == "/" or dst:sub(1, 1) == "@") then return "unix:" .. dst end
+  -- netlink (AF_NETLINK, 16) talks to the kernel (glibc's getaddrinfo asks it for addresses),
+  -- not to a network destination: connect rules do not judge it (nor does the kernel side)
+  if dst == "family 16" then return nil end
   return dst
 end
 
@@ -246,7 +271,7 @@ local function subjects(r)
   return out
 end
 
-local O_ACCMODE, O_RDWR, O_PATH = 3, 2, 0x200000
+local O_ACCMODE, O_RDONLY, O_RDWR, O_PATH = 3, 0, 2, 0x200000
 
 --[[
 event_subjects(ev) -> {{kind, subject, field}...}: what the glob rules judge in one event (a
@@ -267,13 +292,17 @@ function M.event_subjects(ev)
     local f = math.tointeger(ev.flags) or 0
     if f & O_PATH ~= 0 or ev.directory then return {} end
     local out = {}
-    if not ev.write or f & O_ACCMODE == O_RDWR then out[#out + 1] = { "read", ev.path, "path" } end
+    -- read: a descriptor that can read (as the receipt's reads), whatever else the flags ask
+    local acc = f & O_ACCMODE
+    if acc == O_RDONLY or acc == O_RDWR then out[#out + 1] = { "read", ev.path, "path" } end
     if ev.write or ev.created then out[#out + 1] = { "write", ev.path, "path" } end
     return out
   end
-  if k == "rename" or k == "link" then
+  if k == "rename" then
     return { { "write", ev.from, "path" }, { "write", ev.to, "path" } }
   end
+  -- a link creates its new name; the file it links to is not written (nor listed so)
+  if k == "link" then return { { "write", ev.to, "path" } } end
   if k == "unlink" or k == "mkdir" or k == "mknod" or k == "symlink" then
     return { { "write", ev.path, "path" } }
   end

@@ -291,6 +291,11 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 			return nomem(a);
 		if (v->s[3].len && !(r->real = walk_path(a, v, 3)))
 			return nomem(a);
+		/* fexecve or execveat(fd, "", AT_EMPTY_PATH): the kernel names the program
+		 * "/dev/fd/N" (or "/dev/fd/N/name"), which says nothing once the process is gone;
+		 * the program is the file the kernel ran, its walk. */
+		if (r->real && !v->script && v->s[0].len > 8 && !memcmp(v->s[0].p, "/dev/fd/", 8))
+			r->path = r->real;
 		return 0;
 	case GH_EV_CWD:
 		if (!(r->path = walk_path(a, v, 0)))

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Accuracy against what really happened (issue 13): a working directory renamed under its
 # process, paths longer than PATH_MAX, the outcome of non-blocking connects, binfmt_misc
-# programs, and strace -f as the oracle on real programs (exec chains, #! scripts, a renamed
+# programs, fexecve, and strace -f as the oracle on real programs (exec chains, #! scripts, a renamed
 # cwd). Needs root and BPF; outside CI it skips when they are missing, in CI (CI=true) it
 # fails instead.
 set -u
@@ -23,6 +23,17 @@ need_collector
 
 # under DIR: the receipt's paths under DIR (jq: a filter over a list)
 under() { echo "[.[]|select(startswith(\"$1/\"))]"; }
+
+# --- fexecve (execveat(fd, "", AT_EMPTY_PATH)): the kernel names the program /dev/fd/N; the
+# receipt names the file it ran
+PY=$(python3 -c 'import sys; print(sys.executable)')
+"$GH" run -o "$T/fexecve.json" --events "$T/fexecve.jsonl" -- "$PY" -c 'import os
+fd = os.open("/usr/bin/true", os.O_RDONLY)
+os.execve(fd, ["true"], {})' >/dev/null 2>&1
+jq_eq "fexecve: the process's program and its exec are /usr/bin/true, not /dev/fd/N" "$T/fexecve.json" \
+	'[.process_tree[-1] | .exe, .execs[-1].exe, .exit_code]' '["/usr/bin/true","/usr/bin/true",0]'
+expect_eq "fexecve: the exec event names /usr/bin/true too" "/usr/bin/true" \
+	"$(jq -rs '[.[]|select(.kind == "exec")][-1].exe' "$T/fexecve.jsonl")"
 
 # --- a renamed working directory
 mkdir -p "$T/mvcwd"

@@ -51,6 +51,15 @@ expect_eq "exec denied: stderr names the violation and the stop" \
 	"glasshouse: policy deny-id.lua: fail, 1 violation|  exec.deny: exec /usr/bin/id matches deny '/usr/bin/id' (pid N /usr/bin/id)|  stopped the command (by the kernel) at exec.deny: exec /usr/bin/id matches deny '/usr/bin/id' (pid N /usr/bin/id)" \
 	"$(sed 's/pid [0-9]*/pid N/g' err.txt | paste -sd'|')"
 
+# fexecve: the program is the file the descriptor names, not /dev/fd/N
+enf deny-id.lua -- "$PY" -c 'import os
+fd = os.open("/usr/bin/id", os.O_RDONLY)
+print("opened", flush=True)
+os.execve(fd, ["id"], {})'
+expect_eq "exec denied through fexecve: stopped by the kernel, id prints nothing" \
+	"3|opened|kernel|/usr/bin/id" \
+	"$rc|$out|$(jq -r .policy.enforcement.trigger.by r.json)|$(jq -r .policy.enforcement.trigger.event.path r.json)"
+
 # an allow list: a copy of echo outside it is denied; the shell (dash, under /usr/bin) is not
 mkdir -p bin
 cp /usr/bin/echo bin/myecho
@@ -145,6 +154,16 @@ enf allow-other.lua --enforce -- "$PY" -c "$client" 127.0.0.1 "$port" 2>/dev/nul
 # (--enforce on a policy that enforces already changes nothing)
 expect_eq "--enforce with enforce = true: the same" "3|0" "$rc|$(received got4)"
 
+# netlink is the kernel's own messages (glibc's getaddrinfo sends them), not a destination
+cat >lo-only.lua <<'P'
+return { connect = { allow = { "127.0.0.1:*", "[::1]:*", "unix:*" } }, enforce = true }
+P
+enf lo-only.lua -- "$PY" -c 'import socket
+socket.getaddrinfo("localhost", 80, flags=socket.AI_ADDRCONFIG)
+print("resolved", flush=True)'
+expect_eq "getaddrinfo under a loopback-only connect policy (its netlink messages are no destination): not stopped" \
+	"0|resolved|false" "$rc|$out|$(jq -r .outcome.killed_by_policy r.json)"
+
 # --- a fork bomb, bounded by its user's process limit, stopped by a denied exec
 cat >bomb.lua <<'P'
 return { exec = { deny = { "/usr/bin/id" } }, enforce = true }
@@ -208,6 +227,20 @@ print("read it", flush=True)'
 expect_eq "read denied through a dirfd and '..': the process never runs another instruction" \
 	"3|opened|kernel|$T/data/secret" \
 	"$rc|$out|$(fields $TR.by $TR.event.path)"
+# a descriptor that can read, whatever else the open asks (O_CREAT, O_APPEND, O_TRUNC), is a read
+for fl in O_CREAT O_APPEND; do
+	enf noread.lua -- "$PY" -c "import os
+fd = os.open('data/secret', os.O_RDONLY | os.$fl)
+print('read', os.read(fd, 100), flush=True)"
+	expect_eq "read denied with O_RDONLY|$fl: stopped by the kernel at the open, nothing read" \
+		"3||kernel|open" "$rc|$out|$(fields $TR.by $TR.event.kind)"
+done
+# access mode 3 opens for neither reading nor writing: not a read, not stopped
+enf noread.lua -- "$PY" -c "import os
+fd = os.open('data/secret', 3)
+print('opened', flush=True)"
+expect_eq "an open of a denied file with access mode 3 (no read, no write): runs on" \
+	"0|opened|false" "$rc|$out|$(fields .outcome.killed_by_policy)"
 enf noread.lua -- sh -c 'cat data/secret >/dev/null 2>&1 </dev/null & wait; echo after' 2>/dev/null
 expect_eq "read denied in a background child: the whole tree is stopped" "3|" "$rc|$out"
 printf 'return { write = { allow = { "./out/**", "/dev/null", "/dev/tty" } }, enforce = true }\n' >onlyout.lua
@@ -223,8 +256,8 @@ enf onlyout.lua -- sh -c 'ln -s /etc/passwd denied/link; echo after >out/after2'
 expect_eq "a symlink made outside the allowed tree: stopped at it" \
 	"3||symlink|$T/denied/link" \
 	"$rc|$(ls out/after2 2>/dev/null)|$(fields $TR.event.kind $TR.violation.path)"
-enf onlyout.lua -- sh -c 'mkdir -p out/d/e && cd out/d/e && echo x >f && rm f && cd ../.. && rmdir d/e d && echo done'
-expect_eq "writes inside the allow list (relative names, mkdir, unlink, rmdir): run to the end" \
+enf onlyout.lua -- sh -c 'mkdir -p out/d/e && cd out/d/e && echo x >f && ln f g && rm f g && cd ../.. && rmdir d/e d && echo done'
+expect_eq "writes inside the allow list (relative names, mkdir, a link from there, unlink, rmdir): run to the end" \
 	"0|done|false|kernel" \
 	"$rc|$out|$(fields .outcome.killed_by_policy $EN.write)"
 printf 'return { read = { deny = { "%s/data/**" } }, enforce = true }\n' "$T" >nodata.lua

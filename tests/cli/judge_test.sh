@@ -287,6 +287,19 @@ expect_eq "a broken policy: exit 2 with file:line, and the command does not run"
 2|glasshouse: broken.lua:3: unknown key 'wirte' (known: name, exec, read, write, connect, rules, finally, enforce)|
 2|glasshouse: broken.lua:2: bad glob in exec.allow: 'usr/**' is relative: start it with /, ./, ~/ or **|" \
 	"$(cat broken.txt)"
+expect_eq "a broken policy: the message is the only line on stderr (no usage text)" "1" \
+	"$(wc -l <err.txt)"
+printf 'return {\n  read = { deny = { "~/.ssh/**" } },\n}\n' >tilde.lua
+rm -f ran r.json
+env -u HOME "$GH" run -o r.json --policy tilde.lua -- sh -c ': >ran' >out.txt 2>err.txt </dev/null
+expect_eq "a ~ glob with HOME unset: run refuses the policy (exit 2, file:line), the command does not run" \
+	"2|glasshouse: tilde.lua:2: bad glob in read.deny: '~' needs a home directory (\$HOME is unset)|no" \
+	"$?|$(cat err.txt)|$([ -e ran ] || [ -e r.json ] && echo ran || echo no)"
+"$GH" run -o r.json -- true >/dev/null 2>&1
+env -u HOME "$GH" check --policy tilde.lua r.json >out.txt 2>err.txt
+expect_eq "a ~ glob with HOME unset: check refuses it too (exit 2)" \
+	"2|glasshouse: tilde.lua:2: bad glob in read.deny: '~' needs a home directory (\$HOME is unset)" \
+	"$?|$(cat err.txt)"
 printf 'return { enforce = true }\n' >enforce.lua
 pol_run --policy enforce.lua -- sh -c ': >ran'
 expect_eq "enforce = true with nothing to deny: the command runs and passes, exit 0" \

@@ -248,6 +248,22 @@ describe("receipt.policy", function()
   end)
 end)
 
+describe("p:context_error and glob.expand", function()
+  it("refuses a ~ glob without a home, with file:line; joins a base ending in / once", function()
+    local p = assert(load('return {\n  read = { deny = { "/x", "~/.ssh/**" } },\n}\n'))
+    assert.are.equal(dir .. "/p.lua:2: bad glob in read.deny: '~' needs a home directory "
+      .. "($HOME is unset)", p:context_error({ cwd = "/w" }))
+    assert.is_nil(p:context_error({ cwd = "/w", home = "/h" }))
+    local glob = require "glasshouse.glob"
+    assert.are.equal("/**", glob.expand("./**", { cwd = "/" }))
+    assert.are.equal("/", glob.expand(".", { cwd = "/" }))
+    assert.are.equal("/h/.ssh/**", glob.expand("~/.ssh/**", { home = "/h/" }))
+    assert.are.equal("/**", glob.expand("~/**", { home = "/" }))
+    assert.is_true(glob.matches(glob.compile("./**", { cwd = "/" }), "/tmp/x"))
+    assert.is_true(glob.matches(glob.compile("~/**", { home = "/h/" }), "/h/f"))
+  end)
+end)
+
 describe("policy.event_subjects", function()
   local es = gh.policy.event_subjects
   it("names what the glob rules judge in each event kind", function()
@@ -262,14 +278,25 @@ describe("policy.event_subjects", function()
     assert.are.same({}, es({ kind = "open", path = "/a", flags = 0x200000 }))
     assert.are.same({}, es({ kind = "open", path = "/d", flags = 0, directory = true }))
     assert.are.same({}, es({ kind = "open", path = "/a", flags = 0, error = "ENOENT" }))
+    -- a descriptor that can read is a read, whatever else the flags ask (O_CREAT 0x40,
+    -- O_TRUNC 0x200, O_APPEND 0x400); access mode 3 neither reads nor writes
+    for _, f in ipairs({ 0x40, 0x200, 0x400 }) do
+      assert.are.same({ { "read", "/a", "path" }, { "write", "/a", "path" } },
+        es({ kind = "open", path = "/a", flags = f, write = true }), f)
+    end
+    assert.are.same({}, es({ kind = "open", path = "/a", flags = 3 }))
     assert.are.same({ { "write", "/x", "path" }, { "write", "/y", "path" } },
       es({ kind = "rename", from = "/x", to = "/y" }))
+    -- a link writes the name it makes, not the file it links to (the receipt lists only that)
+    assert.are.same({ { "write", "/y", "path" } }, es({ kind = "link", from = "/x", to = "/y" }))
     for _, k in ipairs({ "unlink", "mkdir", "mknod", "symlink" }) do
       assert.are.same({ { "write", "/p", "path" } }, es({ kind = k, path = "/p" }))
     end
     assert.are.same({ { "connect", "unix:/run/s", "dst" } }, es({ kind = "connect", dst = "/run/s" }))
     assert.are.same({ { "connect", "1.2.3.4:53", "dst" } }, es({ kind = "send", dst = "1.2.3.4:53" }))
     assert.are.same({}, es({ kind = "send" }))
+    -- netlink: the kernel's own messages (glibc's getaddrinfo), no destination
+    for _, x in ipairs(es({ kind = "send", dst = "family 16" })) do assert.is_nil(x[2]) end
     assert.are.same({}, es({ kind = "bind", address = "0.0.0.0:80" }))
   end)
 
