@@ -364,7 +364,7 @@ static __always_inline __u32 enf_file_mode(__u32 k, __u32 flags)
 	if (k == GH_EV_OPEN)
 		which = enf_open_kinds(flags, 0);
 	else if (k == GH_EV_UNLINK || k == GH_EV_RENAME || k == GH_EV_MKDIR ||
-		 k == GH_EV_SYMLINK || k == GH_EV_LINK || k == GH_EV_MKNOD)
+		 k == GH_EV_SYMLINK || k == GH_EV_LINK || k == GH_EV_MKNOD || k == GH_EV_TRUNCATE)
 		which = 1 << GH_ENF_WRITE;
 	else
 		return 0;
@@ -375,7 +375,7 @@ static __always_inline __u32 enf_file_mode(__u32 k, __u32 flags)
 /*
  * At the exit of a successful file call, once its record holds its names (st: where its
  * strings start): 1 if it violates the read or write rules the kernel decides. Its names are
- * those the receipt lists: an open's, unlink's, mkdir's and mknod's (string 0), the name a
+ * those the receipt lists: an open's, unlink's, mkdir's, mknod's and truncate's (string 0), the name a
  * symlink or link makes (string 2), both of a rename's. Global: verified once.
  */
 __noinline int enf_file(struct scratch *s, struct enf_strs *st)
@@ -390,7 +390,7 @@ __noinline int enf_file(struct scratch *s, struct enf_strs *st)
 		return which && enf_file_name(s, 0, st->off[0], st->off[1], which);
 	}
 	which = 1 << GH_ENF_WRITE;
-	if (k == GH_EV_UNLINK || k == GH_EV_MKDIR || k == GH_EV_MKNOD)
+	if (k == GH_EV_UNLINK || k == GH_EV_MKDIR || k == GH_EV_MKNOD || k == GH_EV_TRUNCATE)
 		return enf_file_name(s, 0, st->off[0], st->off[1], which);
 	if (k == GH_EV_RENAME)
 		return enf_file_name(s, 0, st->off[0], st->off[1], which) ||

@@ -32,7 +32,9 @@ enum gh_ev_kind {
 	GH_EV_CONNECT_RESULT = 18, /* a non-blocking connect's outcome, once known (no syscall):
 				   pid the process that connected, ret 0 connected or -errno, sock
 				   its inode, s0 the peer sockaddr */
-	GH_EV_KIND_MAX = 19,
+	GH_EV_TRUNCATE = 19,	/* truncate (by path; ftruncate works on a descriptor already opened
+				   for writing): s0 path, s1 empty (relative to the cwd) */
+	GH_EV_KIND_MAX = 20,
 };
 
 /* gh_event.flags2 */

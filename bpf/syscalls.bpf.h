@@ -85,6 +85,7 @@ static const struct route routes[GH_SYSCALL_MAX] = {
 				.fl = A4),
 	[__NR_mknod] = FILE_EV(GH_EV_MKNOD, 0, .name = A0, .mode = A1),
 	[__NR_mknodat] = FILE_EV(GH_EV_MKNOD, 0, .dfd = A0, .name = A1, .mode = A2),
+	[__NR_truncate] = FILE_EV(GH_EV_TRUNCATE, 0, .name = A0),
 	[__NR_chdir] = FILE_EV(GH_EV_CWD, R_IF_OK | R_CWD),
 	[__NR_fchdir] = FILE_EV(GH_EV_CWD, R_IF_OK | R_CWD),
 	/* a successful exec is sched_process_exec's */

@@ -303,7 +303,7 @@ function M.event_subjects(ev)
   end
   -- a link creates its new name; the file it links to is not written (nor listed so)
   if k == "link" then return { { "write", ev.to, "path" } } end
-  if k == "unlink" or k == "mkdir" or k == "mknod" or k == "symlink" then
+  if k == "unlink" or k == "mkdir" or k == "mknod" or k == "symlink" or k == "truncate" then
     return { { "write", ev.path, "path" } }
   end
   if (k == "connect" or k == "send") and ev.dst then

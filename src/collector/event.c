@@ -99,6 +99,7 @@ static const char *const kind_names[GH_EV_KIND_MAX] = {
 	[GH_EV_SYMLINK] = "symlink",
 	[GH_EV_LINK] = "link",
 	[GH_EV_MKNOD] = "mknod",
+	[GH_EV_TRUNCATE] = "truncate",
 	[GH_EV_CONNECT] = "connect",
 	[GH_EV_SENDTO] = "send",
 	[GH_EV_BIND] = "bind",

@@ -306,6 +306,7 @@ int gh_agg_resolve(struct gh_agg *a, const struct gh_event_view *v, struct gh_re
 	case GH_EV_UNLINK:
 	case GH_EV_MKDIR:
 	case GH_EV_MKNOD:
+	case GH_EV_TRUNCATE:
 		if (!(r->path = resolve_name(a, v, p, 0)))
 			return nomem(a);
 		return 0;
@@ -592,6 +593,10 @@ int gh_agg_apply(struct gh_agg *a, const struct gh_event_view *v, const struct g
 	case GH_EV_MKDIR:
 	case GH_EV_MKNOD:
 		return err ? 0 : set_add(a, GH_SET_CREATED, r->path);
+	case GH_EV_TRUNCATE: /* a write of the file, by name */
+		if (err)
+			return failed_op(a, r->path, "truncate", err, h->pid);
+		return set_add(a, GH_SET_WRITES, r->path);
 	case GH_EV_SYMLINK:
 	case GH_EV_LINK:
 		return err ? 0 : set_add(a, GH_SET_CREATED, r->path2);

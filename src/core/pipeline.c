@@ -115,6 +115,7 @@ void gh_event_fields(const struct gh_event_view *v, const struct gh_resolved *r,
 	case GH_EV_UNLINK:
 	case GH_EV_MKDIR:
 	case GH_EV_MKNOD:
+	case GH_EV_TRUNCATE:
 		istr(o, ctx, "path", r->path);
 		if (v->rmdir)
 			o->boolean(ctx, "rmdir", 1);

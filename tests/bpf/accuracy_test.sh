@@ -35,6 +35,27 @@ jq_eq "fexecve: the process's program and its exec are /usr/bin/true, not /dev/f
 expect_eq "fexecve: the exec event names /usr/bin/true too" "/usr/bin/true" \
 	"$(jq -rs '[.[]|select(.kind == "exec")][-1].exe' "$T/fexecve.jsonl")"
 
+# --- truncate(2) by name writes the file (coreutils' truncate opens it instead): a write, and a
+# failed one a failure, as strace -f sees the calls
+"$GH" run -o "$T/trunc.json" -- "$PY" -c 'import os
+open("t.txt", "w").write("hello")
+os.truncate("t.txt", 2)
+try:
+    os.truncate("nodir/x", 0)
+except OSError:
+    pass' >/dev/null 2>&1
+jq_eq "truncate(2): the file is a write; a failed one is listed with op truncate" "$T/trunc.json" \
+	"[(.filesystem.writes|$(under "$T")), [.filesystem.failed[]|select(.op == \"truncate\")], .syscalls.counts.truncate]" \
+	"[[\"$T/t.txt\"],[{\"path\":\"$T/nodir/x\",\"op\":\"truncate\",\"error\":\"ENOENT\"}],2]"
+expect_eq "truncate(2): strace -f sees the same two calls" 'truncate("t.txt", 2) = 0|truncate("nodir/x", 0) = -1 ENOENT' \
+	"$(strace -f -qq -e trace=truncate -e signal=none "$PY" -c 'import os
+open("t.txt", "w").write("hello")
+os.truncate("t.txt", 2)
+try:
+    os.truncate("nodir/x", 0)
+except OSError:
+    pass' 2>&1 | sed 's/ *= /= /; s/ (No such file or directory)//; s/)= /) = /' | paste -sd'|')"
+
 # --- a renamed working directory
 mkdir -p "$T/mvcwd"
 (cd "$T/mvcwd" && "$GH" run -o "$T/mvcwd.json" --events "$T/mvcwd.jsonl" -- \
@@ -206,7 +227,7 @@ if command -v strace >/dev/null; then
 	(cd "$T/oracle" && "$GH" run -o "$T/oracle-gh.json" -- bash "$T/oracle.sh" >/dev/null 2>&1)
 	rm -rf "$T/oracle" && mkdir -p "$T/oracle"
 	(cd "$T/oracle" && strace -f -y -qq -s 4096 -o "$T/oracle.strace" \
-		-e trace=execve,execveat,open,openat,openat2,creat,unlink,unlinkat,rmdir,rename,renameat,renameat2,connect,chdir,fchdir,clone,clone3,fork,vfork \
+		-e trace=execve,execveat,open,openat,openat2,creat,truncate,unlink,unlinkat,rmdir,rename,renameat,renameat2,connect,chdir,fchdir,clone,clone3,fork,vfork \
 		bash "$T/oracle.sh" >/dev/null 2>&1)
 	# the scripts again, where the receipt names them, for their #! lines
 	mkdir -p "$T/oracle/w/e"

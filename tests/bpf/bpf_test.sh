@@ -329,7 +329,7 @@ if command -v strace >/dev/null; then
 	(cd "$T/oracle" && "$GH" run -o "$T/oracle-gh.json" -- "$ROOT/build/demo/workload" "$T/oracle/files" >/dev/null 2>&1)
 	rm -rf "$T/oracle" && mkdir -p "$T/oracle"
 	(cd "$T/oracle" && strace -f -y -qq -s 4096 -o "$T/oracle.strace" \
-		-e trace=execve,execveat,open,openat,openat2,creat,unlink,unlinkat,rmdir,rename,renameat,renameat2,connect,chdir,fchdir,clone,clone3,fork,vfork \
+		-e trace=execve,execveat,open,openat,openat2,creat,truncate,unlink,unlinkat,rmdir,rename,renameat,renameat2,connect,chdir,fchdir,clone,clone3,fork,vfork \
 		"$ROOT/build/demo/workload" "$T/oracle/files" >/dev/null 2>&1)
 	python3 "$ROOT/tests/bpf/oracle.py" "$T/oracle.strace" "$T/oracle-gh.json" "$T/oracle" >"$T/oracle.diff" 2>&1
 	orc=$?

@@ -260,6 +260,13 @@ enf onlyout.lua -- sh -c 'mkdir -p out/d/e && cd out/d/e && echo x >f && ln f g 
 expect_eq "writes inside the allow list (relative names, mkdir, a link from there, unlink, rmdir): run to the end" \
 	"0|done|false|kernel" \
 	"$rc|$out|$(fields .outcome.killed_by_policy $EN.write)"
+enf onlyout.lua -- "$PY" -c 'import os
+os.truncate("data/secret", 0)
+print("truncated", flush=True)'
+expect_eq "truncate(2) of a file outside the allowed tree: stopped at it (the call itself truncated it)" \
+	"3||truncate|$T/data/secret|0" \
+	"$rc|$out|$(fields $TR.event.kind $TR.violation.path)|$(stat -c %s data/secret)"
+echo classified >data/secret
 printf 'return { read = { deny = { "%s/data/**" } }, enforce = true }\n' "$T" >nodata.lua
 enf nodata.lua -- sh -c 'ls data; test -e data/secret && echo exists'
 expect_eq "listing a denied directory and testing a name in it read no file: not stopped" \

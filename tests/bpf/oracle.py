@@ -172,6 +172,10 @@ def from_strace(path, start):
                 opened.add(p)
                 if re.search(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND", flags):
                     written.add(p)
+            elif name == "truncate" and ok:  # written by name; in the receipt's writes
+                p = join(here, first_str(args[0]))
+                opened.add(p)
+                written.add(p)
             elif name in ("unlink", "rmdir") and ok:
                 deleted.add(join(here, first_str(args[0])))
             elif name == "unlinkat" and ok:
