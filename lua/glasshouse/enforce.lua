@@ -201,7 +201,8 @@ function E:arm(col)
   local function bit(kind, which) return bits.path_bits[kind][which] end
   for _, en in ipairs(entries(rules, bit)) do
     if not col:enforce_path(en.bits, en.path, en.prefix) then
-      -- too long for a key: whichever kinds it holds a rule of are user space's to judge
+      -- it does not fit (too long for a key, or the map full): the kinds with a rule there
+      -- are user space's to judge
       for _, r in ipairs(rules) do
         if r[3].path == en.path then self.path_ok[r[1]], self.modes[r[1]] = false, "user" end
       end
