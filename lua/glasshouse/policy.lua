@@ -30,6 +30,25 @@ local function line_of(src, word)
   return 1
 end
 
+--[[
+A connect glob naming an address without `*` ("127.0.0.1:80", "[::1]:*") must name it as the
+receipt writes destinations (inet_ntop's form): "127.1:*" or "[0::1]:*" could never match
+anything, so they are refused rather than silently match nothing. true | nil, why.
+]]
+local function exact_address(g)
+  local fam, a = "inet6", g:match("^%[([^%]]*)%]:")
+  if not a then fam, a = "inet", g:match("^(%d[^:]*):") end
+  if not a or a:find("*", 1, true) then return true end
+  local canon = core.inet_canonical(fam, a)
+  if canon == a then return true end
+  if not canon then
+    return nil, string.format("'%s' is no %s address as the receipt writes destinations "
+      .. "(%s)", a, fam == "inet" and "IPv4" or "IPv6", fam == "inet" and "1.2.3.4:80"
+      or "[2001:db8::1]:443")
+  end
+  return nil, string.format("the receipt writes '%s' as '%s'", a, canon)
+end
+
 -- The rules of one kind, {allow = {glob...}, deny = {glob...}}, checked; raises "why", word.
 local function check_kind(kind, spec)
   if type(spec) ~= "table" then error({ kind .. " must be a table {allow = {...}, deny = {...}}",
@@ -44,6 +63,7 @@ local function check_kind(kind, spec)
       local ok, why
       if kind == "connect" then
         ok, why = glob.compile_plain(g)
+        if ok then ok, why = exact_address(g) end
       else
         ok, why = glob.compile(g, { cwd = "/", home = "/" })
       end

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* glasshouse.core: hashing, JSON encoding, clocks and names the Lua modules build on. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -165,6 +166,24 @@ static int l_core_getcwd(lua_State *L)
 	if (!getcwd(buf, sizeof(buf)))
 		return gh_l_fail(L, "core: getcwd", errno);
 	lua_pushstring(L, buf);
+	return 1;
+}
+
+/* core.inet_canonical("inet" | "inet6", text) -> the address as the receipt writes it
+ * (inet_ntop's form) | nil when text is no address of that family. */
+static int l_core_inet_canonical(lua_State *L)
+{
+	int af = luaL_checkoption(L, 1, NULL, (const char *const[]){ "inet", "inet6", NULL })
+			 ? AF_INET6
+			 : AF_INET;
+	const char *text = luaL_checkstring(L, 2);
+	unsigned char addr[16];
+	char back[INET6_ADDRSTRLEN];
+
+	if (inet_pton(af, text, addr) != 1 || !inet_ntop(af, addr, back, sizeof(back)))
+		lua_pushnil(L);
+	else
+		lua_pushstring(L, back);
 	return 1;
 }
 
@@ -482,6 +501,7 @@ int luaopen_glasshouse_core(lua_State *L)
 		{ "getgid", l_core_getgid },
 		{ "uname", l_core_uname },
 		{ "getcwd", l_core_getcwd },
+		{ "inet_canonical", l_core_inet_canonical },
 		{ "getpid", l_core_getpid },
 		{ "isatty", l_core_isatty },
 		{ "write_file", l_core_write_file },

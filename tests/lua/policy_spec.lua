@@ -66,6 +66,13 @@ describe("gh.policy.load", function()
     assert.are.same({ nil, path .. ":3: bad glob in write.allow: '/a**b': ** must be a whole "
       .. "path component" },
       { load("return {\n  read = { deny = { '/x' } },\n  write = { allow = { '/a**b' } },\n}\n") })
+    assert.are.same({ nil, path .. ":2: bad glob in connect.allow: the receipt writes '0::1' as "
+      .. "'::1'" }, { load("return {\n  connect = { allow = { '127.0.0.1:*', '[0::1]:*' } },\n}\n") })
+    assert.are.same({ nil, path .. ":1: bad glob in connect.deny: '127.1' is no IPv4 address as "
+      .. "the receipt writes destinations (1.2.3.4:80)" },
+      { load("return { connect = { deny = { '127.1:*' } } }\n") })
+    assert.is_truthy(load("return { connect = { deny = { '10.0.*.*:80', '[::ffff:127.0.0.1]:*', "
+      .. "'[*]:53', '*:443', 'unix:/run/**' } } }\n"))
     assert.are.same({ nil, path .. ":1: a policy returns a table, this one returned number" },
       { load("return 1\n") })
     assert.are.same({ nil, path .. ":2: boom" }, { load("local x = 1\nerror('boom')\n") })
