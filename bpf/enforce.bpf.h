@@ -17,9 +17,10 @@
  * whose entries are exact paths (with their NUL) and directory prefixes ending in '/'. An
  * entry's value holds the allow and deny bits of every rule matching its whole key (user space
  * folds a shorter prefix's bits into the longer entries it covers), so the longest match alone
- * says whether any allow or deny rule of each kind matches: one lookup per path. Paths longer
- * than GH_ENF_PATH - 1 bytes and strings that were cut are not decided here (user space judges
- * them). A file event is judged at its syscall's exit, by the kinds policy.event_subjects
+ * says whether any allow or deny rule of each kind matches: one lookup per path. A path
+ * longer than the key (255 bytes) is judged by the prefixes that cover its first 255 bytes;
+ * strings that were cut, and a ".." folding back past those bytes, are not decided here (user
+ * space judges them). A file event is judged at its syscall's exit, by the kinds policy.event_subjects
  * gives it: an open reads and/or writes its path, the others write theirs (both of a rename's;
  * the name a link or symlink makes).
  * Connect: the destination the caller gave (AF_INET, AF_INET6, AF_UNIX; any other family as
@@ -81,9 +82,11 @@ static __always_inline void enf_unjudged(__u32 bits)
 	}
 }
 
-/* The forward path is built in the scratch area's upper half, which records never use. */
+/* The forward path is built in the scratch area's upper half, which records never use. Its
+ * first ENF_KEEP bytes are kept in the key; a longer path is judged by them (ENF_KEEP). */
 #define ENF_KEY_OFF GH_DATA_CAP
 #define ENF_TMP_OFF (GH_DATA_CAP + 1024)
+#define ENF_KEEP (GH_ENF_PATH - 1)
 
 struct enf_fwd {
 	struct scratch *s;
@@ -114,9 +117,14 @@ static long enf_fwd_step(__u32 i, struct enf_fwd *f)
 		return 1;
 	}
 	dst = f->len - f->p - c; /* >= 1: the '/' before it */
-	s->data[(ENF_KEY_OFF + 4 + dst - 1) & (2 * GH_DATA_CAP - 1)] = '/';
-	bpf_probe_read_kernel(&s->data[(ENF_KEY_OFF + 4 + (dst & (GH_ENF_PATH - 1)))],
-			      c & (GH_ENF_PATH - 1), &s->data[ENF_TMP_OFF]);
+	if (dst - 1 < ENF_KEEP)
+		s->data[ENF_KEY_OFF + 4 + ((dst - 1) & (GH_ENF_PATH - 1))] = '/';
+	if (dst < ENF_KEEP) { /* what of it falls within the kept bytes */
+		__u32 k = ENF_KEEP - dst < c ? ENF_KEEP - dst : c;
+
+		bpf_probe_read_kernel(&s->data[(ENF_KEY_OFF + 4 + (dst & (GH_ENF_PATH - 1)))],
+				      k & (GH_ENF_PATH - 1), &s->data[ENF_TMP_OFF]);
+	}
 	f->p += n;
 	return 0;
 }
@@ -127,8 +135,8 @@ static __always_inline __u32 enf_str_len(struct scratch *s, __u32 st)
 	return s->data[st & (GH_DATA_CAP - 1)] | (s->data[(st + 1) & (GH_DATA_CAP - 1)] << 8);
 }
 
-/* The forward path of the walked string at st into the key: its length, or -1 when the kernel
- * cannot decide it (too long, or not read whole). */
+/* The forward path of the walked string at st into the key (its first ENF_KEEP bytes): its
+ * length, or -1 when the kernel cannot decide it (not read whole). */
 __noinline int enf_walk_key(struct scratch *s, __u32 st)
 {
 	struct enf_fwd f = { .s = s };
@@ -137,8 +145,6 @@ __noinline int enf_walk_key(struct scratch *s, __u32 st)
 	if (!s)
 		return -1;
 	len = enf_str_len(s, st);
-	if (len >= GH_ENF_PATH)
-		return -1;
 	f.src = (st + 2) & (GH_DATA_CAP - 1);
 	f.len = len;
 	bpf_loop(GH_WALK_DEPTH, enf_fwd_step, &f, 0);
@@ -148,14 +154,25 @@ __noinline int enf_walk_key(struct scratch *s, __u32 st)
 }
 
 /* Appending a name to the key as user space resolves it (gh_path_resolve): empty and "."
- * components dropped, ".." dropping the component before it (never the root). */
+ * components dropped, ".." dropping the component before it (never the root). Bytes past
+ * ENF_KEEP are counted, not kept; a ".." that would fold back over them leaves the name to
+ * user space. */
 struct enf_name {
 	struct scratch *s;
 	__u32 src, len;	/* the name's bytes in s->data */
-	__u32 pos;	/* bytes of the key written */
-	__u32 comp;	/* where the current component's '/' is in the key */
+	__u32 pos;	/* the path's length so far (its first ENF_KEEP bytes in the key) */
+	__u32 comp;	/* where the current component's '/' is */
+	__u32 clen;	/* the current component's length */
+	__u8 c0, c1;	/* and its first two bytes */
 	int in_comp, bad, done;
 };
+
+static __always_inline void enf_put(struct enf_name *n, __u8 c)
+{
+	if (n->pos < ENF_KEEP)
+		n->s->data[ENF_KEY_OFF + 4 + (n->pos & (GH_ENF_PATH - 1))] = c;
+	n->pos++;
+}
 
 /* One step back from n->pos to the '/' of the component before it (the key starts with one). */
 static long enf_back_step(__u32 i, struct enf_name *n)
@@ -168,15 +185,15 @@ static long enf_back_step(__u32 i, struct enf_name *n)
 
 static __always_inline void enf_name_end(struct enf_name *n)
 {
-	__u8 *k = &n->s->data[ENF_KEY_OFF + 4];
-	__u32 clen = n->pos - n->comp - 1;
-
 	n->in_comp = 0;
-	if (clen == 1 && k[(n->comp + 1) & (GH_ENF_PATH - 1)] == '.') {
+	if (n->clen == 1 && n->c0 == '.') {
 		n->pos = n->comp;
-	} else if (clen == 2 && k[(n->comp + 1) & (GH_ENF_PATH - 1)] == '.' &&
-		   k[(n->comp + 2) & (GH_ENF_PATH - 1)] == '.') {
-		/* ".." and the component before it dropped */
+	} else if (n->clen == 2 && n->c0 == '.' && n->c1 == '.') {
+		/* ".." and the component before it dropped: found in the kept bytes */
+		if (n->comp > ENF_KEEP) {
+			n->bad = 1;
+			return;
+		}
 		n->pos = n->comp;
 		bpf_loop(GH_ENF_PATH, enf_back_step, n, 0);
 	}
@@ -201,18 +218,18 @@ static long enf_name_step(__u32 i, struct enf_name *n)
 			enf_name_end(n);
 		return n->bad ? 1 : 0;
 	}
-	if (n->pos >= GH_ENF_PATH - 2) {
-		n->bad = 1;
-		return 1;
-	}
 	if (!n->in_comp) {
 		n->in_comp = 1;
 		n->comp = n->pos;
-		s->data[ENF_KEY_OFF + 4 + (n->pos & (GH_ENF_PATH - 1))] = '/';
-		n->pos++;
+		n->clen = 0;
+		enf_put(n, '/');
 	}
-	s->data[ENF_KEY_OFF + 4 + (n->pos & (GH_ENF_PATH - 1))] = c;
-	n->pos++;
+	if (n->clen == 0)
+		n->c0 = c;
+	else if (n->clen == 1)
+		n->c1 = c;
+	n->clen++;
+	enf_put(n, c);
 	return 0;
 }
 
@@ -228,21 +245,27 @@ __noinline int enf_name_key(struct scratch *s, __u32 st, __u32 pos)
 	if (n.len > GH_PATH_MAX)
 		return -1;
 	bpf_loop(n.len + 1, enf_name_step, &n, 0);
-	if (!n.done || n.bad || n.pos == 0 || n.pos >= GH_ENF_PATH)
+	if (!n.done || n.bad || n.pos == 0)
 		return -1;
 	return n.pos;
 }
 
-/* The path rules of kind (GH_ENF_EXEC, _READ, _WRITE; mode its enf_* bits) on the key, its
- * first len bytes a path: 1 if they make it a violation. */
+/* The path rules of kind (GH_ENF_EXEC, _READ, _WRITE; mode its enf_* bits) on the key, a path
+ * of len bytes: 1 if they make it a violation. A path longer than the key keeps is judged by
+ * its first ENF_KEEP bytes: the prefix entries covering them are those covering it (an exact
+ * entry, its NUL included, fits the key, so it can never name such a path). */
 static __always_inline int enf_path_violates(struct scratch *s, __u32 len, __u32 kind, __u32 mode)
 {
 	struct gh_enf_path *key = (void *)&s->data[ENF_KEY_OFF];
 	__u8 *v;
 	__u32 m;
 
-	s->data[(ENF_KEY_OFF + 4 + len) & (2 * GH_DATA_CAP - 1)] = 0;
-	key->prefixlen = ((len & (GH_ENF_PATH - 1)) + 1) * 8;
+	if (len <= ENF_KEEP) {
+		s->data[ENF_KEY_OFF + 4 + (len & (GH_ENF_PATH - 1))] = 0;
+		key->prefixlen = (len + 1) * 8;
+	} else {
+		key->prefixlen = ENF_KEEP * 8;
+	}
 	v = bpf_map_lookup_elem(&enf_paths, key);
 	m = v ? (*v >> (2 * kind)) & 3 : 0;
 	if (m & GH_ENF_DENY)
