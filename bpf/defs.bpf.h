@@ -10,6 +10,7 @@
 struct gh_open_how {
 	__u64 flags, mode, resolve;
 };
+#define GH_RESOLVE_IN_ROOT 0x10
 
 struct gh_msghdr {
 	void *msg_name;

@@ -18,7 +18,7 @@
  * entry's value holds the allow and deny bits of every rule matching its whole key (user space
  * folds a shorter prefix's bits into the longer entries it covers), so the longest match alone
  * says whether any allow or deny rule of each kind matches: one lookup per path. A path
- * longer than the key (255 bytes) is judged by the prefixes that cover its first 255 bytes;
+ * longer than the key (256 bytes) is judged by the prefixes that cover its first 256 bytes;
  * strings that were cut, and a ".." folding back past those bytes, are not decided here (user
  * space judges them). A file event is judged at its syscall's exit, by the kinds policy.event_subjects
  * gives it: an open reads and/or writes its path, the others write theirs (both of a rename's;
@@ -83,10 +83,10 @@ static __always_inline void enf_unjudged(__u32 bits)
 }
 
 /* The forward path is built in the scratch area's upper half, which records never use. Its
- * first ENF_KEEP bytes are kept in the key; a longer path is judged by them (ENF_KEEP). */
+ * first ENF_KEEP bytes (the whole key) are kept; a longer path is judged by them. */
 #define ENF_KEY_OFF GH_DATA_CAP
 #define ENF_TMP_OFF (GH_DATA_CAP + 1024)
-#define ENF_KEEP (GH_ENF_PATH - 1)
+#define ENF_KEEP GH_ENF_PATH
 
 struct enf_fwd {
 	struct scratch *s;
@@ -146,6 +146,8 @@ __noinline int enf_walk_key(struct scratch *s, __u32 st)
 		return -1;
 	len = enf_str_len(s, st);
 	f.src = (st + 2) & (GH_DATA_CAP - 1);
+	if (len == 1 && s->data[f.src] == 0)
+		return 0; /* the root */
 	f.len = len;
 	bpf_loop(GH_WALK_DEPTH, enf_fwd_step, &f, 0);
 	if (f.bad || f.p != len)
@@ -234,7 +236,8 @@ static long enf_name_step(__u32 i, struct enf_name *n)
 }
 
 /* The name (the record's string at offset st) appended to the key's first pos bytes: the
- * key's length, or -1 when the kernel does not decide it (too long, or the name not read). */
+ * key's length, or -1 when the kernel does not decide it (the name not read whole, or a ".."
+ * folding back past the bytes the key keeps). */
 __noinline int enf_name_key(struct scratch *s, __u32 st, __u32 pos)
 {
 	struct enf_name n = { .s = s, .src = (st + 2) & (GH_DATA_CAP - 1), .pos = pos };
@@ -251,20 +254,21 @@ __noinline int enf_name_key(struct scratch *s, __u32 st, __u32 pos)
 }
 
 /* The path rules of kind (GH_ENF_EXEC, _READ, _WRITE; mode its enf_* bits) on the key, a path
- * of len bytes: 1 if they make it a violation. A path longer than the key keeps is judged by
- * its first ENF_KEEP bytes: the prefix entries covering them are those covering it (an exact
- * entry, its NUL included, fits the key, so it can never name such a path). */
+ * of len bytes: 1 if they make it a violation. A path of GH_ENF_PATH bytes or more (no room
+ * for its NUL) is judged by its first GH_ENF_PATH bytes: every entry fits the key, so the
+ * prefix entries covering them are all those covering it, and no exact entry (its NUL
+ * included) can name it. */
 static __always_inline int enf_path_violates(struct scratch *s, __u32 len, __u32 kind, __u32 mode)
 {
 	struct gh_enf_path *key = (void *)&s->data[ENF_KEY_OFF];
 	__u8 *v;
 	__u32 m;
 
-	if (len <= ENF_KEEP) {
+	if (len < GH_ENF_PATH) {
 		s->data[ENF_KEY_OFF + 4 + (len & (GH_ENF_PATH - 1))] = 0;
 		key->prefixlen = (len + 1) * 8;
 	} else {
-		key->prefixlen = ENF_KEEP * 8;
+		key->prefixlen = GH_ENF_PATH * 8;
 	}
 	v = bpf_map_lookup_elem(&enf_paths, key);
 	m = v ? (*v >> (2 * kind)) & 3 : 0;
@@ -340,7 +344,10 @@ __noinline int enf_file_name(struct scratch *s, __u32 i, __u32 st, __u32 std, __
 {
 	int base = 0, len;
 
-	if (!s || (s->ev.truncated >> i) & 1 || enf_str_len(s, st) == 0)
+	/* an in-root name (openat2's RESOLVE_IN_ROOT) is user space's: its ".." stops at its
+	 * root, which the key's folding does not know */
+	if (!s || (s->ev.truncated >> i) & 1 || enf_str_len(s, st) == 0 ||
+	    (s->ev.flags2 & GH_F_IN_ROOT))
 		return 0;
 	if (s->data[(st + 2) & (GH_DATA_CAP - 1)] != '/') {
 		if (enf_str_len(s, std))

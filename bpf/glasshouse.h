@@ -46,8 +46,11 @@ enum gh_ev_kind {
 					   violating the policy it enforces: the task was killed,
 					   the tree stopped */
 #define GH_F_WALKED	(1u << 3)	/* s1 (and s3) are kernel path walks: components leaf first,
-					   each ended by NUL */
+					   each ended by NUL (the root: one empty component) */
 #define GH_F_CWD_MOVED	(1u << 6)	/* cwd: walked again after a rename, not a chdir */
+#define GH_F_IN_ROOT	(1u << 7)	/* openat2 with RESOLVE_IN_ROOT: s0 resolves under the dirfd
+					   (s1, walked even for an absolute name; empty: the cwd) as
+					   its root: leading slashes and ".." stop there */
 
 #define GH_MAX_STRS	4
 #define GH_PATH_MAX	4096	/* PATH_MAX, with its NUL */

@@ -247,8 +247,8 @@ static __always_inline void open_result(struct scratch *s, long ret)
  * only counted). The name is the copy open_cached read into the thread's key when there is
  * one, so the record and the key cannot differ (user memory may change between two reads);
  * such a keyed open is looked up in seen_opens and joins this CPU's last opens. An open
- * without a key (it may create a file, or its name is too long or unreadable) is always sent.
- * A sent open gets its result flags.
+ * without a key (it may create a file, or its name is too long or unreadable) is always sent,
+ * and so is a directory's. A sent open gets its result flags.
  */
 static __always_inline int open_record(struct scratch *s, long ret, const void *name)
 {
@@ -265,13 +265,17 @@ static __always_inline int open_record(struct scratch *s, long ret, const void *
 		goto send;
 	}
 	str_end(s, len, 0);
+	open_result(s, ret);
+	/* A directory is never collapsed: the name may be a file at its next open, which is
+	 * then a read (and judged as one), not a repeat of this listing. */
+	if (s->ev.flags2 & GH_F_IS_DIR)
+		return 0;
 	if (bpf_map_lookup_elem(&seen_opens, c))
 		seen = 1;
 	else
 		bpf_map_update_elem(&seen_opens, c, &one, BPF_ANY);
 	open_hit_add(c);
-	if (seen)
-		return 1;
+	return seen;
 send:
 	open_result(s, ret);
 	return 0;

@@ -5,7 +5,7 @@
 #define __GH_PATHWALK_BPF_H
 
 /* A kernel path walked from its dentry up to the root, crossing mounts: components leaf first,
- * each NUL-terminated. (bpf_d_path is not allowed in tracepoints.) One step per bpf_loop
+ * each NUL-terminated (the root itself: one empty component). (bpf_d_path is not allowed in tracepoints.) One step per bpf_loop
  * callback, so the verifier checks a step once instead of every path through all of them. A
  * path longer than GH_PATH_MAX bytes keeps its last whole components and is marked truncated
  * (user space writes it cut: "(cut)/c/d"). */
@@ -83,6 +83,12 @@ __noinline int put_walk(struct scratch *s, long kpath)
 		return 0;
 	w.start = s->off & (GH_DATA_CAP - 1);
 	bpf_loop(GH_WALK_DEPTH, walk_step, &w, 0);
+	/* The root has no component: it is sent as one empty component, so that a directory
+	 * walked to the root is never taken for no directory (an empty string: the cwd). */
+	if (w.len == 0 && !w.truncated) {
+		s->data[(w.start + 2) & (GH_DATA_CAP - 1)] = 0;
+		w.len = 1;
+	}
 	s->off = w.start;
 	s->ev.flags2 |= GH_F_WALKED;
 	str_end(s, w.len, w.truncated);

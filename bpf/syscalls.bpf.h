@@ -175,8 +175,8 @@ __noinline int file_names(struct scratch *s, struct names *nm)
 	nm->st.off[1] = s->off;
 	if (nm->flags & R_TARGET)
 		put_empty(s);
-	else
-		put_dirfd(s, nm->d0, nm->n0);
+	else /* an in-root name resolves under the dirfd even when absolute: no name given */
+		put_dirfd(s, nm->d0, (s->ev.flags2 & GH_F_IN_ROOT) ? 0 : nm->n0);
 	if (nm->n1) {
 		nm->st.off[2] = s->off;
 		put_user_str(s, (const void *)nm->n1, GH_PATH_MAX + 1);
@@ -213,6 +213,8 @@ __noinline int file_event(struct sc_args *args)
 
 		bpf_probe_read_user(&how, sizeof(how), (void *)sc_val(args, r->fl));
 		flags = how.flags, mode = how.mode;
+		if (how.resolve & GH_RESOLVE_IN_ROOT)
+			flags2 |= GH_F_IN_ROOT;
 	}
 	if ((r->flags & R_RMDIR) || ((r->flags & R_RMDIR_AT) && (flags & AT_REMOVEDIR)))
 		flags2 = GH_F_RMDIR;

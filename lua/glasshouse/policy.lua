@@ -238,6 +238,11 @@ local function destination(dst)
   return dst
 end
 
+-- A program named by the descriptor it was run through (fexecve of a script): "/dev/fd/N...".
+local function fd_name(s)
+  return type(s) == "string" and s:sub(1, 8) == "/dev/fd/"
+end
+
 --[[
 Every exec, read, write and connect of the receipt: {kind, subject, field, pid, exe}. The execs
 are every program each process executed, in order (its `execs`): for a #! script the script,
@@ -246,6 +251,7 @@ is judged by each of its programs, as the events judge it. A process without an 
 judged by its exe, and so is one with an empty list whose parent is not in the tree (the
 command's, when no exec was seen); a child that only forked (an empty list, its parent in the
 tree) runs an image its parent's execs gave, and is not judged again, as no event judges it.
+A script run through a descriptor is judged by its interpreter alone (fd_name).
 ]]
 local function subjects(r)
   local out, seen = {}, {}
@@ -266,7 +272,7 @@ local function subjects(r)
     local execs = p.execs
     if type(execs) == "table" and (#execs > 0 or pids[p.ppid]) then
       for _, e in ipairs(execs) do
-        add("exec", str(e.script), "path", p.pid, str(e.exe))
+        if not fd_name(str(e.script)) then add("exec", str(e.script), "path", p.pid, str(e.exe)) end
         add("exec", str(e.exe), "path", p.pid, str(e.exe))
       end
     else
@@ -304,8 +310,11 @@ function M.event_subjects(ev)
   if ev.error and k ~= "connect" and k ~= "send" then return {} end
   if k == "exec" then
     -- a #! script (or binfmt_misc program): the script, and the interpreter that really runs
-    local out = { { "exec", ev.exe, "path" } }
-    if ev.interpreter then out[2] = { "exec", ev.interpreter, "path" } end
+    local out = {}
+    -- a script run through a descriptor (fexecve) is known only as /dev/fd/N: its interpreter
+    -- alone is judged (as the kernel judges it)
+    if not (ev.interpreter and fd_name(ev.exe)) then out[1] = { "exec", ev.exe, "path" } end
+    if ev.interpreter then out[#out + 1] = { "exec", ev.interpreter, "path" } end
     return out
   end
   if k == "open" then

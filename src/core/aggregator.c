@@ -222,7 +222,9 @@ static const struct gh_istr *resolve_name(struct gh_agg *a, const struct gh_even
 		base = p->cur_cwd->s;
 		blen = p->cur_cwd->len;
 	}
-	if (gh_path_resolve(&a->tmp, base, blen, name->p, name->len))
+	if (i == 0 && (v->h.flags2 & GH_F_IN_ROOT)
+		    ? gh_path_resolve_in(&a->tmp, base, blen, name->p, name->len)
+		    : gh_path_resolve(&a->tmp, base, blen, name->p, name->len))
 		return NULL;
 	return intern_buf(a, &a->tmp);
 }

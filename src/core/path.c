@@ -22,8 +22,7 @@ int gh_path_from_walk(struct gh_buf *out, const char *walk, size_t len, int cut)
 		start = stop;
 		while (start > 0 && walk[start - 1] != '\0')
 			start--;
-		if (stop > start && /* an empty component (never sent by the kernel side) adds
-				       nothing */
+		if (stop > start && /* an empty component (the root's walk) adds nothing */
 		    (gh_buf_putc(out, '/') || gh_buf_append(out, walk + start, stop - start)))
 			return -ENOMEM;
 		end = start;
@@ -66,6 +65,14 @@ static int push_all(struct gh_buf *out, size_t root, const char *p, size_t n)
 		i = j + 1;
 	}
 	return 0;
+}
+
+int gh_path_resolve_in(struct gh_buf *out, const char *base, size_t blen, const char *name,
+		       size_t nlen)
+{
+	int e = gh_path_resolve(out, base, blen, "", 0);
+
+	return e ? e : push_all(out, out->len, name, nlen);
 }
 
 int gh_path_resolve(struct gh_buf *out, const char *base, size_t blen, const char *name,

@@ -29,5 +29,9 @@ int gh_path_from_walk(struct gh_buf *out, const char *walk, size_t len, int cut)
  */
 int gh_path_resolve(struct gh_buf *out, const char *base, size_t blen, const char *name,
 		    size_t nlen);
+/* The same with base as the name's root (openat2's RESOLVE_IN_ROOT): a leading slash starts
+ * at base, and ".." never folds below it. */
+int gh_path_resolve_in(struct gh_buf *out, const char *base, size_t blen, const char *name,
+		       size_t nlen);
 
 #endif

@@ -227,6 +227,40 @@ print("read it", flush=True)'
 expect_eq "read denied through a dirfd and '..': the process never runs another instruction" \
 	"3|opened|kernel|$T/data/secret" \
 	"$rc|$out|$(fields $TR.by $TR.event.path)"
+# a name relative to a descriptor on / (its walk is the root, not "no directory": the cwd)
+# shellcheck disable=SC2016
+enf noread.lua -- "$PY" -c "import os
+os.chdir('/usr')
+r = os.open('/', os.O_DIRECTORY)
+fd = os.open('${T#/}/data/secret', os.O_RDONLY, dir_fd=r)
+print('read', os.read(fd, 100), flush=True)"
+expect_eq "read denied relative to a descriptor on /: stopped by the kernel, named from the root" \
+	"3||kernel|$T/data/secret" "$rc|$out|$(fields $TR.by $TR.event.path)"
+# a name opened as a directory, then replaced by a file: the file's open is no repeat
+printf 'return { read = { deny = { "%s/flip" } }, enforce = true }\n' "$T" >noflip.lua
+enf noflip.lua -- "$PY" -c "import os
+os.mkdir('flip'); os.close(os.open('flip', os.O_RDONLY)); os.rmdir('flip')
+open('flip.tmp', 'w').write('secret'); os.rename('flip.tmp', 'flip')
+fd = os.open('flip', os.O_RDONLY)
+print('read', os.read(fd, 100), flush=True)"
+expect_eq "a directory's name opened again once it is a file: judged as a read, stopped by the kernel" \
+	"3||kernel|$T/flip" "$rc|$out|$(fields $TR.by $TR.event.path)"
+# openat2 with RESOLVE_IN_ROOT: the name resolves under the descriptor (user space judges it)
+cat >inroot.py <<'P'
+import ctypes, os, sys, time
+class How(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+libc = ctypes.CDLL(None, use_errno=True)
+d = os.open(sys.argv[1], os.O_DIRECTORY)
+h = How(os.O_RDONLY, 0, 0x10)
+fd = libc.syscall(437, d, sys.argv[2].encode(), ctypes.byref(h), ctypes.sizeof(h))
+print("opened" if fd >= 0 else "failed", flush=True)
+time.sleep(30)
+print("after", flush=True)
+P
+enf noread.lua -- "$PY" inroot.py "$T/data" /../../secret
+expect_eq "openat2 RESOLVE_IN_ROOT of /../../secret under data/: named $T/data/secret, judged in user space, stopped" \
+	"3|opened|user|$T/data/secret" "$rc|$out|$(fields $TR.by $TR.event.path)"
 # a descriptor that can read, whatever else the open asks (O_CREAT, O_APPEND, O_TRUNC), is a read
 for fl in O_CREAT O_APPEND; do
 	enf noread.lua -- "$PY" -c "import os
@@ -304,6 +338,17 @@ enf nodeep.lua -- sh -c "echo x >$deep/../../../../denied/z; sleep 30; echo y >a
 expect_eq "a long name whose '..' folds back past the kept 255 bytes: judged in user space, stopped there" \
 	"3|user|$T/denied/z|" \
 	"$rc|$(fields $TR.by $TR.event.path)|$(ls after-deep 2>/dev/null)"
+# a /** rule on a directory of exactly 255 bytes (its prefix entry is the whole 256-byte key)
+d255=$T/$(printf 'g%.0s' $(seq $((254 - ${#T}))))
+mkdir -p "$d255"
+printf 'return { write = { allow = { "%s/**", "/dev/null" } }, enforce = true }\n' "$d255" >allow255.lua
+enf allow255.lua -- sh -c "echo x >$d255/x && echo done"
+expect_eq "an allow rule on a 255-byte directory: a file in it is allowed (${#d255} bytes)" \
+	"0|done" "$rc|$out"
+printf 'return { write = { deny = { "%s/**" } }, enforce = true }\n' "$d255" >deny255.lua
+enf deny255.lua -- sh -c "echo x >$d255/y; echo after"
+expect_eq "a deny rule on a 255-byte directory: stopped by the kernel" \
+	"3||kernel" "$rc|$out|$(fields $TR.by)"
 printf 'return { write = { allow = { "./**", "/dev/null" } }, enforce = true }\n' >alldot.lua
 enf alldot.lua -- sh -c "echo x >$deep/ok; cd $deep && echo y >ok2 && echo done"
 expect_eq "long paths inside an allow list (./**): allowed by the kernel, run to the end" \

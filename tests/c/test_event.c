@@ -108,6 +108,7 @@ static void walk_paths(void **state)
 		{ "cut", 3, 0, "/cut" }, /* a last component without its NUL */
 		{ "\xff\xfe\0d\0", 5, 0, "/d/\xff\xfe" },
 		{ "b\0\0a\0", 5, 0, "/a/b" }, /* empty components add nothing */
+		{ "\0", 1, 0, "/" },	      /* the root's walk: one empty component */
 	};
 	struct gh_buf b = { 0 };
 	size_t i;
@@ -146,6 +147,16 @@ static void resolve_paths(void **state)
 		{ "(cut)/a", "/abs", "/abs" },
 		{ "/(cut)", "x", "/(cut)/x" },
 	};
+	/* RESOLVE_IN_ROOT: the base is the name's root */
+	static const struct {
+		const char *base, *name, *want;
+	} in[] = {
+		{ "/a/b", "/c", "/a/b/c" },
+		{ "/a/b", "../../c", "/a/b/c" },
+		{ "/a/b", "/x/../../y/./z", "/a/b/y/z" },
+		{ "/", "/../etc/x", "/etc/x" },
+		{ "/a/b/", "c/..", "/a/b" },
+	};
 	struct gh_buf b = { 0 };
 	char base[4200], name[300];
 	size_t i;
@@ -156,6 +167,12 @@ static void resolve_paths(void **state)
 						 strlen(t[i].name)),
 				 0);
 		assert_string_equal(b.data, t[i].want);
+	}
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		assert_int_equal(gh_path_resolve_in(&b, in[i].base, strlen(in[i].base), in[i].name,
+						    strlen(in[i].name)),
+				 0);
+		assert_string_equal(b.data, in[i].want);
 	}
 	/* Long names stay whole: a 4000-byte base and a 255-byte component. */
 	memset(base, 'x', 4000);

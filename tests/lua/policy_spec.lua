@@ -277,6 +277,9 @@ describe("policy.event_subjects", function()
     assert.are.same({ { "exec", "/bin/x", "path" } }, es({ kind = "exec", exe = "/bin/x" }))
     assert.are.same({ { "exec", "/w/s.sh", "path" }, { "exec", "/usr/bin/dash", "path" } },
       es({ kind = "exec", exe = "/w/s.sh", interpreter = "/usr/bin/dash" }))
+    -- a script run through a descriptor (fexecve) is known as /dev/fd/N: its interpreter alone
+    assert.are.same({ { "exec", "/usr/bin/dash", "path" } },
+      es({ kind = "exec", exe = "/dev/fd/3", interpreter = "/usr/bin/dash" }))
     assert.are.same({ { "read", "/a", "path" } }, es({ kind = "open", path = "/a", flags = 0 }))
     assert.are.same({ { "write", "/a", "path" } },
       es({ kind = "open", path = "/a", flags = 1, write = true }))
