@@ -83,10 +83,9 @@ static __always_inline void enf_unjudged(__u32 bits)
 }
 
 /* The forward path is built in the scratch area's upper half, which records never use. Its
- * first ENF_KEEP bytes (the whole key) are kept; a longer path is judged by them. */
+ * first GH_ENF_PATH bytes (the whole key) are kept; a longer path is judged by them. */
 #define ENF_KEY_OFF GH_DATA_CAP
 #define ENF_TMP_OFF (GH_DATA_CAP + 1024)
-#define ENF_KEEP GH_ENF_PATH
 
 struct enf_fwd {
 	struct scratch *s;
@@ -117,10 +116,10 @@ static long enf_fwd_step(__u32 i, struct enf_fwd *f)
 		return 1;
 	}
 	dst = f->len - f->p - c; /* >= 1: the '/' before it */
-	if (dst - 1 < ENF_KEEP)
+	if (dst - 1 < GH_ENF_PATH)
 		s->data[ENF_KEY_OFF + 4 + ((dst - 1) & (GH_ENF_PATH - 1))] = '/';
-	if (dst < ENF_KEEP) { /* what of it falls within the kept bytes */
-		__u32 k = ENF_KEEP - dst < c ? ENF_KEEP - dst : c;
+	if (dst < GH_ENF_PATH) { /* what of it falls within the kept bytes */
+		__u32 k = GH_ENF_PATH - dst < c ? GH_ENF_PATH - dst : c;
 
 		bpf_probe_read_kernel(&s->data[(ENF_KEY_OFF + 4 + (dst & (GH_ENF_PATH - 1)))],
 				      k & (GH_ENF_PATH - 1), &s->data[ENF_TMP_OFF]);
@@ -129,13 +128,22 @@ static long enf_fwd_step(__u32 i, struct enf_fwd *f)
 	return 0;
 }
 
+/* The verdict of rule bits m (GH_ENF_ALLOW | GH_ENF_DENY, those matching) under a kind's mode
+ * (its enf_* bits): 1 for a violation. Deny wins; with an allow list, no allow is one too. */
+static __always_inline int enf_decide(__u32 m, __u32 mode)
+{
+	if (m & GH_ENF_DENY)
+		return 1;
+	return (mode & GH_ENF_ALLOW_LIST) && !(m & GH_ENF_ALLOW);
+}
+
 /* A record string's length: the u16 before its bytes, at offset st of s->data. */
 static __always_inline __u32 enf_str_len(struct scratch *s, __u32 st)
 {
 	return s->data[st & (GH_DATA_CAP - 1)] | (s->data[(st + 1) & (GH_DATA_CAP - 1)] << 8);
 }
 
-/* The forward path of the walked string at st into the key (its first ENF_KEEP bytes): its
+/* The forward path of the walked string at st into the key (its first GH_ENF_PATH bytes): its
  * length, or -1 when the kernel cannot decide it (not read whole). */
 __noinline int enf_walk_key(struct scratch *s, __u32 st)
 {
@@ -157,12 +165,12 @@ __noinline int enf_walk_key(struct scratch *s, __u32 st)
 
 /* Appending a name to the key as user space resolves it (gh_path_resolve): empty and "."
  * components dropped, ".." dropping the component before it (never the root). Bytes past
- * ENF_KEEP are counted, not kept; a ".." that would fold back over them leaves the name to
+ * GH_ENF_PATH are counted, not kept; a ".." that would fold back over them leaves the name to
  * user space. */
 struct enf_name {
 	struct scratch *s;
 	__u32 src, len;	/* the name's bytes in s->data */
-	__u32 pos;	/* the path's length so far (its first ENF_KEEP bytes in the key) */
+	__u32 pos;	/* the path's length so far (its first GH_ENF_PATH bytes in the key) */
 	__u32 comp;	/* where the current component's '/' is */
 	__u32 clen;	/* the current component's length */
 	__u8 c0, c1;	/* and its first two bytes */
@@ -171,7 +179,7 @@ struct enf_name {
 
 static __always_inline void enf_put(struct enf_name *n, __u8 c)
 {
-	if (n->pos < ENF_KEEP)
+	if (n->pos < GH_ENF_PATH)
 		n->s->data[ENF_KEY_OFF + 4 + (n->pos & (GH_ENF_PATH - 1))] = c;
 	n->pos++;
 }
@@ -192,7 +200,7 @@ static __always_inline void enf_name_end(struct enf_name *n)
 		n->pos = n->comp;
 	} else if (n->clen == 2 && n->c0 == '.' && n->c1 == '.') {
 		/* ".." and the component before it dropped: found in the kept bytes */
-		if (n->comp > ENF_KEEP) {
+		if (n->comp > GH_ENF_PATH) {
 			n->bad = 1;
 			return;
 		}
@@ -272,9 +280,7 @@ static __always_inline int enf_path_violates(struct scratch *s, __u32 len, __u32
 	}
 	v = bpf_map_lookup_elem(&enf_paths, key);
 	m = v ? (*v >> (2 * kind)) & 3 : 0;
-	if (m & GH_ENF_DENY)
-		return 1;
-	return (mode & GH_ENF_ALLOW_LIST) && !(m & GH_ENF_ALLOW);
+	return enf_decide(m, mode);
 }
 
 /*
@@ -282,21 +288,22 @@ static __always_inline int enf_path_violates(struct scratch *s, __u32 len, __u32
  * rules, judged as user space judges it. The program is the name given (s0, at offset 0),
  * resolved against the cwd (s2, walked, at offset st2) lexically, as the receipt names it; for
  * a #! script (GH_F_SCRIPT) also the interpreter that really runs (s3, walked, at st3), which
- * the receipt names as the process's program. A name the kernel cannot resolve as user space
- * does (with "..", or too long) is not decided here: user space judges it.
+ * the receipt names as the process's program; for a program run through a descriptor
+ * (fexecve: "/dev/fd/N") only the file that ran (s3), as the receipt names it. A name the
+ * kernel cannot resolve as user space does (not read whole, a ".." folding back past the
+ * bytes the key keeps) is not decided here: user space judges it.
  */
 static __always_inline int enf_exec_violates(struct scratch *s, __u32 st2, __u32 st3)
 {
+	__u32 nlen = enf_str_len(s, 0);
 	int base = 0, len, fdname;
 
 	if (!(enf_exec & GH_ENF_KERNEL))
 		return 0;
-	/* fexecve, execveat(fd, "", AT_EMPTY_PATH): "/dev/fd/N", which the receipt replaces by
-	 * the file that ran (s3), judged below */
-	fdname = enf_str_len(s, 0) > 8 && s->data[2] == '/' && s->data[3] == 'd' &&
-		 s->data[4] == 'e' && s->data[5] == 'v' && s->data[6] == '/' && s->data[7] == 'f' &&
-		 s->data[8] == 'd' && s->data[9] == '/';
-	if (!fdname && !(s->ev.truncated & 1) && enf_str_len(s, 0) > 0) {
+	fdname = nlen > 8 && s->data[2] == '/' && s->data[3] == 'd' && s->data[4] == 'e' &&
+		 s->data[5] == 'v' && s->data[6] == '/' && s->data[7] == 'f' && s->data[8] == 'd' &&
+		 s->data[9] == '/';
+	if (!fdname && !(s->ev.truncated & 1) && nlen > 0) {
 		if (s->data[2] != '/')
 			base = s->ev.truncated & (1 << 2) ? -1 : enf_walk_key(s, st2);
 		len = base < 0 ? -1 : enf_name_key(s, 0, base);
@@ -385,19 +392,24 @@ static __always_inline __u32 enf_open_kinds(__u32 flags, __u32 flags2)
 	return which;
 }
 
-/* The kinds a successful file record of kind k may be judged by, before its record is built
- * (for enf_unjudged): an open's from its flags, the others write. */
+/* What a successful file record of kind k is judged by (1 << GH_ENF_READ, 1 << GH_ENF_WRITE):
+ * an open's from its flags (and flags2, once known), the other calls that name files write. */
+static __always_inline __u32 enf_file_kinds(__u32 k, __u32 flags, __u32 flags2)
+{
+	if (k == GH_EV_OPEN)
+		return enf_open_kinds(flags, flags2);
+	if (k == GH_EV_UNLINK || k == GH_EV_RENAME || k == GH_EV_MKDIR || k == GH_EV_SYMLINK ||
+	    k == GH_EV_LINK || k == GH_EV_MKNOD || k == GH_EV_TRUNCATE)
+		return 1 << GH_ENF_WRITE;
+	return 0;
+}
+
+/* The modes (enf_* bits) of the kinds a successful file record of kind k may be judged by,
+ * before its record is built (for enf_unjudged). */
 static __always_inline __u32 enf_file_mode(__u32 k, __u32 flags)
 {
-	__u32 which;
+	__u32 which = enf_file_kinds(k, flags, 0);
 
-	if (k == GH_EV_OPEN)
-		which = enf_open_kinds(flags, 0);
-	else if (k == GH_EV_UNLINK || k == GH_EV_RENAME || k == GH_EV_MKDIR ||
-		 k == GH_EV_SYMLINK || k == GH_EV_LINK || k == GH_EV_MKNOD || k == GH_EV_TRUNCATE)
-		which = 1 << GH_ENF_WRITE;
-	else
-		return 0;
 	return ((which & (1 << GH_ENF_READ)) ? enf_read : 0) |
 	       ((which & (1 << GH_ENF_WRITE)) ? enf_write : 0);
 }
@@ -405,8 +417,8 @@ static __always_inline __u32 enf_file_mode(__u32 k, __u32 flags)
 /*
  * At the exit of a successful file call, once its record holds its names (st: where its
  * strings start): 1 if it violates the read or write rules the kernel decides. Its names are
- * those the receipt lists: an open's, unlink's, mkdir's, mknod's and truncate's (string 0), the name a
- * symlink or link makes (string 2), both of a rename's. Global: verified once.
+ * those the receipt lists: string 0 (the name a call acts on), except for symlink and link,
+ * whose name made is string 2; a rename's both. Global: verified once.
  */
 __noinline int enf_file(struct scratch *s, struct enf_strs *st)
 {
@@ -415,19 +427,14 @@ __noinline int enf_file(struct scratch *s, struct enf_strs *st)
 	if (!s || !st || !((enf_read | enf_write) & GH_ENF_KERNEL) || s->ev.ret < 0)
 		return 0;
 	k = s->ev.kind;
-	if (k == GH_EV_OPEN) {
-		which = enf_open_kinds(s->ev.flags, s->ev.flags2);
-		return which && enf_file_name(s, 0, st->off[0], st->off[1], which);
-	}
-	which = 1 << GH_ENF_WRITE;
-	if (k == GH_EV_UNLINK || k == GH_EV_MKDIR || k == GH_EV_MKNOD || k == GH_EV_TRUNCATE)
-		return enf_file_name(s, 0, st->off[0], st->off[1], which);
-	if (k == GH_EV_RENAME)
-		return enf_file_name(s, 0, st->off[0], st->off[1], which) ||
-		       enf_file_name(s, 2, st->off[2], st->off[3], which);
-	if (k == GH_EV_SYMLINK || k == GH_EV_LINK) /* the name made */
-		return enf_file_name(s, 2, st->off[2], st->off[3], which);
-	return 0;
+	which = enf_file_kinds(k, s->ev.flags, s->ev.flags2);
+	if (!which)
+		return 0;
+	if (k != GH_EV_SYMLINK && k != GH_EV_LINK &&
+	    enf_file_name(s, 0, st->off[0], st->off[1], which))
+		return 1;
+	return (k == GH_EV_RENAME || k == GH_EV_SYMLINK || k == GH_EV_LINK) &&
+	       enf_file_name(s, 2, st->off[2], st->off[3], which);
 }
 
 /* The rules for one key shape (an address or any, a port or any): GH_ENF_ALLOW | GH_ENF_DENY. */
@@ -459,8 +466,7 @@ static __always_inline int enf_net_violates(struct scratch *s, __u32 st)
 
 	if (!(enf_net & GH_ENF_KERNEL))
 		return 0;
-	st &= GH_DATA_CAP - 1;
-	len = s->data[st] | (s->data[(st + 1) & (GH_DATA_CAP - 1)] << 8);
+	len = enf_str_len(s, st);
 	a = &s->data[(st + 2) & (GH_DATA_CAP - 1)];
 	__builtin_memset(k, 0, sizeof(*k));
 	fam = len >= 2 ? a[0] | (a[1] << 8) : 0;
@@ -489,9 +495,7 @@ static __always_inline int enf_net_violates(struct scratch *s, __u32 st)
 	if (bit == GH_ENF_V4 || bit == GH_ENF_V6)
 		m |= enf_net_lookup(k, addr, port, 0, 0) | enf_net_lookup(k, addr, port, 0, 1) |
 		     enf_net_lookup(k, addr, port, 1, 0);
-	if (m & GH_ENF_DENY)
-		return 1;
-	return (enf_net & GH_ENF_ALLOW_LIST) && !(m & GH_ENF_ALLOW);
+	return enf_decide(m, enf_net);
 }
 
 #endif /* __GH_ENFORCE_BPF_H */

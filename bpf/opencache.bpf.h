@@ -259,16 +259,16 @@ static __always_inline int open_record(struct scratch *s, long ret, const void *
 	int seen = 0;
 	__u8 one = 1;
 
-	if (!len ||
-	    bpf_probe_read_kernel(str_begin(s), len & (sizeof(c->name) - 1), c->name)) {
+	if (!len || bpf_probe_read_kernel(str_begin(s), len & (sizeof(c->name) - 1), c->name)) {
 		put_user_str(s, name, GH_PATH_MAX + 1);
-		goto send;
+		c = NULL; /* no key: sent */
+	} else {
+		str_end(s, len, 0);
 	}
-	str_end(s, len, 0);
 	open_result(s, ret);
 	/* A directory is never collapsed: the name may be a file at its next open, which is
 	 * then a read (and judged as one), not a repeat of this listing. */
-	if (s->ev.flags2 & GH_F_IS_DIR)
+	if (!c || (s->ev.flags2 & GH_F_IS_DIR))
 		return 0;
 	if (bpf_map_lookup_elem(&seen_opens, c))
 		seen = 1;
@@ -276,9 +276,6 @@ static __always_inline int open_record(struct scratch *s, long ret, const void *
 		bpf_map_update_elem(&seen_opens, c, &one, BPF_ANY);
 	open_hit_add(c);
 	return seen;
-send:
-	open_result(s, ret);
-	return 0;
 }
 
 /*

@@ -418,6 +418,8 @@ int gh_collector_enforce_path(struct gh_collector *c, unsigned bits, const char 
 	struct gh_enf_path k;
 	unsigned char v = (unsigned char)bits;
 
+	if (bits > 0xff)
+		return -EINVAL;
 	/* "/dir/" (the prefix) or "/path\0" (the exact path): the NUL ends an exact match */
 	if (len + 1 > sizeof(k.data) || memchr(path, '\0', len))
 		return -ENAMETOOLONG;
@@ -427,8 +429,6 @@ int gh_collector_enforce_path(struct gh_collector *c, unsigned bits, const char 
 	k.prefixlen = (unsigned)(len + 1) * 8;
 	if (prefix && len == 0)
 		k.prefixlen = 8; /* "/": every absolute path */
-	if (bits > 0xff)
-		return -EINVAL;
 	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.enf_paths), &k, &v, BPF_ANY))
 		return -errno;
 	return 0;

@@ -320,22 +320,22 @@ enf now2.lua -- sh -c 'mkdir -p w/a && cd w/a && mv ../../w ../../w2 && echo x >
 expect_eq "a write relative to a cwd that was renamed: judged by the cwd's new path, stopped" \
 	"3||kernel|$T/w2/a/f" \
 	"$rc|$out|$(fields $TR.by $TR.event.path)"
-# a path longer than the kernel's keys (255 bytes): judged by the prefixes covering its first
-# 255 bytes, whether named whole or relative to a deep cwd
+# a path longer than the kernel's keys (256 bytes): judged by the prefixes covering its first
+# 256 bytes, whether named whole or relative to a deep cwd
 deep=deep/$(printf 'd%.0s' $(seq 100))/$(printf 'e%.0s' $(seq 100))/$(printf 'f%.0s' $(seq 100))
 mkdir -p "$deep" denied
 printf 'return { write = { deny = { "%s/deep/**", "%s/denied/**" } }, enforce = true }\n' "$T" "$T" >nodeep.lua
 enf nodeep.lua -- sh -c "echo x >$deep/file; echo y >after-deep"
-expect_eq "a denied write at a path longer than 255 bytes: stopped by the kernel (a prefix rule covers its first 255 bytes)" \
+expect_eq "a denied write at a path longer than 256 bytes: stopped by the kernel (a prefix rule covers its first 256 bytes)" \
 	"3|kernel|kernel|$T/$deep/file|" \
 	"$rc|$(fields $EN.write $TR.by $TR.event.path)|$(ls after-deep 2>/dev/null)"
 enf nodeep.lua -- sh -c "cd $deep && echo x >rel; echo y >$T/after-deep"
-expect_eq "the same, named relative to a cwd longer than 255 bytes: stopped by the kernel" \
+expect_eq "the same, named relative to a cwd longer than 256 bytes: stopped by the kernel" \
 	"3|kernel|$T/$deep/rel|" \
 	"$rc|$(fields $TR.by $TR.event.path)|$(ls after-deep 2>/dev/null)"
 # a '..' folding back over bytes the kernel did not keep: left to user space, which stops it
 enf nodeep.lua -- sh -c "echo x >$deep/../../../../denied/z; sleep 30; echo y >after-deep"
-expect_eq "a long name whose '..' folds back past the kept 255 bytes: judged in user space, stopped there" \
+expect_eq "a long name whose '..' folds back past the kept 256 bytes: judged in user space, stopped there" \
 	"3|user|$T/denied/z|" \
 	"$rc|$(fields $TR.by $TR.event.path)|$(ls after-deep 2>/dev/null)"
 # a /** rule on a directory of exactly 255 bytes (its prefix entry is the whole 256-byte key)
