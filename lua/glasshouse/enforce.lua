@@ -117,9 +117,10 @@ rule whose key is a prefix of its own (a rule "/usr/**" denies "/usr/bin/env" to
 "/usr/bin/env" itself says). bits(kind, which) gives a rule's bit.
 ]]
 local function entries(rules, bits)
-  local by_key, keys = {}, {}
-  for _, r in ipairs(rules) do
+  local by_key, keys, rkeys = {}, {}, {}
+  for i, r in ipairs(rules) do
     local k = key_of(r[3])
+    rkeys[i] = k
     if not by_key[k] then
       by_key[k] = { path = r[3].path, prefix = r[3].prefix, bits = 0 }
       keys[#keys + 1] = k
@@ -129,8 +130,8 @@ local function entries(rules, bits)
   local out = {}
   for _, k in ipairs(keys) do
     local en = by_key[k]
-    for _, r in ipairs(rules) do
-      local rk = key_of(r[3])
+    for i, r in ipairs(rules) do
+      local rk = rkeys[i]
       if k:sub(1, #rk) == rk then en.bits = en.bits | bits(r[1], r[2]) end
     end
     out[#out + 1] = en
