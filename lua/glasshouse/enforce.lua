@@ -23,21 +23,23 @@ end
 A path glob (exec, read, write) as the kernel's entry, or nil when the kernel cannot decide it
 as glob.lua does: {path = "/usr/bin/env"} (exactly that path) or {path = "/usr/bin", prefix =
 true} (it and everything under it: a trailing "/**"). ./ and ~ are expanded as glob.compile
-does.
+does, their directory's bytes taken as they are.
 ]]
 local function path_entry(g, ctx)
-  g = glob.expand(g, ctx)
+  local nlit
+  g, nlit = glob.expand(g, ctx)
   if not g then return nil end
   if g == "**" then return { path = "", prefix = true } end
   if g:sub(1, 1) ~= "/" then return nil end
   if #g > 1 then g = g:gsub("/+$", "") end
   local parts, prefix = split(g), false
-  if parts[#parts] == "**" then
+  if #parts > nlit and parts[#parts] == "**" then
     prefix = true
     parts[#parts] = nil
   end
-  for _, c in ipairs(parts) do
-    if c:find("*", 1, true) then return nil end
+  -- the cwd's or home's own components are names (a '*' in them is a byte)
+  for i, c in ipairs(parts) do
+    if i > nlit and c:find("*", 1, true) then return nil end
   end
   return { path = table.concat(parts, "/"), prefix = prefix }
 end

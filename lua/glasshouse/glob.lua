@@ -8,6 +8,11 @@ local function component_pattern(c)
   return "^" .. c:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", ".*") .. "$"
 end
 
+-- A component taken as it is (from the working directory or the home): every byte literal.
+local function literal_pattern(c)
+  return "^" .. c:gsub("[%^%$%(%)%%%.%[%]%+%-%?%*]", "%%%0") .. "$"
+end
+
 local function split(s)
   local out = {}
   for part in (s .. "/"):gmatch("(.-)/") do out[#out + 1] = part end
@@ -20,7 +25,9 @@ A path glob: absolute ("/usr/**"), or starting with "./" (cwd), "~/" (home) or "
 be a whole component and matches zero or more components; `*` matches within one component.
 ]]
 --[[
-expand(glob, ctx) -> the glob with ./ and ~ replaced by ctx.cwd and ctx.home, | nil, why. A base
+expand(glob, ctx) -> the glob with ./ and ~ replaced by ctx.cwd and ctx.home, and how many of its
+leading components (as split) are that directory's, | nil, why. Those are names, not globs: a
+working directory called "a*" (a shared /tmp lets anyone make one) matches only itself. A base
 ending in "/" (the root, a $HOME written with a slash) joins without doubling it.
 ]]
 function M.expand(glob, ctx)
@@ -34,23 +41,27 @@ function M.expand(glob, ctx)
   elseif g:sub(1, 1) ~= "/" and g:sub(1, 2) ~= "**" then
     return nil, "'" .. glob .. "' is relative: start it with /, ./, ~/ or **"
   end
-  if not base then return g end
-  g = base:gsub("/+$", "") .. g:sub(2)
-  return g ~= "" and g or "/"
+  if not base then return g, 0 end
+  base = base:gsub("/+", "/"):gsub("/$", "")
+  g = base .. g:sub(2)
+  return g ~= "" and g or "/", #split(base)
 end
 
 function M.compile(glob, ctx)
   ctx = ctx or {}
   if type(glob) ~= "string" or glob == "" then return nil, "a glob must be a non-empty string" end
-  local g, why = M.expand(glob, ctx)
-  if not g then return nil, why end
+  local g, nlit = M.expand(glob, ctx)
+  if not g then return nil, nlit end
   if #g > 1 then g = g:gsub("/+$", "") end
   local parts = split(g)
   for i, c in ipairs(parts) do
-    if c ~= "**" and c:find("**", 1, true) then
+    if i <= nlit then
+      parts[i] = literal_pattern(c)
+    elseif c ~= "**" and c:find("**", 1, true) then
       return nil, "'" .. glob .. "': ** must be a whole path component"
+    else
+      parts[i] = c == "**" and c or component_pattern(c)
     end
-    parts[i] = c == "**" and c or component_pattern(c)
   end
   return { glob = glob, parts = parts }
 end

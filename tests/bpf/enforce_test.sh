@@ -313,6 +313,16 @@ $(printf "\377")"; echo after'
 expect_eq "a denied name with a space, a newline and invalid UTF-8: stopped by the kernel" \
 	"3||kernel|kernel" \
 	"$rc|$out|$(fields $EN.write $TR.by)"
+# run from a directory whose name has a '*' (anyone can make one in a shared /tmp): "./**" is
+# that directory, not every sibling its name would match as a glob
+mkdir -p 'st*r' stXr
+printf 'return { write = { allow = { "./**", "/dev/null" } }, enforce = true }\n' >'st*r/p.lua'
+cd 'st*r'
+enf p.lua -- sh -c 'echo a >ok; echo b >../stXr/sibling; echo after >ok2'
+cd "$T"
+expect_eq "cwd named st*r with write allow ./**: a write to sibling stXr is stopped by the kernel" \
+	"3|kernel|kernel|$T/stXr/sibling|st*r/ok" \
+	"$rc|$(cd 'st*r' && fields $EN.write $TR.by $TR.event.path)|$(ls 'st*r/ok' 'st*r/ok2' 2>/dev/null | paste -sd,)"
 # a cwd renamed under the process: the kernel judges the name where the cwd now is
 rm -rf w w2
 printf 'return { write = { deny = { "%s/w2/a/**" } }, enforce = true }\n' "$T" >now2.lua

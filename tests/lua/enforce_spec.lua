@@ -18,6 +18,9 @@ describe("enforce: path globs (exec, read, write) for the kernel", function()
     -- a base ending in "/" (the root as cwd, a $HOME written with a slash) joins once
     assert.are.same({ path = "", prefix = true }, enforce._path_entry("./**", { cwd = "/" }))
     assert.are.same({ path = "/h/x", prefix = false }, enforce._path_entry("~/x", { home = "/h/" }))
+    -- a '*' or '**' in the cwd's own name is a byte: the kernel decides the rule exactly
+    assert.are.same({ path = "/tmp/a*b", prefix = true }, enforce._path_entry("./**", { cwd = "/tmp/a*b" }))
+    assert.are.same({ path = "/tmp/**", prefix = false }, enforce._path_entry(".", { cwd = "/tmp/**" }))
     assert.are.same({ path = "/a b/\n\255", prefix = false }, enforce._path_entry("/a b/\n\255", ctx))
   end)
   it("leaves * within a component and ** elsewhere to user space", function()
